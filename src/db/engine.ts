@@ -1,0 +1,125 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { PGliteDialect } from './pglite-dialect.js';
+import type { Schema } from './schema.js';
+
+export type EngineKind = 'embedded' | 'postgres';
+
+/** A statement runner for migrations: plain multi-statement SQL, no parameters. */
+export interface ScriptSession {
+  query<Row>(text: string, params?: unknown[]): Promise<Row[]>;
+  /** Runs a whole script atomically in its own transaction. */
+  runInTransaction(script: string): Promise<void>;
+}
+
+export interface Database {
+  engine: EngineKind;
+  kysely: Kysely<Schema>;
+  /** Exclusive session for migrations (a PostgreSQL advisory lock keeps concurrent nodes in turn). */
+  withScriptSession<T>(work: (session: ScriptSession) => Promise<T>): Promise<T>;
+  replication(): Promise<{ standbys: number; maxLagSeconds: number | null } | null>;
+  close(): Promise<void>;
+}
+
+const MIGRATION_LOCK = 7_215_093;
+
+// DATE columns stay 'YYYY-MM-DD' strings: a JS Date would shift them by the server's time zone.
+const DATE_OID = 1082;
+
+export async function openDatabase(options: { databaseUrl: string | null; dataDir: string; poolSize?: number }): Promise<Database> {
+  return options.databaseUrl
+    ? openPostgres(options.databaseUrl, options.poolSize ?? 10)
+    : openEmbedded(join(options.dataDir, 'pglite'));
+}
+
+/** PGlite in a directory, or in memory when dir is 'memory://'. */
+export async function openEmbedded(dir: string): Promise<Database> {
+  if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
+  const pglite = await PGlite.create(dir, { parsers: { [DATE_OID]: (value: string) => value } });
+  const kysely = new Kysely<Schema>({ dialect: new PGliteDialect(pglite) });
+  return {
+    engine: 'embedded',
+    kysely,
+    async withScriptSession(work) {
+      // One connection, one process: nothing runs beside the migrations at start-up.
+      return work({
+        query: async <Row>(text: string, params?: unknown[]) => (await pglite.query<Row>(text, params)).rows,
+        runInTransaction: async (script) => {
+          await pglite.transaction(async (tx) => {
+            await tx.exec(script);
+          });
+        },
+      });
+    },
+    async replication() {
+      return null;
+    },
+    async close() {
+      await kysely.destroy();
+      await pglite.close();
+    },
+  };
+}
+
+export async function openPostgres(connectionString: string, poolSize: number): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString,
+    max: poolSize,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    // A runaway statement must not hold a pooled connection for ever.
+    statement_timeout: 15_000,
+    idle_in_transaction_session_timeout: 30_000,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === DATE_OID ? (value: string) => value : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client losing its server must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    engine: 'postgres',
+    kysely,
+    async withScriptSession(work) {
+      const client = await pool.connect();
+      try {
+        await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+        try {
+          return await work({
+            query: async <Row>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as Row[],
+            runInTransaction: async (script) => {
+              await client.query('BEGIN');
+              try {
+                // No parameters: node-postgres uses the simple protocol, which accepts many statements.
+                await client.query(script);
+                await client.query('COMMIT');
+              } catch (error) {
+                await client.query('ROLLBACK');
+                throw error;
+              }
+            },
+          });
+        } finally {
+          await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+        }
+      } finally {
+        client.release();
+      }
+    },
+    async replication() {
+      const { rows } = await sql<{ standbys: number; max_lag: number | null }>`
+        SELECT count(*)::int AS standbys,
+               max(extract(epoch FROM coalesce(replay_lag, '0'::interval)))::float8 AS max_lag
+          FROM pg_stat_replication`.execute(kysely);
+      const row = rows[0] ?? { standbys: 0, max_lag: null };
+      return { standbys: row.standbys, maxLagSeconds: row.max_lag };
+    },
+    async close() {
+      await kysely.destroy();
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
+import type { Config } from '../config.js';
+import type { Database } from '../db/engine.js';
+import { healthRoutes } from '../health/routes.js';
+import { createPwnedPasswordsClient } from '../identity/breached-passwords.js';
+import { deriveKey } from '../identity/keys.js';
+import type { CodeSender } from '../identity/messaging/code-sender.js';
+import { createConsoleCodeSender } from '../identity/messaging/console-code-sender.js';
+import { createTwilioCodeSender } from '../identity/messaging/twilio-code-sender.js';
+import { createPasswordPolicy } from '../identity/password-policy.js';
+import { parseAllowedCountries } from '../identity/phone.js';
+import { identityRoutes } from '../identity/routes.js';
+import type { IdentityDeps } from '../identity/service.js';
+import { createSessionCookies, createSessionGuard } from '../identity/sessions.js';
+import { registerErrorHandling } from './errors.js';
+import { loggerOptions } from './logging.js';
+import { ProblemError } from './problem.js';
+import { registerSecurity } from './security.js';
+import { validatorCompiler } from './validation.js';
+
+export interface AppOptions {
+  config: Config;
+  database: Database;
+  /** Where logs go; stdout unless a test captures them. */
+  logStream?: DestinationStream;
+}
+
+export function createCodeSender(config: Config): CodeSender {
+  if (config.sms.provider === 'console') return createConsoleCodeSender();
+  return createTwilioCodeSender({
+    accountSid: config.sms.accountSid,
+    authToken: config.sms.authToken,
+    fromNumber: config.sms.fromNumber,
+    apiUrl: config.sms.apiUrl,
+  });
+}
+
+export async function buildApp({ config, database, logStream }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: logStream ? { ...loggerOptions(config.logLevel), stream: logStream } : loggerOptions(config.logLevel),
+    trustProxy: config.trustProxy,
+    bodyLimit: 1024 * 1024,
+    // Slow clients must not pin sockets: whole request in 30 s, headers in 10 s.
+    requestTimeout: 30_000,
+    connectionTimeout: 35_000,
+    keepAliveTimeout: 5_000,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: false },
+    genReqId: () => crypto.randomUUID(),
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  registerErrorHandling(app);
+  await app.register(cookie);
+  const cookies = createSessionCookies(config.publicUrl);
+  await registerSecurity(app, { publicUrl: config.publicUrl, sessionCookieName: cookies.name });
+  await app.register(underPressure, {
+    maxEventLoopDelay: 1_000,
+    retryAfter: 10,
+    customError: class Overloaded extends ProblemError {
+      constructor() {
+        super(503, 'overloaded', 'The service is busy; try again shortly.', {}, { 'retry-after': '10' });
+      }
+    },
+    exposeStatusRoute: false,
+  });
+  // A coarse per-node guard against floods. Security-relevant limits (logins, codes) are counted in
+  // PostgreSQL so every node enforces the same numbers.
+  await app.register(rateLimit, {
+    global: true,
+    max: config.rateLimitPerMinute,
+    timeWindow: '1 minute',
+    errorResponseBuilder: (_request, context) =>
+      new ProblemError(429, 'rate_limited', 'Too many requests; slow down.', {}, { 'retry-after': String(Math.ceil(context.ttl / 1000)) }),
+  });
+
+  const identityDeps: IdentityDeps = {
+    kysely: database.kysely,
+    codeSender: createCodeSender(config),
+    passwordPolicy: createPasswordPolicy({
+      breachedPasswords: config.pwned.enabled ? createPwnedPasswordsClient({ baseUrl: config.pwned.apiUrl }) : null,
+    }),
+    allowedCountries: parseAllowedCountries(config.otpCountries),
+    otpKey: deriveKey(config.masterKey, 'otp-hash'),
+    emailKey: deriveKey(config.masterKey, 'email-key'),
+    caps: {
+      numberHourly: config.otpCaps.perNumberPerHour,
+      resendsHourly: config.otpCaps.resendsPerNumberPerHour,
+      tenantHourly: config.otpCaps.perTenantPerHour,
+      globalHourly: config.otpCaps.globalPerHour,
+    },
+    loginIpLimit: config.loginIpLimit,
+    logger: app.log,
+  };
+  const withSession = createSessionGuard(database.kysely, cookies);
+
+  await app.register(healthRoutes, { database });
+  await app.register(identityRoutes, { deps: identityDeps, cookies, withSession });
+  return app;
+}

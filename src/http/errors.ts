@@ -1,0 +1,78 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import { ProblemError, problemBody, type ProblemCode } from './problem.js';
+import { fieldErrors } from './validation.js';
+
+const METHODS: HTTPMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** Fastify's own errors that reach clients, by their `code`, mapped to ours. */
+const FRAMEWORK_ERRORS: Record<string, { status: number; code: ProblemCode }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'malformed_body' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'malformed_body' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'malformed_body' },
+  FST_ERR_CTP_EMPTY_TYPE: { status: 415, code: 'unsupported_media_type' },
+  FST_ERR_CTP_INVALID_TYPE: { status: 415, code: 'unsupported_media_type' },
+};
+
+export function sendProblem(reply: FastifyReply, error: ProblemError) {
+  for (const [name, value] of Object.entries(error.headers)) reply.header(name, value);
+  return reply
+    .status(error.status)
+    .type('application/problem+json; charset=utf-8')
+    .send(problemBody(error.status, error.code, error.detail, error.extensions));
+}
+
+function toProblem(error: FastifyError & { validationContext?: string }, request: FastifyRequest): ProblemError | null {
+  if (error instanceof ProblemError) return error;
+  if (error.validation) {
+    return new ProblemError(400, 'validation_failed', 'Some fields are missing or not valid.', {
+      errors: fieldErrors(error.validation, error.validationContext),
+    });
+  }
+  const known = error.code ? FRAMEWORK_ERRORS[error.code] : undefined;
+  if (known) return new ProblemError(known.status, known.code, error.message);
+  if (error.statusCode === 429) {
+    const retryAfter = Number(request.headers['retry-after'] ?? 0) || 60;
+    return new ProblemError(429, 'rate_limited', 'Too many requests; slow down.', {}, { 'retry-after': String(retryAfter) });
+  }
+  if (error.statusCode === 400 && error.code?.startsWith('FST_')) return new ProblemError(400, 'malformed_body', error.message);
+  return null;
+}
+
+/**
+ * One error style for every path: problem+json with a stable code. Unexpected errors are logged with
+ * their stack and answered with a generic 500 that reveals no stack, SQL or internals.
+ */
+export function registerErrorHandling(app: FastifyInstance) {
+  const knownRoutes = FindMyWay();
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const method of methods) {
+      if (METHODS.includes(method as HTTPMethod) && !knownRoutes.find(method as HTTPMethod, route.url)) {
+        knownRoutes.on(method as HTTPMethod, route.url, () => {});
+      }
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const problem = toProblem(error, request);
+    if (problem) {
+      if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+      return sendProblem(reply, problem);
+    }
+    request.log.error({ err: error }, 'unexpected error');
+    return sendProblem(reply, new ProblemError(500, 'internal_error', 'The request could not be completed. It has been logged.'));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?', 1)[0] ?? '/';
+    const allowed = METHODS.filter((method) => method !== request.method && knownRoutes.find(method, path));
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendProblem(reply, new ProblemError(405, 'method_not_allowed', `${request.method} is not allowed here.`));
+    }
+    return sendProblem(reply, new ProblemError(404, 'not_found', 'Nothing here, or nothing you may see.'));
+  });
+}

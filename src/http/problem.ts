@@ -1,0 +1,65 @@
+/**
+ * Every error leaves as application/problem+json (RFC 9457) with a stable snake_case `code` that
+ * clients branch on. Titles are fixed per code; `detail` explains this occurrence.
+ */
+export const problemTitles = {
+  validation_failed: 'The request is not valid',
+  malformed_body: 'The request body could not be read',
+  not_found: 'Not found',
+  method_not_allowed: 'Method not allowed',
+  payload_too_large: 'The request body is too large',
+  unsupported_media_type: 'Unsupported media type',
+  rate_limited: 'Too many requests',
+  overloaded: 'The service is busy',
+  internal_error: 'Something went wrong on our side',
+  unauthenticated: 'Sign-in required',
+  forbidden: 'Not allowed',
+  origin_mismatch: 'Request origin not allowed',
+  invalid_credentials: 'E-mail or password is wrong',
+  invalid_phone: 'This phone number cannot receive codes',
+  unsupported_country: 'Codes cannot be sent to this country',
+  weak_password: 'Choose a stronger password',
+  email_taken: 'This e-mail address is already registered',
+  invalid_code: 'The code is not right',
+  challenge_expired: 'This code has expired',
+  channel_unavailable: 'This number cannot be reached that way',
+  delivery_failed: 'The code could not be sent',
+  reauthentication_required: 'Confirm it is you',
+  service_unavailable: 'Service unavailable',
+} as const;
+
+export type ProblemCode = keyof typeof problemTitles;
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class ProblemError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ProblemCode,
+    readonly detail?: string,
+    readonly extensions: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail ?? problemTitles[code]);
+    this.name = 'ProblemError';
+  }
+}
+
+export function problemBody(status: number, code: ProblemCode, detail?: string, extensions: Record<string, unknown> = {}) {
+  return {
+    type: `https://pactum.dev/problems/${code.replaceAll('_', '-')}`,
+    title: problemTitles[code],
+    status,
+    code,
+    detail: detail ?? problemTitles[code],
+    ...extensions,
+  };
+}
+
+export const notFound = (detail = 'Nothing here, or nothing you may see.') => new ProblemError(404, 'not_found', detail);
+export const unauthenticated = () => new ProblemError(401, 'unauthenticated', 'Sign in to continue.');
+export const rateLimited = (retryAfterSeconds: number, detail = 'Too many attempts; try again later.') =>
+  new ProblemError(429, 'rate_limited', detail, { retryAfter: retryAfterSeconds }, { 'retry-after': String(retryAfterSeconds) });

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { ChallengePurpose, OtpChallengesTable } from '../db/schema.js';
+import type { Tx } from '../db/tenant-context.js';
+import { ProblemError, rateLimited } from '../http/problem.js';
+import { CodeDeliveryError, type CodeSender } from './messaging/code-sender.js';
+import { CODE_TTL_SECONDS, generateCode, hashCode } from './one-time-codes.js';
+import { classifyPhone, phoneHint, type Channel, type Language } from './phone.js';
+import * as queries from './queries.js';
+import type { DeliveryCaps } from './queries.js';
+
+export interface ChallengeView {
+  id: string;
+  channel: Channel;
+  phoneHint: string;
+  expiresAt: string;
+  availableChannels: Channel[];
+}
+
+/** A code that has been recorded in the database and must be sent once the transaction commits. */
+export interface PendingDelivery {
+  challenge: ChallengeView;
+  message: { to: string; channel: Channel; code: string; language: Language };
+}
+
+type ChallengeRow = { [K in keyof OtpChallengesTable]: OtpChallengesTable[K] extends { __select__: infer S } ? S : OtpChallengesTable[K] };
+
+export interface ChallengeDeps {
+  otpKey: Buffer;
+  caps: DeliveryCaps;
+  codeSender: CodeSender;
+  logger: FastifyBaseLogger;
+}
+
+/** Channels the stored number can take; the number was classified when it was registered. */
+export function channelsFor(phoneE164: string): Channel[] {
+  const classified = classifyPhone(phoneE164, '*');
+  return classified.ok ? classified.phone.channels : ['sms'];
+}
+
+export function challengeView(row: Pick<ChallengeRow, 'id' | 'channel' | 'phone_e164' | 'expires_at'>): ChallengeView {
+  return {
+    id: row.id,
+    channel: row.channel,
+    phoneHint: phoneHint(row.phone_e164),
+    expiresAt: new Date(row.expires_at).toISOString(),
+    availableChannels: channelsFor(row.phone_e164),
+  };
+}
+
+/**
+ * Records a new challenge for a user inside the caller's tenant transaction. The caps against SMS
+ * pumping are claimed in the same transaction, so a refused delivery leaves no challenge behind.
+ */
+export async function issueChallenge(
+  tx: Tx,
+  deps: ChallengeDeps,
+  request: { userId: string; purpose: ChallengePurpose; sessionId?: string; phoneE164: string; channel: Channel; language: Language },
+): Promise<PendingDelivery> {
+  const wait = await queries.claimOtpDelivery(tx, request.phoneE164, false, deps.caps);
+  if (wait > 0) throw rateLimited(wait, 'Too many codes were sent recently; try again later.');
+  const id = randomUUID();
+  const code = generateCode();
+  const row = await queries.insertChallenge(tx, {
+    id,
+    userId: request.userId,
+    purpose: request.purpose,
+    sessionId: request.sessionId ?? null,
+    phoneE164: request.phoneE164,
+    channel: request.channel,
+    language: request.language,
+    codeHash: hashCode(deps.otpKey, id, code),
+    ttlSeconds: CODE_TTL_SECONDS,
+  });
+  return { challenge: challengeView(row), message: { to: row.phone_e164, channel: row.channel, code, language: row.language } };
+}
+
+/** Replaces the code of a live challenge; its failed-attempt count is kept, so resending buys no tries. */
+export async function reissueCode(tx: Tx, deps: ChallengeDeps, row: ChallengeRow, channel: Channel): Promise<PendingDelivery> {
+  const wait = await queries.claimOtpDelivery(tx, row.phone_e164, true, deps.caps);
+  if (wait > 0) throw rateLimited(wait, 'Too many codes were sent to this number recently; try again later.');
+  const code = generateCode();
+  const updated = await queries.replaceChallengeCode(tx, row.id, {
+    codeHash: hashCode(deps.otpKey, row.id, code),
+    channel,
+    ttlSeconds: CODE_TTL_SECONDS,
+  });
+  return { challenge: challengeView(updated), message: { to: updated.phone_e164, channel, code, language: updated.language } };
+}
+
+/**
+ * Sends a recorded code. Called after commit: no network call ever runs inside a transaction. A failed
+ * delivery keeps the challenge, so the client can ask for a resend (perhaps by the other channel).
+ */
+export async function deliver(deps: ChallengeDeps, pending: PendingDelivery): Promise<ChallengeView> {
+  try {
+    await deps.codeSender.send(pending.message);
+    return pending.challenge;
+  } catch (error) {
+    if (!(error instanceof CodeDeliveryError)) throw error;
+    deps.logger.warn({ err: error, challengeId: pending.challenge.id }, 'one-time code delivery failed');
+    throw new ProblemError(502, 'delivery_failed', 'The code could not be sent. Ask for a new one in a moment.', {
+      challenge: pending.challenge,
+    });
+  }
+}

@@ -1,0 +1,228 @@
+import { sql } from 'kysely';
+import type { ChallengePurpose, SessionEndReason } from '../db/schema.js';
+import type { Tx } from '../db/tenant-context.js';
+
+export interface LoginRecord {
+  tenant_id: string;
+  user_id: string;
+  password_hash: string | null;
+  user_status: string;
+  tenant_status: string;
+}
+
+export async function findLogin(tx: Tx, email: string): Promise<LoginRecord | undefined> {
+  const { rows } = await sql<LoginRecord>`SELECT * FROM pactum_find_login(${email})`.execute(tx);
+  return rows[0];
+}
+
+export async function claimEmail(tx: Tx, email: string, userId: string): Promise<boolean> {
+  const { rows } = await sql<{ claimed: boolean }>`SELECT pactum_claim_email(${email}, ${userId}) AS claimed`.execute(tx);
+  return rows[0]?.claimed === true;
+}
+
+export async function challengeTenant(tx: Tx, challengeId: string): Promise<string | null> {
+  const { rows } = await sql<{ tenant_id: string | null }>`SELECT pactum_challenge_tenant(${challengeId}) AS tenant_id`.execute(tx);
+  return rows[0]?.tenant_id ?? null;
+}
+
+export interface LiveSession {
+  session_id: string;
+  tenant_id: string;
+  user_id: string;
+  authenticated_at: Date;
+  role: 'master' | 'member';
+}
+
+/** Resolves a cookie and, when live, sets the transaction's tenant and user (see the SQL function). */
+export async function enterSession(tx: Tx, tokenHash: Buffer, idleSeconds: number): Promise<LiveSession | undefined> {
+  const { rows } = await sql<LiveSession>`SELECT * FROM pactum_enter_session(${tokenHash}, ${idleSeconds})`.execute(tx);
+  return rows[0];
+}
+
+export interface DeliveryCaps {
+  numberHourly: number;
+  resendsHourly: number;
+  tenantHourly: number;
+  globalHourly: number;
+}
+
+/** Returns 0 when the delivery was recorded, otherwise the seconds to wait. */
+export async function claimOtpDelivery(tx: Tx, phone: string, isResend: boolean, caps: DeliveryCaps): Promise<number> {
+  const { rows } = await sql<{ wait: number }>`
+    SELECT pactum_claim_otp_delivery(${phone}, ${isResend}, ${caps.numberHourly}, ${caps.resendsHourly},
+                                     ${caps.tenantHourly}, ${caps.globalHourly}) AS wait`.execute(tx);
+  return rows[0]?.wait ?? 0;
+}
+
+export async function rateLimitHit(tx: Tx, bucket: string, windowSeconds: number, maxHits: number): Promise<number> {
+  const { rows } = await sql<{ wait: number }>`SELECT pactum_rate_limit_hit(${bucket}, ${windowSeconds}, ${maxHits}) AS wait`.execute(tx);
+  return rows[0]?.wait ?? 0;
+}
+
+export async function loginFailures(tx: Tx, emailKey: Buffer): Promise<{ consecutive: number; last_failed_at: Date } | undefined> {
+  const { rows } = await sql<{ consecutive: number; last_failed_at: Date }>`SELECT * FROM pactum_login_failures(${emailKey})`.execute(tx);
+  return rows[0];
+}
+
+export async function recordLoginFailure(tx: Tx, emailKey: Buffer): Promise<void> {
+  await sql`SELECT pactum_record_login_failure(${emailKey})`.execute(tx);
+}
+
+export async function clearLoginFailures(tx: Tx, emailKey: Buffer): Promise<void> {
+  await sql`SELECT pactum_clear_login_failures(${emailKey})`.execute(tx);
+}
+
+export function insertTenant(tx: Tx, tenant: { id: string; name: string }) {
+  return tx.insertInto('tenants').values(tenant).execute();
+}
+
+export function insertUser(
+  tx: Tx,
+  user: { name: string; email: string; phoneE164: string | null; phoneCountry: string | null; passwordHash: string | null; role: 'master' | 'member'; status: 'pending' | 'active' },
+) {
+  return tx
+    .insertInto('users')
+    .values({
+      name: user.name,
+      email: user.email,
+      phone_e164: user.phoneE164,
+      phone_country: user.phoneCountry,
+      password_hash: user.passwordHash,
+      role: user.role,
+      status: user.status,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export function findUser(tx: Tx, userId: string) {
+  return tx.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+}
+
+export function findTenant(tx: Tx) {
+  return tx.selectFrom('tenants').selectAll().executeTakeFirstOrThrow();
+}
+
+export async function activateSignup(tx: Tx, userId: string): Promise<void> {
+  await tx.updateTable('tenants').set({ status: 'active' }).where('status', '=', 'pending').execute();
+  await tx.updateTable('users').set({ status: 'active', activated_at: sql`now()` }).where('id', '=', userId).execute();
+}
+
+export async function updatePasswordHash(tx: Tx, userId: string, passwordHash: string): Promise<void> {
+  await tx.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+}
+
+export function insertChallenge(
+  tx: Tx,
+  challenge: {
+    id: string;
+    userId: string;
+    purpose: ChallengePurpose;
+    sessionId: string | null;
+    phoneE164: string;
+    channel: 'sms' | 'voice';
+    language: 'en' | 'de' | 'fr' | 'it';
+    codeHash: Buffer;
+    ttlSeconds: number;
+  },
+) {
+  return tx
+    .insertInto('otp_challenges')
+    .values({
+      id: challenge.id,
+      user_id: challenge.userId,
+      purpose: challenge.purpose,
+      session_id: challenge.sessionId,
+      phone_e164: challenge.phoneE164,
+      channel: challenge.channel,
+      language: challenge.language,
+      code_hash: challenge.codeHash,
+      expires_at: sql`now() + make_interval(secs => ${challenge.ttlSeconds})`,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Locks the challenge row so two verifications cannot both spend the same attempt. */
+export function lockChallenge(tx: Tx, challengeId: string) {
+  return tx.selectFrom('otp_challenges').selectAll().where('id', '=', challengeId).forUpdate().executeTakeFirst();
+}
+
+export function recordFailedAttempt(tx: Tx, challengeId: string) {
+  return tx
+    .updateTable('otp_challenges')
+    .set((eb) => ({ failed_attempts: eb('failed_attempts', '+', 1) }))
+    .where('id', '=', challengeId)
+    .returning('failed_attempts')
+    .executeTakeFirstOrThrow();
+}
+
+export async function consumeChallenge(tx: Tx, challengeId: string): Promise<void> {
+  await tx.updateTable('otp_challenges').set({ consumed_at: sql`now()` }).where('id', '=', challengeId).execute();
+}
+
+export function replaceChallengeCode(tx: Tx, challengeId: string, update: { codeHash: Buffer; channel: 'sms' | 'voice'; ttlSeconds: number }) {
+  return tx
+    .updateTable('otp_challenges')
+    .set((eb) => ({
+      code_hash: update.codeHash,
+      channel: update.channel,
+      last_sent_at: sql`now()`,
+      expires_at: sql`now() + make_interval(secs => ${update.ttlSeconds})`,
+      send_count: eb('send_count', '+', 1),
+    }))
+    .where('id', '=', challengeId)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Ends the user's pending challenges, e.g. when a new password makes them moot. */
+export async function expireOpenChallenges(tx: Tx, userId: string): Promise<void> {
+  await tx
+    .updateTable('otp_challenges')
+    .set({ consumed_at: sql`now()` })
+    .where('user_id', '=', userId)
+    .where('consumed_at', 'is', null)
+    .execute();
+}
+
+export function insertSession(
+  tx: Tx,
+  session: { userId: string; tokenHash: Buffer; absoluteSeconds: number; clientIp: string | null; userAgent: string | null },
+) {
+  return tx
+    .insertInto('sessions')
+    .values({
+      user_id: session.userId,
+      token_hash: session.tokenHash,
+      expires_at: sql`now() + make_interval(secs => ${session.absoluteSeconds})`,
+      client_ip: session.clientIp,
+      user_agent: session.userAgent,
+    })
+    .returning(['id', 'expires_at'])
+    .executeTakeFirstOrThrow();
+}
+
+export async function refreshAuthenticationTime(tx: Tx, sessionId: string): Promise<void> {
+  await tx.updateTable('sessions').set({ authenticated_at: sql`now()` }).where('id', '=', sessionId).execute();
+}
+
+export async function endSession(tx: Tx, sessionId: string, reason: SessionEndReason): Promise<void> {
+  await tx
+    .updateTable('sessions')
+    .set({ ended_at: sql`now()`, ended_reason: reason })
+    .where('id', '=', sessionId)
+    .where('ended_at', 'is', null)
+    .execute();
+}
+
+export async function endUserSessions(tx: Tx, userId: string, reason: SessionEndReason, exceptSessionId?: string): Promise<number> {
+  let query = tx
+    .updateTable('sessions')
+    .set({ ended_at: sql`now()`, ended_reason: reason })
+    .where('user_id', '=', userId)
+    .where('ended_at', 'is', null);
+  if (exceptSessionId) query = query.where('id', '<>', exceptSessionId);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

@@ -1,0 +1,42 @@
+import { Type } from '@sinclair/typebox';
+
+const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
+// The policy itself measures code points after NFKC; this only bounds what we accept over the wire.
+const Password = Type.String({ minLength: 1, maxLength: 1024 });
+const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
+const ChannelSchema = Type.Union([Type.Literal('sms'), Type.Literal('voice')]);
+
+export const SignupBody = Type.Object(
+  { companyName: Name, name: Name, email: Email, phone: Type.String({ minLength: 1, maxLength: 32 }), password: Password },
+  { additionalProperties: false },
+);
+export const LoginBody = Type.Object({ email: Email, password: Password }, { additionalProperties: false });
+export const VerifyBody = Type.Object({ code: Type.String({ pattern: '^[0-9]{6}$' }) }, { additionalProperties: false });
+export const ResendBody = Type.Object({ channel: Type.Optional(ChannelSchema) }, { additionalProperties: false });
+export const ChangePasswordBody = Type.Object({ currentPassword: Password, newPassword: Password }, { additionalProperties: false });
+export const ChallengeParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
+
+export const Challenge = Type.Object({
+  id: Type.String(),
+  channel: ChannelSchema,
+  phoneHint: Type.String(),
+  expiresAt: Type.String(),
+  availableChannels: Type.Array(ChannelSchema),
+});
+export const ChallengeResponse = Type.Object({ challenge: Challenge });
+
+export const User = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  email: Type.String(),
+  phoneHint: Type.Union([Type.String(), Type.Null()]),
+  role: Type.Union([Type.Literal('master'), Type.Literal('member')]),
+  status: Type.String(),
+});
+export const Tenant = Type.Object({ id: Type.String(), name: Type.String() });
+export const VerifiedResponse = Type.Object({ user: User, tenant: Tenant });
+export const MeResponse = Type.Object({
+  user: User,
+  tenant: Tenant,
+  groups: Type.Array(Type.Object({ id: Type.String(), name: Type.String() })),
+});

@@ -1,0 +1,93 @@
+import { createHash, randomBytes } from 'node:crypto';
+import '@fastify/cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Schema } from '../db/schema.js';
+import { asAppWithoutTenant, type Tx } from '../db/tenant-context.js';
+import { unauthenticated } from '../http/problem.js';
+import * as queries from './queries.js';
+
+export const IDLE_TIMEOUT_SECONDS = 30 * 60;
+export const ABSOLUTE_TIMEOUT_SECONDS = 12 * 60 * 60;
+
+/** The signed-in caller of a request, as the database confirmed it in this very transaction. */
+export interface Actor {
+  sessionId: string;
+  tenantId: string;
+  userId: string;
+  role: 'master' | 'member';
+  authenticatedAt: Date;
+}
+
+/** `__Host-` pins the cookie to our origin over https; plain-http localhost cannot use the prefix. */
+export function sessionCookieName(publicUrl: URL): string {
+  return publicUrl.protocol === 'https:' ? '__Host-pactum_session' : 'pactum_session';
+}
+
+export function hashToken(token: string): Buffer {
+  return createHash('sha256').update(token).digest();
+}
+
+/** 256 bits from the CSPRNG; only the SHA-256 is stored. */
+export function newSessionToken(): { token: string; tokenHash: Buffer } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, tokenHash: hashToken(token) };
+}
+
+export async function startSession(tx: Tx, userId: string, client: { ip: string | null; userAgent: string | null }) {
+  const { token, tokenHash } = newSessionToken();
+  await queries.insertSession(tx, {
+    userId,
+    tokenHash,
+    absoluteSeconds: ABSOLUTE_TIMEOUT_SECONDS,
+    clientIp: client.ip,
+    userAgent: client.userAgent?.slice(0, 512) ?? null,
+  });
+  return token;
+}
+
+export interface SessionCookies {
+  name: string;
+  set(reply: FastifyReply, token: string): void;
+  clear(reply: FastifyReply): void;
+  read(request: FastifyRequest): string | undefined;
+}
+
+export function createSessionCookies(publicUrl: URL): SessionCookies {
+  const name = sessionCookieName(publicUrl);
+  const secure = publicUrl.protocol === 'https:';
+  const attributes = { httpOnly: true, sameSite: 'strict' as const, path: '/', secure };
+  return {
+    name,
+    set: (reply, token) => void reply.setCookie(name, token, { ...attributes, maxAge: ABSOLUTE_TIMEOUT_SECONDS }),
+    clear: (reply) => void reply.clearCookie(name, attributes),
+    read: (request) => {
+      const value = request.cookies[name];
+      return value && value.length <= 100 ? value : undefined;
+    },
+  };
+}
+
+export type SessionGuard = <T>(request: FastifyRequest, work: (tx: Tx, actor: Actor) => Promise<T>) => Promise<T>;
+
+/**
+ * Runs a request's work in one transaction whose tenant and user come from the session cookie, checked
+ * in that same transaction: a session revoked a moment ago cannot slip a request through.
+ */
+export function createSessionGuard(kysely: Kysely<Schema>, cookies: SessionCookies): SessionGuard {
+  return (request, work) => {
+    const token = cookies.read(request);
+    if (!token) throw unauthenticated();
+    return asAppWithoutTenant(kysely, async (tx) => {
+      const live = await queries.enterSession(tx, hashToken(token), IDLE_TIMEOUT_SECONDS);
+      if (!live) throw unauthenticated();
+      return work(tx, {
+        sessionId: live.session_id,
+        tenantId: live.tenant_id,
+        userId: live.user_id,
+        role: live.role,
+        authenticatedAt: new Date(live.authenticated_at),
+      });
+    });
+  };
+}

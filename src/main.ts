@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { openDatabase, type Database } from './db/engine.js';
+import { migrate, MigrationError } from './db/migrate.js';
+import { pendingMigrations } from './db/migration-status.js';
+import { createDemoCompany } from './demo.js';
+import { buildApp } from './http/app.js';
+
+const HELP: Record<string, string> = {
+  main: `Usage: pactum <command> [--help]
+
+Commands:
+  serve     start the HTTP service (what \`npm start\` runs)
+  migrate   apply pending database migrations
+  demo      create a demo company and print how to sign in
+
+Configuration comes from the environment; see README.md.`,
+  serve: `Usage: pactum serve
+
+Starts the HTTP service on HOST:PORT (default 127.0.0.1:3000).
+Without PACTUM_DATABASE_URL it uses embedded PostgreSQL (PGlite) in PACTUM_DATA_DIR (default ./data)
+and applies migrations itself; with it, run \`pactum migrate\` first.`,
+  migrate: `Usage: pactum migrate
+
+Applies pending SQL migrations (src/db/migrations) in order, each in its own transaction, to
+PACTUM_DATABASE_URL or the embedded database. Refuses if an applied migration was edited.`,
+  demo: `Usage: pactum demo
+
+Creates "Demo Company AG" with a master user and prints the e-mail and password to sign in with.
+The login code goes to the demo phone number through the configured SMS provider
+(with the default console provider it is printed by the running server).`,
+};
+
+function print(text: string) {
+  process.stdout.write(`${text}\n`);
+}
+
+async function withDatabase<T>(config: Config, work: (database: Database) => Promise<T>): Promise<T> {
+  const database = await openDatabase(config);
+  try {
+    return await work(database);
+  } finally {
+    await database.close();
+  }
+}
+
+/** Embedded databases migrate themselves; a server database must be migrated on purpose, by its owner. */
+async function prepareSchema(database: Database) {
+  if (database.engine === 'embedded') {
+    await migrate(database);
+    return;
+  }
+  const pending = await pendingMigrations(database);
+  if (pending.length > 0) throw new MigrationError(`the database needs migrations (${pending.join(', ')}); run \`pactum migrate\` first`);
+}
+
+async function serve(config: Config) {
+  const database = await openDatabase(config);
+  await prepareSchema(database);
+  const app = await buildApp({ config, database });
+  const shutdown = async (signal: string) => {
+    app.log.info({ signal }, 'shutting down');
+    await app.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  await app.listen({ port: config.port, host: config.host });
+  const engine = database.engine === 'embedded' ? `embedded PostgreSQL in ${config.dataDir}` : 'PostgreSQL server';
+  app.log.info(
+    { publicUrl: config.publicUrl.href, engine, smsProvider: config.sms.provider },
+    config.sms.provider === 'console'
+      ? 'Pactum is ready; one-time codes are printed to this console (PACTUM_SMS_PROVIDER=console)'
+      : 'Pactum is ready',
+  );
+}
+
+async function run(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { help: { type: 'boolean', short: 'h' } } });
+  const command = positionals[0];
+  if (!command || command === 'help') {
+    print(HELP.main!);
+    return command || values.help ? 0 : 1;
+  }
+  if (!(command in HELP) || command === 'main') throw new UsageError(`unknown command "${command}" (try pactum --help)`);
+  if (values.help) {
+    print(HELP[command]!);
+    return 0;
+  }
+  const config = loadConfig();
+  switch (command) {
+    case 'serve':
+      await serve(config);
+      return -1;
+    case 'migrate': {
+      const { applied } = await withDatabase(config, migrate);
+      print(applied.length ? `Applied ${applied.join(', ')}.` : 'Database is up to date.');
+      return 0;
+    }
+    case 'demo': {
+      const demo = await withDatabase(config, async (database) => {
+        await prepareSchema(database);
+        return createDemoCompany(database);
+      });
+      if (!demo) {
+        print('The demo company exists already (demo@pactum.example). Its password was printed when it was created.');
+        return 0;
+      }
+      print(`Demo company created.\n  e-mail:   ${demo.email}\n  password: ${demo.password}\nSign in with these; the login code goes to the demo phone (+41 •• ••• •• 67) and, with the console SMS provider, appears in the server's console.`);
+      return 0;
+    }
+  }
+  return 1;
+}
+
+class UsageError extends Error {}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (error: unknown) => {
+    const known = error instanceof ConfigError || error instanceof MigrationError || error instanceof UsageError || isArgError(error);
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`pactum: ${known ? message : `unexpected error: ${message}`}\n`);
+    if (!known && process.env.PACTUM_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
+    process.exitCode = 1;
+  },
+);
+
+function isArgError(error: unknown): boolean {
+  return error instanceof TypeError && 'code' in error && String((error as { code: unknown }).code).startsWith('ERR_PARSE_ARGS');
+}
