@@ -17,6 +17,7 @@ export interface Config {
   otpCaps: OtpCaps;
   loginIpLimit: { windowSeconds: number; maxHits: number };
   rateLimitPerMinute: number;
+  authRateLimitPerMinute: number;
   pwned: { enabled: boolean; apiUrl: string };
   logLevel: string;
 }
@@ -66,6 +67,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxHits: integer(env, 'PACTUM_LOGIN_IP_LIMIT', 50, 1, 1_000_000),
     },
     rateLimitPerMinute: integer(env, 'PACTUM_RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
+    authRateLimitPerMinute: integer(env, 'PACTUM_AUTH_RATE_LIMIT_PER_MINUTE', 60, 1, 10_000_000),
     pwned: {
       enabled: onOff(env, 'PACTUM_PWNED_CHECK', false),
       apiUrl: parseUrl('PACTUM_PWNED_API_URL', env.PACTUM_PWNED_API_URL || 'https://api.pwnedpasswords.com').href.replace(/\/$/, ''),

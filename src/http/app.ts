@@ -100,6 +100,6 @@ export async function buildApp({ config, database, logStream }: AppOptions): Pro
   const withSession = createSessionGuard(database.kysely, cookies);
 
   await app.register(healthRoutes, { database });
-  await app.register(identityRoutes, { deps: identityDeps, cookies, withSession });
+  await app.register(identityRoutes, { deps: identityDeps, cookies, withSession, authRateLimitPerMinute: config.authRateLimitPerMinute });
   return app;
 }

@@ -10,6 +10,8 @@ export interface IdentityRouteOptions {
   deps: IdentityDeps;
   cookies: SessionCookies;
   withSession: SessionGuard;
+  /** Per-client-IP requests per minute on the sign-in routes, a first brake before the database counters. */
+  authRateLimitPerMinute: number;
 }
 
 function clientOf(request: FastifyRequest) {
@@ -18,8 +20,8 @@ function clientOf(request: FastifyRequest) {
 }
 
 /** Signup, login with a phone code, sessions. Thin: every rule lives in service.ts. */
-export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = async (app, { deps, cookies, withSession }) => {
-  const strict = { rateLimit: { max: 20, timeWindow: '1 minute' } };
+export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = async (app, { deps, cookies, withSession, authRateLimitPerMinute }) => {
+  const strict = { rateLimit: { max: authRateLimitPerMinute, timeWindow: '1 minute' } };
 
   app.post('/api/v1/signup', {
     config: strict,

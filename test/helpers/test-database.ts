@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openEmbedded, openPostgres, type Database } from '../../src/db/engine.js';
+import { migrate } from '../../src/db/migrate.js';
+
+/**
+ * The engine under test: embedded PGlite in memory by default, a fresh database on a real PostgreSQL
+ * server when PACTUM_TEST_DATABASE_URL is set (CI runs the suite both ways).
+ */
+export const serverUrl = process.env.PACTUM_TEST_DATABASE_URL || null;
+export const engineName = serverUrl ? 'postgres' : 'embedded';
+
+export interface TestDatabase {
+  database: Database;
+  /** Connection string of the fresh database (server engine only), for owner-level checks. */
+  url: string | null;
+  /** Runs SQL as the owner (superuser), bypassing RLS: for arranging time travel and for inspection. */
+  asOwner<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  if (!serverUrl) {
+    const database = await openEmbedded('memory://');
+    await migrate(database);
+    return {
+      database,
+      url: null,
+      asOwner: (text, params) => database.withScriptSession((session) => session.query(text, params)),
+      drop: () => database.close(),
+    };
+  }
+  const name = `pactum_test_${randomBytes(6).toString('hex')}`;
+  await withAdmin((client) => client.query(`CREATE DATABASE ${name}`));
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  const database = await openPostgres(url.href, 5);
+  await migrate(database);
+  const owner = new pg.Pool({ connectionString: url.href, max: 2 });
+  return {
+    database,
+    url: url.href,
+    asOwner: async (text, params) => (await owner.query(text, params)).rows,
+    drop: async () => {
+      await database.close();
+      await owner.end();
+      await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
+
+async function withAdmin(work: (client: pg.Client) => Promise<unknown>) {
+  const client = new pg.Client({ connectionString: serverUrl! });
+  await client.connect();
+  try {
+    await work(client);
+  } finally {
+    await client.end();
+  }
+}
