@@ -77,10 +77,156 @@ export interface PactumMigrationsTable {
   applied_at: Generated<Date>;
 }
 
+export interface AccessGroupsTable {
+  tenant_id: Defaulted<string>;
+  id: Defaulted<string>;
+  name: string;
+  description: string | null;
+  created_at: Timestamp;
+}
+
+export interface AccessGroupMembersTable {
+  tenant_id: Defaulted<string>;
+  group_id: string;
+  user_id: string;
+  added_at: Timestamp;
+}
+
+export type LicenceMetric =
+  | 'user' | 'named_user' | 'concurrent_user' | 'device' | 'core' | 'processor' | 'server' | 'instance'
+  | 'site' | 'enterprise' | 'subscription' | 'other';
+
+export interface VendorsTable {
+  tenant_id: Defaulted<string>;
+  id: Defaulted<string>;
+  name: string;
+  website: string | null;
+  notes: string | null;
+  aliases: Defaulted<string[]>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface VendorMetricsTable {
+  tenant_id: Defaulted<string>;
+  vendor_id: string;
+  metric: LicenceMetric;
+  definition: string;
+}
+
+export interface ProductsTable {
+  tenant_id: Defaulted<string>;
+  id: Defaulted<string>;
+  vendor_id: string;
+  name: string;
+  sku: string | null;
+  metric: LicenceMetric;
+  block_size: Defaulted<number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export type ContractKind = 'contract' | 'proposal';
+export type ContractStatus = 'active' | 'expired' | 'terminated' | 'pending' | 'accepted' | 'rejected' | 'superseded';
+
+/** numeric columns travel as strings both ways: never through a float. */
+type Decimal = ColumnType<string, string, string>;
+type NullableDecimal = ColumnType<string | null, string | null | undefined, string | null>;
+
+export interface ContractsTable {
+  tenant_id: Defaulted<string>;
+  id: Defaulted<string>;
+  vendor_id: string;
+  kind: ContractKind;
+  reference: string | null;
+  title: string;
+  status: ContractStatus;
+  signed_on: string | null;
+  starts_on: string;
+  ends_on: string | null;
+  notice_period_days: number | null;
+  auto_renew: Defaulted<boolean>;
+  renewal_term_months: number | null;
+  currency: string;
+  manager_id: string;
+  terms: string | null;
+  supersedes_id: string | null;
+  restricted: ColumnType<boolean, never, never>;
+  archived_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ContractGroupsTable {
+  tenant_id: Defaulted<string>;
+  contract_id: string;
+  group_id: string;
+}
+
+export interface LineItemsTable {
+  tenant_id: Defaulted<string>;
+  id: Defaulted<string>;
+  contract_id: string;
+  position: number;
+  product_id: string;
+  quantity: number;
+  block_size: number;
+  list_unit_price: Decimal;
+  discount_percent: NullableDecimal;
+  net_unit_price: Decimal;
+  maintenance_percent: NullableDecimal;
+  terms: string | null;
+}
+
+export interface TenantKeysTable {
+  tenant_id: Defaulted<string>;
+  version: Defaulted<number>;
+  wrapped_key: Buffer;
+  created_at: Timestamp;
+}
+
+export type DocumentContentType = 'application/pdf' | 'image/jpeg' | 'image/png';
+
+export interface DocumentsTable {
+  tenant_id: Defaulted<string>;
+  id: Defaulted<string>;
+  contract_id: string;
+  filename: string;
+  content_type: DocumentContentType;
+  /** bigint in SQL; node-postgres hands it over as a string. */
+  size_bytes: ColumnType<string | number, number, number>;
+  sha256: Buffer;
+  storage_key: string;
+  key_version: number;
+  uploaded_by: string;
+  created_at: Timestamp;
+}
+
+export interface ReminderDeliveriesTable {
+  tenant_id: Defaulted<string>;
+  contract_id: string;
+  deadline_type: 'notice' | 'end';
+  deadline: string;
+  lead_days: number;
+  recipient_id: string;
+  sent_at: Timestamp;
+}
+
 /** Tables the application role can reach. Global tables behind SECURITY DEFINER functions are absent on purpose. */
 export interface Schema {
   tenants: TenantsTable;
   users: UsersTable;
   sessions: SessionsTable;
   otp_challenges: OtpChallengesTable;
+  access_groups: AccessGroupsTable;
+  access_group_members: AccessGroupMembersTable;
+  vendors: VendorsTable;
+  vendor_metrics: VendorMetricsTable;
+  products: ProductsTable;
+  contracts: ContractsTable;
+  contract_groups: ContractGroupsTable;
+  line_items: LineItemsTable;
+  tenant_keys: TenantKeysTable;
+  documents: DocumentsTable;
+  reminder_deliveries: ReminderDeliveriesTable;
 }
