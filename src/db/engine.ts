@@ -111,12 +111,10 @@ export async function openPostgres(connectionString: string, poolSize: number): 
       }
     },
     async replication() {
-      const { rows } = await sql<{ standbys: number; max_lag: number | null }>`
-        SELECT count(*)::int AS standbys,
-               max(extract(epoch FROM coalesce(replay_lag, '0'::interval)))::float8 AS max_lag
-          FROM pg_stat_replication`.execute(kysely);
-      const row = rows[0] ?? { standbys: 0, max_lag: null };
-      return { standbys: row.standbys, maxLagSeconds: row.max_lag };
+      const { rows } = await sql<{ standbys: number; max_lag_seconds: number | null }>`
+        SELECT * FROM pactum_replication_status()`.execute(kysely);
+      const row = rows[0] ?? { standbys: 0, max_lag_seconds: null };
+      return { standbys: row.standbys, maxLagSeconds: row.max_lag_seconds };
     },
     async close() {
       await kysely.destroy();

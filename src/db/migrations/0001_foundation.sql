@@ -33,6 +33,9 @@ END
 $$;
 
 GRANT USAGE ON SCHEMA public TO pactum_app;
+-- The migration runner creates pactum_migrations before this file runs; a node that connects as
+-- pactum_app must be able to tell whether its schema is current.
+GRANT SELECT ON pactum_migrations TO pactum_app;
 
 -- The tenant and user of the current transaction, set with set_config(…, true) by the app.
 -- Unset or empty means NULL, and NULL matches no row.
@@ -361,6 +364,16 @@ CREATE FUNCTION pactum_clear_login_failures(p_email_key bytea) RETURNS void
   LANGUAGE sql SECURITY DEFINER SET search_path = public, pg_temp
   AS $$ DELETE FROM login_failures WHERE email_key = p_email_key $$;
 
+-- Replication state for /readyz. pg_stat_replication hides lag from roles without monitoring rights;
+-- this door shows the count and the worst replay lag, nothing else.
+CREATE FUNCTION pactum_replication_status() RETURNS TABLE (standbys integer, max_lag_seconds double precision)
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_catalog, pg_temp
+  AS $$
+  -- A caught-up, idle standby reports NULL lag: that is no lag.
+  SELECT count(*)::integer, max(extract(epoch FROM coalesce(replay_lag, interval '0')))::double precision
+    FROM pg_stat_replication
+$$;
+
 -- Functions are executable by PUBLIC by default; these doors open for the app role only.
 REVOKE EXECUTE ON FUNCTION
   pactum_claim_email(text, uuid),
@@ -371,7 +384,8 @@ REVOKE EXECUTE ON FUNCTION
   pactum_rate_limit_hit(text, integer, integer),
   pactum_login_failures(bytea),
   pactum_record_login_failure(bytea),
-  pactum_clear_login_failures(bytea)
+  pactum_clear_login_failures(bytea),
+  pactum_replication_status()
   FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION
   pactum_claim_email(text, uuid),
@@ -382,5 +396,6 @@ GRANT EXECUTE ON FUNCTION
   pactum_rate_limit_hit(text, integer, integer),
   pactum_login_failures(bytea),
   pactum_record_login_failure(bytea),
-  pactum_clear_login_failures(bytea)
+  pactum_clear_login_failures(bytea),
+  pactum_replication_status()
   TO pactum_app;

@@ -121,7 +121,11 @@ CREATE INDEX contracts_vendor ON contracts (tenant_id, vendor_id) WHERE archived
 CREATE INDEX contracts_manager ON contracts (tenant_id, manager_id);
 CREATE INDEX contracts_ends ON contracts (tenant_id, ends_on) WHERE archived_at IS NULL AND kind = 'contract';
 SELECT pactum_isolate_tenant_table('contracts');
-GRANT SELECT, INSERT, UPDATE ON contracts TO pactum_app;
+-- No UPDATE on tenant_id, id or restricted: `restricted` belongs to the trigger below alone.
+GRANT SELECT, INSERT ON contracts TO pactum_app;
+GRANT UPDATE (vendor_id, kind, reference, title, status, signed_on, starts_on, ends_on, notice_period_days, auto_renew,
+              renewal_term_months, currency, manager_id, terms, supersedes_id, archived_at, updated_at)
+  ON contracts TO pactum_app;
 
 CREATE TABLE contract_groups (
   tenant_id    uuid NOT NULL DEFAULT pactum_current_tenant(),
