@@ -59,6 +59,7 @@ export interface OtpChallengesTable {
   purpose: ChallengePurpose;
   session_id: string | null;
   phone_e164: string;
+  new_phone_e164: ColumnType<string | null, string | null | undefined, string | null>;
   channel: 'sms' | 'voice';
   language: 'en' | 'de' | 'fr' | 'it';
   code_hash: Buffer;
@@ -212,6 +213,48 @@ export interface ReminderDeliveriesTable {
   sent_at: Timestamp;
 }
 
+export interface InvitationsTable {
+  tenant_id: Defaulted<string>;
+  id: Defaulted<string>;
+  user_id: string;
+  invited_by: string;
+  token_hash: Buffer;
+  created_at: Timestamp;
+  expires_at: Date | string;
+  accepted_at: NullableTimestamp;
+  ended_at: NullableTimestamp;
+}
+
+export interface PasswordResetsTable {
+  tenant_id: Defaulted<string>;
+  id: Defaulted<string>;
+  user_id: string;
+  token_hash: Buffer;
+  created_at: Timestamp;
+  expires_at: Date | string;
+  used_at: NullableTimestamp;
+}
+
+export type AuditOutcome = 'success' | 'failure' | 'denied';
+
+/** seq, occurred_at, prev_hash and hash are set by the chaining trigger; inserts leave them out. */
+export interface AuditEventsTable {
+  tenant_id: Defaulted<string>;
+  seq: ColumnType<string, never, never>;
+  id: Defaulted<string>;
+  occurred_at: ColumnType<Date, never, never>;
+  actor_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  client_ip: string | null;
+  user_agent: string | null;
+  outcome: AuditOutcome;
+  details: ColumnType<Record<string, unknown>, string | undefined, never>;
+  prev_hash: ColumnType<Buffer | null, never, never>;
+  hash: ColumnType<Buffer, never, never>;
+}
+
 /** Tables the application role can reach. Global tables behind SECURITY DEFINER functions are absent on purpose. */
 export interface Schema {
   tenants: TenantsTable;
@@ -229,4 +272,7 @@ export interface Schema {
   tenant_keys: TenantKeysTable;
   documents: DocumentsTable;
   reminder_deliveries: ReminderDeliveriesTable;
+  invitations: InvitationsTable;
+  password_resets: PasswordResetsTable;
+  audit_events: AuditEventsTable;
 }

@@ -5,7 +5,7 @@ import { CORE_SEALED_TABLES, CORE_TENANT_TABLES, globalTables, tenantTables, typ
 const TABLE_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'];
 const COLUMN_PRIVILEGES = ['SELECT', 'INSERT', 'UPDATE', 'REFERENCES'];
 /** The documented exception: random token hashes, looked up before the tenant is known. */
-const GLOBAL_UNIQUE_INDEXES = ['sessions_token_hash'];
+const GLOBAL_UNIQUE_INDEXES = ['invitations_token_hash', 'password_resets_token_hash', 'sessions_token_hash'];
 
 /**
  * The schema as the catalog describes it after all migrations: every table is either isolated by tenant or
@@ -193,7 +193,7 @@ describe(`catalog checks of tenant isolation (${engineName})`, () => {
     expect(incoming!.n).toBeGreaterThanOrEqual(3); // sessions, otp_challenges, account_emails
   });
 
-  it('has sessions_token_hash as the only unique index on a tenant table without the tenant column', async () => {
+  it('has only the token-hash indexes as unique indexes on a tenant table without the tenant column', async () => {
     const global: string[] = [];
     for (const x of tenant) {
       const rows = await db.asOwner<{ name: string }>(`
@@ -208,7 +208,9 @@ describe(`catalog checks of tenant isolation (${engineName})`, () => {
       global.push(...rows.map((row) => row.name));
     }
     expect(global.sort()).toEqual(GLOBAL_UNIQUE_INDEXES);
-    const [tokenIndex] = await db.asOwner<{ definition: string }>(`SELECT pg_get_indexdef('sessions_token_hash'::regclass) AS definition`);
-    expect(tokenIndex!.definition).toMatch(/^CREATE UNIQUE INDEX sessions_token_hash ON public\.sessions USING btree \(token_hash\)$/);
+    for (const name of GLOBAL_UNIQUE_INDEXES) {
+      const [tokenIndex] = await db.asOwner<{ definition: string }>(`SELECT pg_get_indexdef($1::regclass) AS definition`, [name]);
+      expect(tokenIndex!.definition).toMatch(new RegExp(`^CREATE UNIQUE INDEX ${name} ON public\\.\\w+ USING btree \\(token_hash\\)$`));
+    }
   });
 });

@@ -138,6 +138,8 @@ CREATE TABLE otp_challenges (
   purpose          text NOT NULL CHECK (purpose IN ('signup', 'login', 'step_up', 'password_reset', 'invitation', 'phone_change')),
   session_id       uuid,
   phone_e164       text NOT NULL,
+  -- phone_change: the number the user wants next, verified by a second challenge sent to it.
+  new_phone_e164   text CHECK (new_phone_e164 ~ '^\+[1-9][0-9]{6,14}$'),
   channel          text NOT NULL CHECK (channel IN ('sms', 'voice')),
   language         text NOT NULL CHECK (language IN ('en', 'de', 'fr', 'it')),
   code_hash        bytea NOT NULL,
@@ -197,8 +199,9 @@ SELECT pactum_seal_global_table('login_failures');
 -- pactum_app only, and returns no more than its caller needs.
 ------------------------------------------------------------------------------------------------------
 
--- Claims an e-mail for a user of the current tenant. An unverified claim older than 30 minutes is
--- released, so nobody can squat an address by starting a signup they cannot finish.
+-- Claims an e-mail for a user of the current tenant. A signup that was never verified (its tenant is
+-- still pending) releases its claim after 30 minutes, so nobody can squat an address by starting a
+-- signup they cannot finish. Invited users of active tenants keep theirs until the invitation ends.
 CREATE FUNCTION pactum_claim_email(p_email text, p_user_id uuid) RETURNS boolean
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
   AS $$
@@ -209,10 +212,10 @@ BEGIN
     RAISE EXCEPTION 'pactum_claim_email needs a tenant context';
   END IF;
   DELETE FROM account_emails a
-   USING users u
+   USING users u, tenants t
    WHERE a.email = lower(p_email)
-     AND u.tenant_id = a.tenant_id AND u.id = a.user_id
-     AND u.status = 'pending' AND u.created_at < now() - interval '30 minutes';
+     AND u.tenant_id = a.tenant_id AND u.id = a.user_id AND t.id = u.tenant_id
+     AND t.status = 'pending' AND u.status = 'pending' AND u.created_at < now() - interval '30 minutes';
   INSERT INTO account_emails (email, tenant_id, user_id)
   VALUES (lower(p_email), pactum_current_tenant(), p_user_id)
   ON CONFLICT (email) DO NOTHING
