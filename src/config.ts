@@ -16,15 +16,44 @@ export interface Config {
   otpCountries: string;
   otpCaps: OtpCaps;
   loginIpLimit: { windowSeconds: number; maxHits: number };
+  /** Password-reset requests per hour, per client IP and per e-mail address (counted in the database). */
+  passwordResetLimit: { windowSeconds: number; perIp: number; perEmail: number };
   rateLimitPerMinute: number;
   authRateLimitPerMinute: number;
+  /** Mean event-loop delay (ms) above which requests are shed with 503 `overloaded`; 0 turns shedding off. */
+  maxEventLoopDelayMs: number;
   pwned: { enabled: boolean; apiUrl: string };
+  mail: MailConfig;
+  /** Days before a notice deadline at which its reminder goes out, largest first. */
+  reminderLeadDays: number[];
+  documentStorage: DocumentStorageConfig;
   logLevel: string;
+}
+
+/** Without an SMTP URL, mail is printed to the log (development); the sender address is ours either way. */
+export interface MailConfig {
+  smtpUrl: string | null;
+  from: string;
 }
 
 export type SmsConfig =
   | { provider: 'console' }
   | { provider: 'twilio'; accountSid: string; authToken: string; fromNumber: string; apiUrl: string };
+
+/** Where encrypted document blobs go: the data dir by default, an S3-compatible bucket when one is named. */
+export type DocumentStorageConfig =
+  | { kind: 'local'; dir: string }
+  | {
+      kind: 's3';
+      bucket: string;
+      /** null: AWS itself (the region's default endpoint). */
+      endpoint: string | null;
+      region: string;
+      /** null: the SDK's default credential chain (environment, instance role …). */
+      credentials: { accessKeyId: string; secretAccessKey: string } | null;
+      /** '' or a prefix ending in '/'. */
+      prefix: string;
+    };
 
 /** SMS-pumping defence: how many codes may go out per hour, per tenant and overall. */
 export interface OtpCaps {
@@ -66,12 +95,24 @@ export function loadConfig(env: Env = process.env): Config {
       windowSeconds: 15 * 60,
       maxHits: integer(env, 'PACTUM_LOGIN_IP_LIMIT', 50, 1, 1_000_000),
     },
+    passwordResetLimit: {
+      windowSeconds: 60 * 60,
+      perIp: integer(env, 'PACTUM_PASSWORD_RESET_IP_LIMIT', 20, 1, 1_000_000),
+      perEmail: integer(env, 'PACTUM_PASSWORD_RESET_EMAIL_LIMIT', 3, 1, 1000),
+    },
     rateLimitPerMinute: integer(env, 'PACTUM_RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
     authRateLimitPerMinute: integer(env, 'PACTUM_AUTH_RATE_LIMIT_PER_MINUTE', 60, 1, 10_000_000),
+    maxEventLoopDelayMs: integer(env, 'PACTUM_MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
     pwned: {
       enabled: onOff(env, 'PACTUM_PWNED_CHECK', false),
       apiUrl: parseUrl('PACTUM_PWNED_API_URL', env.PACTUM_PWNED_API_URL || 'https://api.pwnedpasswords.com').href.replace(/\/$/, ''),
     },
+    mail: {
+      smtpUrl: smtpUrl(env),
+      from: env.PACTUM_MAIL_FROM || `Pactum <no-reply@${publicUrl.hostname}>`,
+    },
+    reminderLeadDays: leadDays(env, 'PACTUM_REMINDER_LEAD_DAYS', '90,30,7'),
+    documentStorage: documentStorageConfig(env, dataDir),
     logLevel: env.PACTUM_LOG_LEVEL || 'info',
   };
   if (production) refuseUnsafeProductionSettings(config);
@@ -98,6 +139,53 @@ function smsConfig(env: Env): SmsConfig {
     authToken: required(env, 'TWILIO_AUTH_TOKEN'),
     fromNumber: required(env, 'TWILIO_FROM_NUMBER'),
     apiUrl: parseUrl('PACTUM_TWILIO_API_URL', env.PACTUM_TWILIO_API_URL || 'https://api.twilio.com').href.replace(/\/$/, ''),
+  };
+}
+
+const S3_VARIABLES = [
+  'PACTUM_DOCUMENTS_S3_ENDPOINT',
+  'PACTUM_DOCUMENTS_S3_REGION',
+  'PACTUM_DOCUMENTS_S3_ACCESS_KEY_ID',
+  'PACTUM_DOCUMENTS_S3_SECRET_ACCESS_KEY',
+  'PACTUM_DOCUMENTS_S3_PREFIX',
+];
+
+/**
+ * Documents live under the data dir unless a bucket is named. Half an S3 configuration is refused rather
+ * than silently falling back to the local disk, where an operator would not look for the files.
+ */
+function documentStorageConfig(env: Env, dataDir: string): DocumentStorageConfig {
+  const bucket = env.PACTUM_DOCUMENTS_S3_BUCKET;
+  if (!bucket) {
+    const stray = S3_VARIABLES.filter((name) => env[name]);
+    if (stray.length > 0) throw new ConfigError(`${stray.join(', ')} set without PACTUM_DOCUMENTS_S3_BUCKET; set the bucket or unset them.`);
+    return { kind: 'local', dir: join(dataDir, 'documents') };
+  }
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new ConfigError(`PACTUM_DOCUMENTS_S3_BUCKET must be an S3 bucket name (3-63 characters a-z, 0-9, '.', '-'), not "${bucket}".`);
+  }
+  let endpoint: string | null = null;
+  if (env.PACTUM_DOCUMENTS_S3_ENDPOINT) {
+    const url = parseUrl('PACTUM_DOCUMENTS_S3_ENDPOINT', env.PACTUM_DOCUMENTS_S3_ENDPOINT);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('PACTUM_DOCUMENTS_S3_ENDPOINT must be an http(s) URL.');
+    endpoint = url.href.replace(/\/$/, '');
+  }
+  const accessKeyId = env.PACTUM_DOCUMENTS_S3_ACCESS_KEY_ID || '';
+  const secretAccessKey = env.PACTUM_DOCUMENTS_S3_SECRET_ACCESS_KEY || '';
+  if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
+    throw new ConfigError('PACTUM_DOCUMENTS_S3_ACCESS_KEY_ID and PACTUM_DOCUMENTS_S3_SECRET_ACCESS_KEY go together: set both or neither.');
+  }
+  const prefix = (env.PACTUM_DOCUMENTS_S3_PREFIX || '').replace(/^\/+|\/+$/g, '');
+  if (prefix.length > 200 || !/^[A-Za-z0-9._\-/]*$/.test(prefix) || prefix.split('/').some((segment) => segment === '..' || segment === '.')) {
+    throw new ConfigError(`PACTUM_DOCUMENTS_S3_PREFIX must be at most 200 characters of A-Z, a-z, 0-9, '.', '_', '-', '/', not "${prefix}".`);
+  }
+  return {
+    kind: 's3',
+    bucket,
+    endpoint,
+    region: env.PACTUM_DOCUMENTS_S3_REGION || 'us-east-1',
+    credentials: accessKeyId ? { accessKeyId, secretAccessKey } : null,
+    prefix: prefix ? `${prefix}/` : '',
   };
 }
 
@@ -145,6 +233,32 @@ function onOff(env: Env, name: string, fallback: boolean): boolean {
   if (raw === 'on') return true;
   if (raw === 'off') return false;
   throw new ConfigError(`${name} must be "on" or "off", not "${raw}".`);
+}
+
+function smtpUrl(env: Env): string | null {
+  const raw = env.PACTUM_SMTP_URL;
+  if (!raw) return null;
+  // Never echo the value: it may carry the SMTP password.
+  let url: URL | null = null;
+  try {
+    url = new URL(raw);
+  } catch {
+    // reported below
+  }
+  if (!url || (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') || !url.hostname) {
+    throw new ConfigError('PACTUM_SMTP_URL must be an smtp:// or smtps:// URL (credentials may sit in it: smtp://user:pass@host:587).');
+  }
+  return raw;
+}
+
+/** A comma-separated list of distinct whole days from 0 to 3650, e.g. "90,30,7". */
+function leadDays(env: Env, name: string, fallback: string): number[] {
+  const raw = env[name] || fallback;
+  const values = raw.split(',').map((part) => (/^\d{1,4}$/.test(part.trim()) ? Number(part.trim()) : Number.NaN));
+  if (values.length > 20 || values.some((value) => !Number.isInteger(value) || value < 0 || value > 3650) || new Set(values).size !== values.length) {
+    throw new ConfigError(`${name} must list up to 20 distinct whole days from 0 to 3650, comma-separated (e.g. "90,30,7"), not "${raw}".`);
+  }
+  return values.sort((a, b) => b - a);
 }
 
 function parseUrl(name: string, raw: string): URL {

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
+import type { FastifyInstance } from 'fastify';
+import { AuditVerifyError, describeVerification, verifyAuditChains } from './audit/verify.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase, type Database } from './db/engine.js';
 import { migrate, MigrationError } from './db/migrate.js';
 import { pendingMigrations } from './db/migration-status.js';
 import { createDemoCompany } from './demo.js';
 import { buildApp } from './http/app.js';
+import { startReminderScheduler } from './reminders/scheduler.js';
 
 const HELP: Record<string, string> = {
   main: `Usage: pactum <command> [--help]
@@ -14,6 +17,7 @@ Commands:
   serve     start the HTTP service (what \`npm start\` runs)
   migrate   apply pending database migrations
   demo      create a demo company and print how to sign in
+  audit     verify every tenant's hash-chained audit trail (pactum audit verify)
 
 Configuration comes from the environment; see README.md.`,
   serve: `Usage: pactum serve
@@ -30,6 +34,13 @@ PACTUM_DATABASE_URL or the embedded database. Refuses if an applied migration wa
 Creates "Demo Company AG" with a master user and prints the e-mail and password to sign in with.
 The login code goes to the demo phone number through the configured SMS provider
 (with the default console provider it is printed by the running server).`,
+  audit: `Usage: pactum audit verify
+
+Walks every tenant's audit trail in PACTUM_DATABASE_URL or the embedded database and checks its hash
+chain: each row's hash matches its content, links to the row before, and seq counts up from 1 without
+gaps. Runs as the database owner (the app role cannot see across tenants).
+Exits 0 when every chain holds; 2 with the first broken row's tenant and seq when one does not;
+1 when it could not check.`,
 };
 
 function print(text: string) {
@@ -55,19 +66,35 @@ async function prepareSchema(database: Database) {
   if (pending.length > 0) throw new MigrationError(`the database needs migrations (${pending.join(', ')}); run \`pactum migrate\` first`);
 }
 
-async function serve(config: Config) {
+/** Opens, prepares and builds; a failure on the way releases what was opened so the process can exit. */
+async function startApp(config: Config): Promise<{ app: FastifyInstance; database: Database }> {
   const database = await openDatabase(config);
-  await prepareSchema(database);
-  const app = await buildApp({ config, database });
+  let app: FastifyInstance | undefined;
+  try {
+    await prepareSchema(database);
+    app = await buildApp({ config, database });
+    await app.listen({ port: config.port, host: config.host });
+    return { app, database };
+  } catch (error) {
+    await app?.close();
+    await database.close();
+    throw error;
+  }
+}
+
+async function serve(config: Config) {
+  const { app, database } = await startApp(config);
+  // Started here, not in buildApp, so tests drive the job themselves; every node runs it, the lease picks one.
+  const reminders = startReminderScheduler({ config, kysely: database.kysely, logger: app.log });
   const shutdown = async (signal: string) => {
     app.log.info({ signal }, 'shutting down');
+    await reminders.stop();
     await app.close();
     await database.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  await app.listen({ port: config.port, host: config.host });
   const engine = database.engine === 'embedded' ? `embedded PostgreSQL in ${config.dataDir}` : 'PostgreSQL server';
   app.log.info(
     { publicUrl: config.publicUrl.href, engine, smsProvider: config.sms.provider },
@@ -89,6 +116,7 @@ async function run(argv: string[]): Promise<number> {
     print(HELP[command]!);
     return 0;
   }
+  if (command === 'audit' && (positionals[1] !== 'verify' || positionals.length > 2)) throw new UsageError('usage: pactum audit verify');
   const config = loadConfig();
   switch (command) {
     case 'serve':
@@ -111,8 +139,26 @@ async function run(argv: string[]): Promise<number> {
       print(`Demo company created.\n  e-mail:   ${demo.email}\n  password: ${demo.password}\nSign in with these; the login code goes to the demo phone (+41 •• ••• •• 67) and, with the console SMS provider, appears in the server's console.`);
       return 0;
     }
+    case 'audit':
+      return auditVerify(config);
   }
   return 1;
+}
+
+/** Verifies as the owner; a schema behind the code is refused rather than migrated by a read-only check. */
+async function auditVerify(config: Config): Promise<number> {
+  const result = await withDatabase(config, async (database) => {
+    const pending = await pendingMigrations(database);
+    if (pending.length > 0) throw new MigrationError(`the database needs migrations (${pending.join(', ')}); run \`pactum migrate\` first`);
+    return database.withScriptSession((session) => verifyAuditChains(session.query));
+  });
+  if (result.ok) {
+    print(describeVerification(result));
+    return 0;
+  }
+  for (const broken of result.broken) print(`tenant ${broken.tenantId}: first broken row seq ${broken.seq}: ${broken.reason}`);
+  process.stderr.write(`pactum: ${describeVerification(result)}\n`);
+  return 2;
 }
 
 class UsageError extends Error {}
@@ -122,7 +168,8 @@ run(process.argv.slice(2)).then(
     if (code >= 0) process.exitCode = code;
   },
   (error: unknown) => {
-    const known = error instanceof ConfigError || error instanceof MigrationError || error instanceof UsageError || isArgError(error);
+    const known =
+      error instanceof ConfigError || error instanceof MigrationError || error instanceof UsageError || error instanceof AuditVerifyError || isArgError(error);
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`pactum: ${known ? message : `unexpected error: ${message}`}\n`);
     if (!known && process.env.PACTUM_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);

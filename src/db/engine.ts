@@ -118,6 +118,8 @@ export async function openPostgres(connectionString: string, poolSize: number): 
     },
     async close() {
       await kysely.destroy();
+      // Kysely ends the pool only if it ran a query itself; migrations use the pool directly.
+      if (!pool.ended) await pool.end();
     },
   };
 }

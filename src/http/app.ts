@@ -4,9 +4,15 @@ import underPressure from '@fastify/under-pressure';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
+import { auditRoutes } from '../audit/routes.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/engine.js';
+import { contractRoutes } from '../contracts/routes.js';
+import { deadlineRoutes } from '../deadlines/routes.js';
+import { documentRoutes } from '../documents/routes.js';
+import { groupRoutes } from '../groups/routes.js';
 import { healthRoutes } from '../health/routes.js';
+import { holdingRoutes } from '../holdings/routes.js';
 import { createPwnedPasswordsClient } from '../identity/breached-passwords.js';
 import { deriveKey } from '../identity/keys.js';
 import type { CodeSender } from '../identity/messaging/code-sender.js';
@@ -17,7 +23,9 @@ import { parseAllowedCountries } from '../identity/phone.js';
 import { identityRoutes } from '../identity/routes.js';
 import type { IdentityDeps } from '../identity/service.js';
 import { createSessionCookies, createSessionGuard } from '../identity/sessions.js';
-import { registerErrorHandling } from './errors.js';
+import { productRoutes } from '../products/routes.js';
+import { vendorRoutes } from '../vendors/routes.js';
+import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { loggerOptions } from './logging.js';
 import { ProblemError } from './problem.js';
 import { registerSecurity } from './security.js';
@@ -52,15 +60,19 @@ export async function buildApp({ config, database, logStream }: AppOptions): Pro
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: false },
     genReqId: () => crypto.randomUUID(),
+    frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // The API speaks JSON only: Fastify's built-in text/plain parser would turn a text body into a string
+  // that then fails validation as 400 instead of the 415 unsupported_media_type clients expect.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   registerErrorHandling(app);
   await app.register(cookie);
   const cookies = createSessionCookies(config.publicUrl);
   await registerSecurity(app, { publicUrl: config.publicUrl, sessionCookieName: cookies.name });
   await app.register(underPressure, {
-    maxEventLoopDelay: 1_000,
+    maxEventLoopDelay: config.maxEventLoopDelayMs,
     retryAfter: 10,
     customError: class Overloaded extends ProblemError {
       constructor() {
@@ -101,5 +113,13 @@ export async function buildApp({ config, database, logStream }: AppOptions): Pro
 
   await app.register(healthRoutes, { database });
   await app.register(identityRoutes, { deps: identityDeps, cookies, withSession, authRateLimitPerMinute: config.authRateLimitPerMinute });
+  await app.register(vendorRoutes, { withSession });
+  await app.register(productRoutes, { withSession });
+  await app.register(contractRoutes, { withSession });
+  await app.register(holdingRoutes, { withSession });
+  await app.register(deadlineRoutes, { withSession });
+  await app.register(documentRoutes, { withSession, config });
+  await app.register(groupRoutes, { withSession });
+  await app.register(auditRoutes, { withSession });
   return app;
 }

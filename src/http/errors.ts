@@ -24,7 +24,7 @@ export function sendProblem(reply: FastifyReply, error: ProblemError) {
     .send(problemBody(error.status, error.code, error.detail, error.extensions));
 }
 
-function toProblem(error: FastifyError & { validationContext?: string }, request: FastifyRequest): ProblemError | null {
+function toProblem(error: FastifyError & { validationContext?: string }, reply: FastifyReply): ProblemError | null {
   if (error instanceof ProblemError) return error;
   if (error.validation) {
     return new ProblemError(400, 'validation_failed', 'Some fields are missing or not valid.', {
@@ -34,11 +34,24 @@ function toProblem(error: FastifyError & { validationContext?: string }, request
   const known = error.code ? FRAMEWORK_ERRORS[error.code] : undefined;
   if (known) return new ProblemError(known.status, known.code, error.message);
   if (error.statusCode === 429) {
-    const retryAfter = Number(request.headers['retry-after'] ?? 0) || 60;
+    // The wait is ours to announce (a plugin may have set it on the reply), never the client's header.
+    const retryAfter = Number(reply.getHeader('retry-after') ?? 0) || 60;
     return new ProblemError(429, 'rate_limited', 'Too many requests; slow down.', {}, { 'retry-after': String(retryAfter) });
   }
   if (error.statusCode === 400 && error.code?.startsWith('FST_')) return new ProblemError(400, 'malformed_body', error.message);
   return null;
+}
+
+/**
+ * Fastify answers a URL it cannot route (bad percent-encoding, an over-long path parameter) before hooks
+ * and the error handler run, in its own JSON shape that quotes the path. Such a URL names nothing here.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  if (error.code === 'FST_ERR_BAD_URL' || error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    return sendProblem(reply, new ProblemError(404, 'not_found', 'Nothing here, or nothing you may see.'));
+  }
+  request.log.error({ err: error }, 'unexpected error');
+  return sendProblem(reply, new ProblemError(500, 'internal_error', 'The request could not be completed. It has been logged.'));
 }
 
 /**
@@ -57,7 +70,7 @@ export function registerErrorHandling(app: FastifyInstance) {
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const problem = toProblem(error, request);
+    const problem = toProblem(error, reply);
     if (problem) {
       if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
       return sendProblem(reply, problem);

@@ -4,6 +4,8 @@ import { ProblemError } from './problem.js';
  * Keyset pagination: the cursor is the sort key of the last row, opaque to clients (base64url JSON).
  * Stable under inserts, and a page costs the same wherever it starts.
  */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 export interface Cursor {
   /** The sort key of the last row (a timestamp, a name …), compared together with the id. */
   key: string;
@@ -19,7 +21,7 @@ export function decodeCursor(value: string | undefined): Cursor | null {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
     if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') {
-      if (parsed[0].length <= 300 && /^[0-9a-f-]{36}$/.test(parsed[1])) return { key: parsed[0], id: parsed[1] };
+      if (parsed[0].length <= 300 && UUID.test(parsed[1])) return { key: parsed[0], id: parsed[1] };
     }
   } catch {
     // fall through to the 400 below

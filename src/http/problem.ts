@@ -26,6 +26,16 @@ export const problemTitles = {
   delivery_failed: 'The code could not be sent',
   reauthentication_required: 'Confirm it is you',
   service_unavailable: 'Service unavailable',
+  name_taken: 'This name is taken',
+  vendor_in_use: 'The vendor is still in use',
+  product_in_use: 'The product is still in use',
+  invalid_transition: 'This status change is not possible',
+  document_integrity_failed: 'The stored document failed its integrity check',
+  group_in_use: 'The access group still restricts contracts',
+  handover_required: 'Contracts would be left without anyone who can see them',
+  last_master: 'A company needs at least one active master',
+  invitation_expired: 'This invitation can no longer be used',
+  token_expired: 'This link can no longer be used',
 } as const;
 
 export type ProblemCode = keyof typeof problemTitles;

@@ -8,7 +8,7 @@ export const IdParams = Type.Object({ id: Uuid });
 /** Decimal strings, never JSON numbers: up to 15 integer and 4 fraction digits. */
 export const Money = Type.String({ pattern: '^(0|[1-9][0-9]{0,14})(\\.[0-9]{1,4})?$', maxLength: 20 });
 export const Percent = Type.String({ pattern: '^(100(\\.0{1,4})?|[0-9]{1,2}(\\.[0-9]{1,4})?)$', maxLength: 8 });
-export const Currency = Type.String({ pattern: '^[A-Z]{3}$' });
+export const Currency = Type.String({ pattern: '^[A-Z]{3}$', maxLength: 3 });
 export const DateString = Type.String({ format: 'date', maxLength: 10 });
 export const Quantity = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
 export const BlockSize = Type.Integer({ minimum: 1, maximum: 1_000_000_000 });

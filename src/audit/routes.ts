@@ -1,0 +1,12 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { SessionGuard } from '../identity/sessions.js';
+import * as schemas from './schemas.js';
+import * as audit from './service.js';
+
+/** The tenant's audit trail, for masters (API.md "Your data"). Written only by recordAudit, never over HTTP. */
+export const auditRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGuard }> = async (app, { withSession }) => {
+  app.get('/api/v1/audit-events', {
+    schema: { querystring: schemas.AuditEventQuery, response: { 200: schemas.AuditEventList } },
+    handler: (request) => withSession(request, (tx, actor) => audit.listAuditEvents(tx, actor, request.query)),
+  });
+};

@@ -1,0 +1,51 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { IdParams } from '../http/schema-types.js';
+import type { SessionGuard } from '../identity/sessions.js';
+import * as schemas from './schemas.js';
+import * as contracts from './service.js';
+
+/**
+ * Contracts and proposals with their line items, and per-vendor totals. Any active user of the tenant may
+ * call these; which contracts they reach is decided by row-level security (tenant and access groups).
+ */
+export const contractRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGuard }> = async (app, { withSession }) => {
+  app.get('/api/v1/contracts', {
+    schema: { querystring: schemas.ContractListQuery, response: { 200: schemas.ContractList } },
+    handler: (request) => withSession(request, (tx) => contracts.listContracts(tx, request.query)),
+  });
+
+  app.post('/api/v1/contracts', {
+    schema: { body: schemas.ContractInput, response: { 201: schemas.Contract } },
+    handler: async (request, reply) => reply.status(201).send(await withSession(request, (tx, actor) => contracts.createContract(tx, actor, request.body))),
+  });
+
+  app.get('/api/v1/contracts/:id', {
+    schema: { params: IdParams, response: { 200: schemas.Contract } },
+    handler: (request) => withSession(request, (tx) => contracts.getContract(tx, request.params.id)),
+  });
+
+  app.patch('/api/v1/contracts/:id', {
+    schema: { params: IdParams, body: schemas.ContractPatch, response: { 200: schemas.Contract } },
+    handler: (request) => withSession(request, (tx, actor) => contracts.updateContract(tx, actor, request.params.id, request.body)),
+  });
+
+  app.delete('/api/v1/contracts/:id', {
+    schema: { params: IdParams, response: { 204: Type.Null() } },
+    handler: async (request, reply) => {
+      await withSession(request, (tx) => contracts.archiveContract(tx, request.params.id));
+      return reply.status(204).send(null);
+    },
+  });
+
+  app.post('/api/v1/contracts/:id/accept', {
+    schema: { params: IdParams, response: { 201: schemas.Contract } },
+    handler: async (request, reply) =>
+      reply.status(201).send(await withSession(request, (tx, actor) => contracts.acceptProposal(tx, actor, request.params.id))),
+  });
+
+  app.get('/api/v1/vendors/:id/contract-totals', {
+    schema: { params: IdParams, response: { 200: schemas.VendorContractTotals } },
+    handler: (request) => withSession(request, (tx) => contracts.vendorContractTotals(tx, request.params.id)),
+  });
+};

@@ -1,0 +1,71 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLocalStorage } from '../../src/documents/local-storage.js';
+import { BlobNotFoundError, BlobTooLargeError, storageKey } from '../../src/documents/storage.js';
+
+const dirs: string[] = [];
+function root() {
+  const dir = join(mkdtempSync(join(tmpdir(), 'pactum-docs-')), 'documents');
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(join(dir, '..'), { recursive: true, force: true });
+});
+
+describe('local document storage', () => {
+  it('stores a blob at <dir>/<tenant>/<document>, directories 0700 and files 0600', async () => {
+    const dir = root();
+    const storage = createLocalStorage(dir);
+    const tenantId = randomUUID();
+    const documentId = randomUUID();
+    const key = storageKey(tenantId, documentId);
+    await storage.put(key, [Buffer.from('first '), Buffer.from('second')]);
+
+    const file = join(dir, tenantId, documentId);
+    expect(readFileSync(file, 'utf8')).toBe('first second');
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dir, tenantId)).mode & 0o777).toBe(0o700);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readdirSync(join(dir, tenantId))).toEqual([documentId]);
+    expect(await storage.get(key, 100)).toEqual(Buffer.from('first second'));
+  });
+
+  it('deletes, and treats a missing blob as gone', async () => {
+    const storage = createLocalStorage(root());
+    const key = storageKey(randomUUID(), randomUUID());
+    await storage.put(key, randomBytes(10));
+    await storage.delete(key);
+    await expect(storage.get(key, 100)).rejects.toBeInstanceOf(BlobNotFoundError);
+    await expect(storage.delete(key)).resolves.toBeUndefined();
+  });
+
+  it('refuses to read a blob larger than any document', async () => {
+    const storage = createLocalStorage(root());
+    const key = storageKey(randomUUID(), randomUUID());
+    await storage.put(key, randomBytes(101));
+    await expect(storage.get(key, 100)).rejects.toBeInstanceOf(BlobTooLargeError);
+  });
+
+  it.each([
+    '../../etc/passwd',
+    `${randomUUID()}/../../x`,
+    `/${randomUUID()}/${randomUUID()}`,
+    `${randomUUID()}/${randomUUID()}/extra`,
+    `${randomUUID()}\\${randomUUID()}`,
+    `${randomUUID().toUpperCase()}/${randomUUID()}`,
+    `${randomUUID()}/..`,
+    `${randomUUID()}/${randomUUID()}\u0000`,
+    '',
+  ])('refuses the key %j for every operation', async (key) => {
+    const dir = root();
+    const storage = createLocalStorage(dir);
+    await expect(storage.put(key, Buffer.from('x'))).rejects.toThrow(/invalid document storage key/);
+    await expect(storage.get(key, 100)).rejects.toThrow(/invalid document storage key/);
+    await expect(storage.delete(key)).rejects.toThrow(/invalid document storage key/);
+    expect(existsSync(dir)).toBe(false);
+  });
+});
