@@ -61,6 +61,7 @@ interface RunResult {
 type Step = 'password' | 'full';
 
 const cleanups: Array<() => Promise<unknown>> = [];
+const recentLogs: string[] = [];
 
 async function main(): Promise<number> {
   const engine = serverUrl ? 'postgres' : 'embedded';
@@ -91,7 +92,14 @@ async function main(): Promise<number> {
   });
 
   const users = await seedUsers(database);
-  const logStream = new Writable({ write: (_chunk, _encoding, done) => done() });
+  // Logs at 'warn' go nowhere, except that the last few are kept to explain a failed run.
+  const logStream = new Writable({
+    write(chunk, _encoding, done) {
+      recentLogs.push(String(chunk).trim());
+      if (recentLogs.length > 5) recentLogs.shift();
+      done();
+    },
+  });
   const app = await buildApp({ config, database, logStream });
   cleanups.push(() => app.close());
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -139,6 +147,7 @@ async function series(title: string, step: Step, client: BenchClient): Promise<O
     if (result.errors.length > 0) {
       console.error(`\nFAILED: ${result.errors.length} of ${result.logins} sign-ins did not succeed. First errors:`);
       for (const error of result.errors.slice(0, 5)) console.error(`  ${error}`);
+      if (recentLogs.length > 0) console.error(`Last service log lines (warn and above):\n${recentLogs.map((line) => `  ${line.slice(0, 400)}`).join('\n')}`);
       return null;
     }
     if (run > 0) results.push(result);

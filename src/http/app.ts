@@ -23,7 +23,9 @@ import { parseAllowedCountries } from '../identity/phone.js';
 import { identityRoutes } from '../identity/routes.js';
 import type { IdentityDeps } from '../identity/service.js';
 import { createSessionCookies, createSessionGuard } from '../identity/sessions.js';
+import { createMailer } from '../mail/mailer.js';
 import { productRoutes } from '../products/routes.js';
+import { tenancyRoutes } from '../tenancy/routes.js';
 import { vendorRoutes } from '../vendors/routes.js';
 import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { loggerOptions } from './logging.js';
@@ -91,6 +93,8 @@ export async function buildApp({ config, database, logStream }: AppOptions): Pro
       new ProblemError(429, 'rate_limited', 'Too many requests; slow down.', {}, { 'retry-after': String(Math.ceil(context.ttl / 1000)) }),
   });
 
+  const mailer = createMailer(config.mail, app.log);
+  app.addHook('onClose', async () => mailer.close());
   const identityDeps: IdentityDeps = {
     kysely: database.kysely,
     codeSender: createCodeSender(config),
@@ -107,12 +111,16 @@ export async function buildApp({ config, database, logStream }: AppOptions): Pro
       globalHourly: config.otpCaps.globalPerHour,
     },
     loginIpLimit: config.loginIpLimit,
+    passwordResetLimit: config.passwordResetLimit,
+    mailer,
+    publicUrl: config.publicUrl,
     logger: app.log,
   };
   const withSession = createSessionGuard(database.kysely, cookies);
 
   await app.register(healthRoutes, { database });
   await app.register(identityRoutes, { deps: identityDeps, cookies, withSession, authRateLimitPerMinute: config.authRateLimitPerMinute });
+  await app.register(tenancyRoutes, { deps: identityDeps, cookies, withSession, authRateLimitPerMinute: config.authRateLimitPerMinute });
   await app.register(vendorRoutes, { withSession });
   await app.register(productRoutes, { withSession });
   await app.register(contractRoutes, { withSession });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import { recordAudit, type AuditContext } from '../audit/record.js';
 import type { ChallengePurpose, OtpChallengesTable } from '../db/schema.js';
 import type { Tx } from '../db/tenant-context.js';
 import { ProblemError, rateLimited } from '../http/problem.js';
@@ -48,15 +49,23 @@ export function challengeView(row: Pick<ChallengeRow, 'id' | 'channel' | 'phone_
   };
 }
 
+export interface ChallengeRequest {
+  userId: string;
+  purpose: ChallengePurpose;
+  sessionId?: string | null;
+  phoneE164: string;
+  /** phone_change only: the number the user wants next. */
+  newPhoneE164?: string;
+  channel: Channel;
+  language: Language;
+}
+
 /**
  * Records a new challenge for a user inside the caller's tenant transaction. The caps against SMS
- * pumping are claimed in the same transaction, so a refused delivery leaves no challenge behind.
+ * pumping are claimed in the same transaction, so a refused delivery leaves no challenge behind; the
+ * audit trail notes the code (never the code itself) in the same transaction too.
  */
-export async function issueChallenge(
-  tx: Tx,
-  deps: ChallengeDeps,
-  request: { userId: string; purpose: ChallengePurpose; sessionId?: string; phoneE164: string; channel: Channel; language: Language },
-): Promise<PendingDelivery> {
+export async function issueChallenge(tx: Tx, deps: ChallengeDeps, request: ChallengeRequest, audit: AuditContext): Promise<PendingDelivery> {
   const wait = await queries.claimOtpDelivery(tx, request.phoneE164, false, deps.caps);
   if (wait > 0) throw rateLimited(wait, 'Too many codes were sent recently; try again later.');
   const id = randomUUID();
@@ -71,12 +80,22 @@ export async function issueChallenge(
     language: request.language,
     codeHash: hashCode(deps.otpKey, id, code),
     ttlSeconds: CODE_TTL_SECONDS,
+    newPhoneE164: request.newPhoneE164 ?? null,
   });
+  await recordCodeSent(tx, audit, row, false);
   return { challenge: challengeView(row), message: { to: row.phone_e164, channel: row.channel, code, language: row.language } };
 }
 
+function recordCodeSent(tx: Tx, audit: AuditContext, row: Pick<ChallengeRow, 'id' | 'user_id' | 'purpose' | 'channel'>, resend: boolean) {
+  return recordAudit(tx, audit, {
+    action: 'auth.code_sent',
+    target: { type: 'user', id: row.user_id },
+    details: { challengeId: row.id, purpose: row.purpose, channel: row.channel, resend },
+  });
+}
+
 /** Replaces the code of a live challenge; its failed-attempt count is kept, so resending buys no tries. */
-export async function reissueCode(tx: Tx, deps: ChallengeDeps, row: ChallengeRow, channel: Channel): Promise<PendingDelivery> {
+export async function reissueCode(tx: Tx, deps: ChallengeDeps, row: ChallengeRow, channel: Channel, audit: AuditContext): Promise<PendingDelivery> {
   const wait = await queries.claimOtpDelivery(tx, row.phone_e164, true, deps.caps);
   if (wait > 0) throw rateLimited(wait, 'Too many codes were sent to this number recently; try again later.');
   const code = generateCode();
@@ -85,8 +104,12 @@ export async function reissueCode(tx: Tx, deps: ChallengeDeps, row: ChallengeRow
     channel,
     ttlSeconds: CODE_TTL_SECONDS,
   });
+  await recordCodeSent(tx, audit, updated, true);
   return { challenge: challengeView(updated), message: { to: updated.phone_e164, channel, code, language: updated.language } };
 }
+
+export const challengeExpired = () =>
+  new ProblemError(410, 'challenge_expired', 'This code can no longer be used. Start again to get a new one.');
 
 /**
  * Sends a recorded code. Called after commit: no network call ever runs inside a transaction. A failed

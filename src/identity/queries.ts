@@ -124,6 +124,7 @@ export function insertChallenge(
     language: 'en' | 'de' | 'fr' | 'it';
     codeHash: Buffer;
     ttlSeconds: number;
+    newPhoneE164?: string | null;
   },
 ) {
   return tx
@@ -134,6 +135,7 @@ export function insertChallenge(
       purpose: challenge.purpose,
       session_id: challenge.sessionId,
       phone_e164: challenge.phoneE164,
+      new_phone_e164: challenge.newPhoneE164 ?? null,
       channel: challenge.channel,
       language: challenge.language,
       code_hash: challenge.codeHash,
@@ -176,14 +178,16 @@ export function replaceChallengeCode(tx: Tx, challengeId: string, update: { code
     .executeTakeFirstOrThrow();
 }
 
-/** Ends the user's pending challenges, e.g. when a new password makes them moot. */
-export async function expireOpenChallenges(tx: Tx, userId: string): Promise<void> {
-  await tx
+/** Ends the user's pending challenges (of one purpose, or all), e.g. when a new password makes them moot. */
+export async function expireOpenChallenges(tx: Tx, userId: string, purpose?: ChallengePurpose): Promise<number> {
+  let query = tx
     .updateTable('otp_challenges')
     .set({ consumed_at: sql`now()` })
     .where('user_id', '=', userId)
-    .where('consumed_at', 'is', null)
-    .execute();
+    .where('consumed_at', 'is', null);
+  if (purpose) query = query.where('purpose', '=', purpose);
+  const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows);
 }
 
 export function insertSession(
@@ -224,5 +228,79 @@ export async function endUserSessions(tx: Tx, userId: string, reason: SessionEnd
     .where('ended_at', 'is', null);
   if (exceptSessionId) query = query.where('id', '<>', exceptSessionId);
   const result = await query.executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** The access groups a user belongs to, for /me. */
+export function groupsOfUser(tx: Tx, userId: string) {
+  return tx
+    .selectFrom('access_group_members as m')
+    .innerJoin('access_groups as g', (join) => join.onRef('g.tenant_id', '=', 'm.tenant_id').onRef('g.id', '=', 'm.group_id'))
+    .select(['g.id', 'g.name'])
+    .where('m.user_id', '=', userId)
+    .orderBy(sql`lower(g.name)`)
+    .orderBy('g.id')
+    .execute();
+}
+
+/**
+ * The invitee proved their phone: the invitation is used up and the user becomes active. Only a live
+ * invitation counts, so one ended by revocation or expiry in the meantime activates nobody.
+ */
+export async function activateInvitedUser(tx: Tx, userId: string): Promise<string | null> {
+  const invitation = await tx
+    .updateTable('invitations')
+    .set({ accepted_at: sql`now()` })
+    .where('user_id', '=', userId)
+    .where('accepted_at', 'is', null)
+    .where('ended_at', 'is', null)
+    .where('expires_at', '>', sql<Date>`now()`)
+    .returning('id')
+    .executeTakeFirst();
+  if (!invitation) return null;
+  const activated = await tx
+    .updateTable('users')
+    .set({ status: 'active', activated_at: sql`now()` })
+    .where('id', '=', userId)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return activated.numUpdatedRows > 0n ? invitation.id : null;
+}
+
+export async function updatePhone(tx: Tx, userId: string, phone: { e164: string; country: string }): Promise<void> {
+  await tx.updateTable('users').set({ phone_e164: phone.e164, phone_country: phone.country }).where('id', '=', userId).execute();
+}
+
+export async function passwordResetTenant(tx: Tx, tokenHash: Buffer): Promise<string | null> {
+  const { rows } = await sql<{ tenant_id: string | null }>`SELECT pactum_password_reset_tenant(${tokenHash}) AS tenant_id`.execute(tx);
+  return rows[0]?.tenant_id ?? null;
+}
+
+export function insertPasswordReset(tx: Tx, reset: { userId: string; tokenHash: Buffer; ttlSeconds: number }) {
+  return tx
+    .insertInto('password_resets')
+    .values({ user_id: reset.userId, token_hash: reset.tokenHash, expires_at: sql`now() + make_interval(secs => ${reset.ttlSeconds})` })
+    .returning(['id', 'expires_at'])
+    .executeTakeFirstOrThrow();
+}
+
+/** The reset behind a link, locked so that two confirmations cannot both use it; live or not. */
+export function lockPasswordReset(tx: Tx, tokenHash: Buffer) {
+  return tx
+    .selectFrom('password_resets')
+    .select(['id', 'user_id', 'used_at', sql<boolean>`expires_at > now()`.as('unexpired')])
+    .where('token_hash', '=', tokenHash)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
+/** Uses up the user's open reset links: a link works once, a newer one replaces older ones, revocation ends them. */
+export async function usePasswordResets(tx: Tx, userId: string): Promise<number> {
+  const result = await tx
+    .updateTable('password_resets')
+    .set({ used_at: sql`now()` })
+    .where('user_id', '=', userId)
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }

@@ -1,9 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { deliver } from './challenges.js';
+import { settle } from './committed.js';
+import { confirmPasswordReset, requestPasswordReset } from './password-reset.js';
+import { startPhoneChange } from './phone-change.js';
 import * as schemas from './schemas.js';
 import * as identity from './service.js';
-import type { IdentityDeps } from './service.js';
+import type { Client, IdentityDeps } from './service.js';
 import type { SessionCookies, SessionGuard } from './sessions.js';
 
 export interface IdentityRouteOptions {
@@ -14,19 +17,23 @@ export interface IdentityRouteOptions {
   authRateLimitPerMinute: number;
 }
 
-function clientOf(request: FastifyRequest) {
+export function clientOf(request: FastifyRequest): Client {
   const userAgent = request.headers['user-agent'];
-  return { ip: request.ip ?? null, userAgent: typeof userAgent === 'string' ? userAgent : null };
+  return { ip: request.ip ?? null, userAgent: typeof userAgent === 'string' ? userAgent.slice(0, 512) : null };
 }
 
-/** Signup, login with a phone code, sessions. Thin: every rule lives in service.ts. */
+const RESET_ACCEPTED = {
+  detail: 'If this address belongs to an active account, a link to reset its password is on its way. It works once, for 30 minutes.',
+};
+
+/** Signup, login with a phone code, sessions, recovery. Thin: every rule lives in the services. */
 export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = async (app, { deps, cookies, withSession, authRateLimitPerMinute }) => {
   const strict = { rateLimit: { max: authRateLimitPerMinute, timeWindow: '1 minute' } };
 
   app.post('/api/v1/signup', {
     config: strict,
     schema: { body: schemas.SignupBody, response: { 201: schemas.ChallengeResponse } },
-    handler: async (request, reply) => reply.status(201).send({ challenge: await identity.signup(deps, request.body) }),
+    handler: async (request, reply) => reply.status(201).send({ challenge: await identity.signup(deps, request.body, clientOf(request)) }),
   });
 
   app.post('/api/v1/auth/login', {
@@ -41,9 +48,9 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
     handler: async (request, reply) => {
       const token = cookies.read(request);
       const sessionId = token ? await identity.liveSessionId(deps, token) : null;
-      const verified = await identity.verifyChallenge(deps, request.params.id, request.body.code, { ...clientOf(request), sessionId });
-      if (verified.sessionToken) cookies.set(reply, verified.sessionToken);
-      return { user: verified.user, tenant: verified.tenant };
+      const { sessionToken, ...verified } = await identity.verifyChallenge(deps, request.params.id, request.body.code, { ...clientOf(request), sessionId });
+      if (sessionToken) cookies.set(reply, sessionToken);
+      return verified;
     },
   });
 
@@ -51,18 +58,18 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
     config: strict,
     schema: { params: schemas.ChallengeParams, body: schemas.ResendBody, response: { 202: schemas.ChallengeResponse } },
     handler: async (request, reply) =>
-      reply.status(202).send({ challenge: await identity.resendChallenge(deps, request.params.id, request.body?.channel) }),
+      reply.status(202).send({ challenge: await identity.resendChallenge(deps, request.params.id, request.body?.channel, clientOf(request)) }),
   });
 
   app.post('/api/v1/auth/logout', async (request, reply) => {
     const token = cookies.read(request);
-    if (token) await identity.logout(deps, token);
+    if (token) await identity.logout(deps, token, clientOf(request));
     cookies.clear(reply);
     return reply.status(204).send();
   });
 
   app.post('/api/v1/auth/logout-all', async (request, reply) => {
-    await withSession(request, (tx, actor) => identity.logoutEverywhere(tx, actor));
+    await withSession(request, (tx, actor) => identity.logoutEverywhere(tx, actor, clientOf(request)));
     cookies.clear(reply);
     return reply.status(204).send();
   });
@@ -71,7 +78,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
     config: strict,
     schema: { response: { 200: schemas.ChallengeResponse } },
     handler: async (request) => {
-      const pending = await withSession(request, (tx, actor) => identity.startStepUp(tx, deps, actor));
+      const pending = await withSession(request, (tx, actor) => identity.startStepUp(tx, deps, actor, clientOf(request)));
       return { challenge: await deliver(deps, pending) };
     },
   });
@@ -80,8 +87,32 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
     config: strict,
     schema: { body: schemas.ChangePasswordBody },
     handler: async (request, reply) => {
-      await withSession(request, (tx, actor) => identity.changePassword(tx, deps, actor, request.body));
+      settle(await withSession(request, (tx, actor) => identity.changePassword(tx, deps, actor, request.body, clientOf(request))));
       return reply.status(204).send();
+    },
+  });
+
+  app.post('/api/v1/auth/password-reset', {
+    config: strict,
+    schema: { body: schemas.PasswordResetBody, response: { 202: schemas.PasswordResetAccepted } },
+    handler: async (request, reply) => {
+      await requestPasswordReset(deps, request.body.email, clientOf(request));
+      return reply.status(202).send(RESET_ACCEPTED);
+    },
+  });
+
+  app.post('/api/v1/auth/password-reset/confirm', {
+    config: strict,
+    schema: { body: schemas.PasswordResetConfirmBody, response: { 200: schemas.ChallengeResponse } },
+    handler: async (request) => ({ challenge: await confirmPasswordReset(deps, request.body, clientOf(request)) }),
+  });
+
+  app.post('/api/v1/me/phone', {
+    config: strict,
+    schema: { body: schemas.PhoneChangeBody, response: { 200: schemas.ChallengeResponse } },
+    handler: async (request) => {
+      const pending = settle(await withSession(request, (tx, actor) => startPhoneChange(tx, deps, actor, request.body, clientOf(request))));
+      return { challenge: await deliver(deps, pending) };
     },
   });
 

@@ -1,16 +1,30 @@
-import { createHmac, randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import type { Schema } from '../db/schema.js';
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Kysely, Selectable } from 'kysely';
+import { recordAudit, type AuditContext } from '../audit/record.js';
+import type { OtpChallengesTable, Schema, UsersTable } from '../db/schema.js';
 import { asAppWithoutTenant, enterTenant, inTenant, type Tx } from '../db/tenant-context.js';
 import { notFound, ProblemError, rateLimited } from '../http/problem.js';
-import { channelsFor, deliver, issueChallenge, reissueCode, type ChallengeDeps, type ChallengeView } from './challenges.js';
+import type { Mailer, MailMessage } from '../mail/mailer.js';
+import { sendInBackground } from './account-mail.js';
+import { acceptablePassword, acceptablePhone, auditOf, invalidCredentials, languageForCountryCode, type Client } from './account-rules.js';
+import { challengeExpired, channelsFor, deliver, issueChallenge, reissueCode, type ChallengeDeps, type ChallengeView, type PendingDelivery } from './challenges.js';
+import { reportAfterCommit, type Committed } from './committed.js';
+import { emailKey } from './email-key.js';
 import { loginThrottle } from './login-throttle.js';
 import { codeMatches, MAX_FAILED_ATTEMPTS, RESEND_COOLDOWN_SECONDS } from './one-time-codes.js';
 import { hashPassword, verifyAgainstDummyHash, verifyPassword } from './password-hashing.js';
 import type { PasswordPolicy } from './password-policy.js';
-import { classifyPhone, languageForCountry, phoneHint, type AllowedCountries, type Channel } from './phone.js';
+import { completePasswordReset } from './password-reset.js';
+import { completePhoneChange } from './phone-change.js';
+import type { AllowedCountries, Channel } from './phone.js';
 import * as queries from './queries.js';
 import { hashToken, IDLE_TIMEOUT_SECONDS, startSession, type Actor } from './sessions.js';
+import { tenantView, userView } from './views.js';
+
+export { emailKey } from './email-key.js';
+export type { Client } from './account-rules.js';
+export { tenantView, userView } from './views.js';
 
 export interface IdentityDeps extends ChallengeDeps {
   kysely: Kysely<Schema>;
@@ -18,45 +32,24 @@ export interface IdentityDeps extends ChallengeDeps {
   allowedCountries: AllowedCountries;
   emailKey: Buffer;
   loginIpLimit: { windowSeconds: number; maxHits: number };
+  passwordResetLimit: { windowSeconds: number; perIp: number; perEmail: number };
+  /** Invitations, reset links and account notices; sent after commit. */
+  mailer: Mailer;
+  /** Links in e-mails point here (the web pages that accept them). */
+  publicUrl: URL;
+  logger: FastifyBaseLogger;
 }
 
-export interface Client {
-  ip: string | null;
-  userAgent: string | null;
-}
+type UserRow = Selectable<UsersTable>;
+type ChallengeRow = Selectable<OtpChallengesTable>;
 
-type UserRow = NonNullable<Awaited<ReturnType<typeof queries.findUser>>>;
-
-export function userView(user: UserRow) {
-  return {
-    id: user.id,
-    name: user.name,
-    email: user.email,
-    phoneHint: user.phone_e164 ? phoneHint(user.phone_e164) : null,
-    role: user.role,
-    status: user.status,
-  };
-}
-
-export function tenantView(tenant: { id: string; name: string }) {
-  return { id: tenant.id, name: tenant.name };
-}
-
-function acceptablePhone(input: string, allowedCountries: AllowedCountries) {
-  const classified = classifyPhone(input, allowedCountries);
-  if (!classified.ok) throw new ProblemError(400, classified.code, classified.reason);
-  return classified.phone;
-}
-
-async function acceptablePassword(policy: PasswordPolicy, password: string, context: { email: string; name: string; companyName?: string }) {
-  const verdict = await policy.check(password, context);
-  if (!verdict.ok) throw new ProblemError(400, 'weak_password', verdict.reason);
-}
+const userTarget = (userId: string) => ({ type: 'user', id: userId });
 
 /** Creates a pending tenant with its master user and sends the first code; nothing is usable before it is verified. */
 export async function signup(
   deps: IdentityDeps,
   input: { companyName: string; name: string; email: string; phone: string; password: string },
+  client: Client,
 ): Promise<ChallengeView> {
   const email = input.email.toLowerCase();
   const phone = acceptablePhone(input.phone, deps.allowedCountries);
@@ -77,35 +70,17 @@ export async function signup(
     if (!(await queries.claimEmail(tx, email, user.id))) {
       throw new ProblemError(409, 'email_taken', 'An account with this e-mail address already exists. Sign in instead.');
     }
-    return issueChallenge(tx, deps, {
-      userId: user.id,
-      purpose: 'signup',
-      phoneE164: phone.e164,
-      channel: phone.defaultChannel,
-      language: phone.language,
-    });
+    const audit = auditOf(client, user.id);
+    await recordAudit(tx, audit, { action: 'auth.signup', target: userTarget(user.id), details: { tenantId } });
+    return issueChallenge(tx, deps, { userId: user.id, purpose: 'signup', phoneE164: phone.e164, channel: phone.defaultChannel, language: phone.language }, audit);
   });
   return deliver(deps, pending);
 }
 
-export function emailKey(deps: Pick<IdentityDeps, 'emailKey'>, email: string): Buffer {
-  return createHmac('sha256', deps.emailKey).update(email.toLowerCase()).digest();
-}
-
-/** Outcomes that must be committed (a counted failure) before they are reported as errors. */
-type Committed<T> = { ok: true; value: T } | { ok: false; problem: ProblemError };
-
-async function reportAfterCommit<T>(outcome: Promise<Committed<T>>): Promise<T> {
-  const settled = await outcome;
-  if (!settled.ok) throw settled.problem;
-  return settled.value;
-}
-
-const invalidCredentials = () => new ProblemError(401, 'invalid_credentials', 'The e-mail address or the password is wrong.');
-
 /**
  * Password check, then a code to the phone. Unknown e-mails cost a dummy hash and count failures exactly
- * like known ones, so neither the answer, its timing nor the throttle tells which e-mails exist.
+ * like known ones, so neither the answer, its timing nor the throttle tells which e-mails exist. A failure
+ * against a known account is also written to that account's tenant audit trail (never the password).
  */
 export async function login(deps: IdentityDeps, input: { email: string; password: string }, client: Client): Promise<ChallengeView> {
   const key = emailKey(deps, input.email);
@@ -127,7 +102,19 @@ export async function login(deps: IdentityDeps, input: { email: string; password
   const usable = account && account.user_status === 'active' && account.tenant_status === 'active' && account.password_hash;
   const verification = usable ? await verifyPassword(account.password_hash!, input.password) : await dummyVerification(input.password);
   if (!usable || !verification.valid) {
-    await asAppWithoutTenant(deps.kysely, (tx) => queries.recordLoginFailure(tx, key));
+    if (account) {
+      await inTenant(deps.kysely, { tenantId: account.tenant_id, userId: null }, async (tx) => {
+        await queries.recordLoginFailure(tx, key);
+        await recordAudit(tx, auditOf(client, null), {
+          action: 'auth.login',
+          outcome: 'failure',
+          target: userTarget(account.user_id),
+          details: { reason: usable ? 'wrong_password' : 'account_not_active' },
+        });
+      });
+    } else {
+      await asAppWithoutTenant(deps.kysely, (tx) => queries.recordLoginFailure(tx, key));
+    }
     throw invalidCredentials();
   }
 
@@ -137,13 +124,18 @@ export async function login(deps: IdentityDeps, input: { email: string; password
     if (upgradedHash) await queries.updatePasswordHash(tx, account.user_id, upgradedHash);
     const user = await queries.findUser(tx, account.user_id);
     if (!user?.phone_e164) throw invalidCredentials();
-    return issueChallenge(tx, deps, {
-      userId: user.id,
-      purpose: 'login',
-      phoneE164: user.phone_e164,
-      channel: channelsFor(user.phone_e164)[0] ?? 'sms',
-      language: languageForCountryCode(user.phone_country),
-    });
+    return issueChallenge(
+      tx,
+      deps,
+      {
+        userId: user.id,
+        purpose: 'login',
+        phoneE164: user.phone_e164,
+        channel: channelsFor(user.phone_e164)[0] ?? 'sms',
+        language: languageForCountryCode(user.phone_country),
+      },
+      auditOf(client, null),
+    );
   });
   return deliver(deps, pending);
 }
@@ -151,10 +143,6 @@ export async function login(deps: IdentityDeps, input: { email: string; password
 async function dummyVerification(password: string) {
   await verifyAgainstDummyHash(password);
   return { valid: false, needsRehash: false };
-}
-
-function languageForCountryCode(country: string | null) {
-  return country ? languageForCountry(country) : 'en';
 }
 
 /** Finds the challenge's tenant (challenge ids are random) and enters it, or 404. */
@@ -167,71 +155,114 @@ async function enterChallengeTenant(tx: Tx, challengeId: string) {
   return challenge;
 }
 
-const challengeExpired = () =>
-  new ProblemError(410, 'challenge_expired', 'This code can no longer be used. Start again to get a new one.');
-
 function isSpent(challenge: { consumed_at: Date | null; expires_at: Date | string; failed_attempts: number }) {
   return challenge.consumed_at !== null || new Date(challenge.expires_at) <= new Date() || challenge.failed_attempts >= MAX_FAILED_ATTEMPTS;
 }
 
+/** Codes that only the session which asked for them may complete. */
+const SESSION_BOUND_PURPOSES = new Set<string>(['step_up', 'phone_change']);
+
 export interface VerifiedIdentity {
   user: ReturnType<typeof userView>;
   tenant: ReturnType<typeof tenantView>;
-  /** A new session token for signup and login; absent for step-up, which refreshes the current session. */
+  /** A new session token for signup, login, invitation and reset; absent for step-up and phone change. */
   sessionToken?: string;
+  /** Phone change: the code just sent to the new number, which is verified next. */
+  challenge?: ChallengeView;
+}
+
+/** What a verified code led to, before anything leaves the process. */
+export interface Completion {
+  user: UserRow;
+  sessionToken?: string;
+  /** A further code to send once committed (phone change: the new number). */
+  next?: PendingDelivery;
+  /** A mail to the user once committed. */
+  notice?: MailMessage;
 }
 
 /**
- * Checks a code. A wrong code is counted and committed before the error is reported; the fifth wrong
- * code spends the challenge. The right code completes what the challenge was for.
+ * Checks a code. A wrong code is counted, audited and committed before the error is reported; the fifth
+ * wrong code spends the challenge. The right code completes what the challenge was for.
  */
-export function verifyChallenge(
+export async function verifyChallenge(
   deps: IdentityDeps,
   challengeId: string,
   code: string,
   client: Client & { sessionId: string | null },
 ): Promise<VerifiedIdentity> {
-  return reportAfterCommit(
-    asAppWithoutTenant(deps.kysely, async (tx): Promise<Committed<VerifiedIdentity>> => {
+  const { completion, tenant } = await reportAfterCommit(
+    asAppWithoutTenant(deps.kysely, async (tx): Promise<Committed<{ completion: Completion; tenant: ReturnType<typeof tenantView> }>> => {
       const challenge = await enterChallengeTenant(tx, challengeId);
-      if (challenge.purpose === 'step_up' && challenge.session_id !== client.sessionId) throw notFound('No such challenge.');
+      const sessionBound = SESSION_BOUND_PURPOSES.has(challenge.purpose);
+      if (sessionBound && challenge.session_id !== client.sessionId) throw notFound('No such challenge.');
       if (isSpent(challenge)) return { ok: false, problem: challengeExpired() };
       if (!codeMatches(deps.otpKey, challenge.id, code, challenge.code_hash)) {
         const { failed_attempts } = await queries.recordFailedAttempt(tx, challenge.id);
-        if (failed_attempts >= MAX_FAILED_ATTEMPTS) return { ok: false, problem: challengeExpired() };
-        return {
-          ok: false,
-          problem: new ProblemError(400, 'invalid_code', 'That code is not right.', {
-            attemptsLeft: MAX_FAILED_ATTEMPTS - failed_attempts,
-          }),
-        };
+        const exhausted = failed_attempts >= MAX_FAILED_ATTEMPTS;
+        const attemptsLeft = MAX_FAILED_ATTEMPTS - failed_attempts;
+        await recordAudit(tx, auditOf(client, sessionBound ? challenge.user_id : null), {
+          action: exhausted ? 'auth.challenge_exhausted' : 'auth.code_failed',
+          outcome: 'failure',
+          target: userTarget(challenge.user_id),
+          details: { challengeId: challenge.id, purpose: challenge.purpose, ...(exhausted ? {} : { attemptsLeft }) },
+        });
+        if (exhausted) return { ok: false, problem: challengeExpired() };
+        return { ok: false, problem: new ProblemError(400, 'invalid_code', 'That code is not right.', { attemptsLeft }) };
       }
       await queries.consumeChallenge(tx, challenge.id);
       await enterTenant(tx, { tenantId: challenge.tenant_id, userId: challenge.user_id });
-      return { ok: true, value: await completeChallenge(tx, challenge, client) };
+      const completion = await completeChallenge(tx, deps, challenge, client);
+      return { ok: true, value: { completion, tenant: tenantView(await queries.findTenant(tx)) } };
     }),
   );
+  if (completion.notice) sendInBackground(deps, completion.notice, 'account_notice');
+  const next = completion.next ? await deliver(deps, completion.next) : undefined;
+  return {
+    user: userView(completion.user),
+    tenant,
+    ...(completion.sessionToken ? { sessionToken: completion.sessionToken } : {}),
+    ...(next ? { challenge: next } : {}),
+  };
 }
 
-async function completeChallenge(
-  tx: Tx,
-  challenge: { id: string; purpose: string; user_id: string; session_id: string | null },
-  client: Client,
-): Promise<VerifiedIdentity> {
+/** What each purpose means once its code is right; runs in the verifying transaction, as the user. */
+async function completeChallenge(tx: Tx, deps: IdentityDeps, challenge: ChallengeRow, client: Client): Promise<Completion> {
+  const audit = auditOf(client, challenge.user_id);
   if (challenge.purpose === 'signup') await queries.activateSignup(tx, challenge.user_id);
+  if (challenge.purpose === 'invitation') await activateInvitation(tx, challenge.user_id, audit);
   const user = await queries.findUser(tx, challenge.user_id);
   if (!user || user.status !== 'active') throw challengeExpired();
-  const tenant = await queries.findTenant(tx);
-  if (challenge.purpose === 'step_up' && challenge.session_id) {
-    await queries.refreshAuthenticationTime(tx, challenge.session_id);
-    return { user: userView(user), tenant: tenantView(tenant) };
+
+  switch (challenge.purpose) {
+    case 'step_up':
+      if (!challenge.session_id) throw challengeExpired();
+      await queries.refreshAuthenticationTime(tx, challenge.session_id);
+      await recordAudit(tx, audit, { action: 'auth.step_up', target: { type: 'session', id: challenge.session_id } });
+      return { user };
+    case 'phone_change':
+      return completePhoneChange(tx, deps, challenge, user, audit);
+    case 'password_reset':
+      await completePasswordReset(tx, deps, user, audit);
+      break;
+    case 'signup':
+    case 'login':
+    case 'invitation':
+      break;
   }
-  const sessionToken = await startSession(tx, user.id, client);
-  return { user: userView(user), tenant: tenantView(tenant), sessionToken };
+  const session = await startSession(tx, user.id, client);
+  await recordAudit(tx, audit, { action: 'auth.login', target: { type: 'session', id: session.sessionId }, details: { purpose: challenge.purpose } });
+  return { user, sessionToken: session.token };
+}
+
+async function activateInvitation(tx: Tx, userId: string, audit: AuditContext) {
+  const invitationId = await queries.activateInvitedUser(tx, userId);
+  if (!invitationId) throw new ProblemError(410, 'invitation_expired', 'This invitation has expired or was withdrawn. Ask for a new one.');
+  await recordAudit(tx, audit, { action: 'invitation.accepted', target: { type: 'invitation', id: invitationId } });
 }
 
 /** Sends a new code for a live challenge, by the same or the other channel the number can take. */
-export async function resendChallenge(deps: IdentityDeps, challengeId: string, requested: Channel | undefined): Promise<ChallengeView> {
+export async function resendChallenge(deps: IdentityDeps, challengeId: string, requested: Channel | undefined, client: Client): Promise<ChallengeView> {
   const pending = await asAppWithoutTenant(deps.kysely, async (tx) => {
     const challenge = await enterChallengeTenant(tx, challengeId);
     if (isSpent(challenge)) throw challengeExpired();
@@ -243,7 +274,7 @@ export async function resendChallenge(deps: IdentityDeps, challengeId: string, r
     if (sinceLastSend < RESEND_COOLDOWN_SECONDS) {
       throw rateLimited(Math.ceil(RESEND_COOLDOWN_SECONDS - sinceLastSend), 'Wait a moment before asking for another code.');
     }
-    return reissueCode(tx, deps, challenge, channel);
+    return reissueCode(tx, deps, challenge, channel, auditOf(client, null));
   });
   return deliver(deps, pending);
 }
@@ -252,48 +283,74 @@ export async function currentIdentity(tx: Tx, actor: Actor) {
   const user = await queries.findUser(tx, actor.userId);
   if (!user) throw notFound();
   const tenant = await queries.findTenant(tx);
-  return { user: userView(user), tenant: tenantView(tenant), groups: [] as Array<{ id: string; name: string }> };
+  return { user: userView(user), tenant: tenantView(tenant), groups: await queries.groupsOfUser(tx, actor.userId) };
 }
 
-export async function startStepUp(tx: Tx, deps: IdentityDeps, actor: Actor) {
+export async function startStepUp(tx: Tx, deps: IdentityDeps, actor: Actor, client: Client) {
   const user = await queries.findUser(tx, actor.userId);
   if (!user?.phone_e164) throw notFound();
-  return issueChallenge(tx, deps, {
-    userId: user.id,
-    purpose: 'step_up',
-    sessionId: actor.sessionId,
-    phoneE164: user.phone_e164,
-    channel: channelsFor(user.phone_e164)[0] ?? 'sms',
-    language: languageForCountryCode(user.phone_country),
-  });
+  return issueChallenge(
+    tx,
+    deps,
+    {
+      userId: user.id,
+      purpose: 'step_up',
+      sessionId: actor.sessionId,
+      phoneE164: user.phone_e164,
+      channel: channelsFor(user.phone_e164)[0] ?? 'sms',
+      language: languageForCountryCode(user.phone_country),
+    },
+    auditOf(client, actor.userId),
+  );
 }
 
-/** Verifies the current password, applies the policy to the new one, and ends every other session. */
-export async function changePassword(tx: Tx, deps: IdentityDeps, actor: Actor, input: { currentPassword: string; newPassword: string }) {
+/**
+ * Verifies the current password, applies the policy to the new one, and ends every other session. A wrong
+ * current password is audited and committed before the 401 goes out.
+ */
+export async function changePassword(
+  tx: Tx,
+  deps: IdentityDeps,
+  actor: Actor,
+  input: { currentPassword: string; newPassword: string },
+  client: Client,
+): Promise<Committed<void>> {
   const user = await queries.findUser(tx, actor.userId);
   if (!user?.password_hash) throw notFound();
+  const audit = auditOf(client, actor.userId);
   const tenant = await queries.findTenant(tx);
   const current = await verifyPassword(user.password_hash, input.currentPassword);
-  if (!current.valid) throw invalidCredentials();
+  if (!current.valid) {
+    await recordAudit(tx, audit, { action: 'auth.password_changed', outcome: 'failure', target: userTarget(user.id), details: { reason: 'wrong_password' } });
+    return { ok: false, problem: invalidCredentials() };
+  }
   await acceptablePassword(deps.passwordPolicy, input.newPassword, { email: user.email, name: user.name, companyName: tenant.name });
   await queries.updatePasswordHash(tx, user.id, await hashPassword(input.newPassword));
-  await queries.endUserSessions(tx, user.id, 'password_changed', actor.sessionId);
+  const sessionsEnded = await queries.endUserSessions(tx, user.id, 'password_changed', actor.sessionId);
   await queries.expireOpenChallenges(tx, user.id);
+  await recordAudit(tx, audit, { action: 'auth.password_changed', target: userTarget(user.id), details: { sessionsEnded } });
+  return { ok: true, value: undefined };
 }
-
 
 /** The live session behind a cookie, if any: a step-up code only completes for the session that asked. */
 export function liveSessionId(deps: Pick<IdentityDeps, 'kysely'>, token: string): Promise<string | null> {
   return asAppWithoutTenant(deps.kysely, async (tx) => (await queries.enterSession(tx, hashToken(token), IDLE_TIMEOUT_SECONDS))?.session_id ?? null);
 }
 
-export async function logout(deps: Pick<IdentityDeps, 'kysely'>, token: string): Promise<void> {
+export async function logout(deps: Pick<IdentityDeps, 'kysely'>, token: string, client: Client): Promise<void> {
   await asAppWithoutTenant(deps.kysely, async (tx) => {
     const live = await queries.enterSession(tx, hashToken(token), IDLE_TIMEOUT_SECONDS);
-    if (live) await queries.endSession(tx, live.session_id, 'logout');
+    if (!live) return;
+    await queries.endSession(tx, live.session_id, 'logout');
+    await recordAudit(tx, auditOf(client, live.user_id), {
+      action: 'session.ended',
+      target: { type: 'session', id: live.session_id },
+      details: { reason: 'logout' },
+    });
   });
 }
 
-export async function logoutEverywhere(tx: Tx, actor: Actor): Promise<void> {
-  await queries.endUserSessions(tx, actor.userId, 'logout_all');
+export async function logoutEverywhere(tx: Tx, actor: Actor, client: Client): Promise<void> {
+  const count = await queries.endUserSessions(tx, actor.userId, 'logout_all');
+  await recordAudit(tx, auditOf(client, actor.userId), { action: 'session.ended', target: userTarget(actor.userId), details: { reason: 'logout_all', count } });
 }

@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -6,6 +5,7 @@ import type { Schema } from '../db/schema.js';
 import { asAppWithoutTenant, type Tx } from '../db/tenant-context.js';
 import { unauthenticated } from '../http/problem.js';
 import * as queries from './queries.js';
+import { hashSecretToken, newSecretToken } from './secret-tokens.js';
 
 export const IDLE_TIMEOUT_SECONDS = 30 * 60;
 export const ABSOLUTE_TIMEOUT_SECONDS = 12 * 60 * 60;
@@ -24,26 +24,21 @@ export function sessionCookieName(publicUrl: URL): string {
   return publicUrl.protocol === 'https:' ? '__Host-pactum_session' : 'pactum_session';
 }
 
-export function hashToken(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
-}
+export const hashToken = hashSecretToken;
 
 /** 256 bits from the CSPRNG; only the SHA-256 is stored. */
-export function newSessionToken(): { token: string; tokenHash: Buffer } {
-  const token = randomBytes(32).toString('base64url');
-  return { token, tokenHash: hashToken(token) };
-}
+export const newSessionToken = newSecretToken;
 
-export async function startSession(tx: Tx, userId: string, client: { ip: string | null; userAgent: string | null }) {
+export async function startSession(tx: Tx, userId: string, client: { ip: string | null; userAgent: string | null }): Promise<{ token: string; sessionId: string }> {
   const { token, tokenHash } = newSessionToken();
-  await queries.insertSession(tx, {
+  const session = await queries.insertSession(tx, {
     userId,
     tokenHash,
     absoluteSeconds: ABSOLUTE_TIMEOUT_SECONDS,
     clientIp: client.ip,
     userAgent: client.userAgent?.slice(0, 512) ?? null,
   });
-  return token;
+  return { token, sessionId: session.id };
 }
 
 export interface SessionCookies {

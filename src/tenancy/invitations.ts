@@ -1,0 +1,150 @@
+import { recordAudit, type AuditContext } from '../audit/record.js';
+import { isUniqueViolation } from '../db/errors.js';
+import { asAppWithoutTenant, enterTenant, inTenant, type Tx } from '../db/tenant-context.js';
+import { ProblemError } from '../http/problem.js';
+import type { MailMessage } from '../mail/mailer.js';
+import { sendInBackground } from '../identity/account-mail.js';
+import { acceptablePassword, acceptablePhone, auditOf, type Client } from '../identity/account-rules.js';
+import { deliver, issueChallenge, type ChallengeView } from '../identity/challenges.js';
+import { hashPassword } from '../identity/password-hashing.js';
+import * as identityQueries from '../identity/queries.js';
+import { requireRecentAuthentication } from '../identity/recent-authentication.js';
+import { hashSecretToken, newSecretToken } from '../identity/secret-tokens.js';
+import type { IdentityDeps } from '../identity/service.js';
+import type { Actor } from '../identity/sessions.js';
+import { userView } from '../identity/views.js';
+import * as queries from './queries.js';
+import { requireMaster } from './roles.js';
+
+/** Invitations expire after 7 days and work once (issue 4). */
+export const INVITATION_TTL_SECONDS = 7 * 24 * 60 * 60;
+
+const emailTaken = () => new ProblemError(409, 'email_taken', 'Someone with this e-mail address has an account already.');
+const invitationExpired = () =>
+  new ProblemError(410, 'invitation_expired', 'This invitation has expired, was used already or was withdrawn. Ask for a new one.');
+
+export function invitationUrl(publicUrl: URL, token: string): string {
+  return `${publicUrl.href.replace(/\/+$/, '')}/invitations/${token}`;
+}
+
+function invitationMail(invitee: { name: string; email: string }, inviter: string, company: string, url: string): MailMessage {
+  return {
+    to: invitee.email,
+    subject: 'You are invited to Pactum',
+    text: [
+      `Hello ${invitee.name},`,
+      '',
+      `${inviter} invites you to the contracts of ${company} on Pactum. To join, open`,
+      '',
+      url,
+      '',
+      'and choose a password; a code sent to your phone confirms your account. The link works once, for 7 days.',
+    ].join('\n'),
+  };
+}
+
+/**
+ * The invitee is a pending user holding the e-mail claim, with no password or phone yet. Inviting an
+ * address again whose invitation was never accepted replaces that invitation (the old link stops working).
+ * Inviting someone as master grants a role, so it needs a recent authentication like a role change.
+ */
+export async function inviteUser(
+  tx: Tx,
+  deps: Pick<IdentityDeps, 'publicUrl'>,
+  actor: Actor,
+  input: { name: string; email: string; role?: 'master' | 'member' },
+  audit: AuditContext,
+) {
+  requireMaster(actor);
+  const role = input.role ?? 'member';
+  if (role === 'master') requireRecentAuthentication(actor);
+  const email = input.email.toLowerCase();
+  const name = input.name.trim();
+
+  const existing = await queries.findUserByEmail(tx, email);
+  if (existing && existing.status !== 'pending') throw emailTaken();
+  let invitee;
+  if (existing) {
+    await queries.endOpenInvitations(tx, existing.id);
+    await identityQueries.expireOpenChallenges(tx, existing.id);
+    invitee = await queries.updateUser(tx, existing.id, { name, role });
+  } else {
+    invitee = await insertInvitee(tx, { name, email, role });
+  }
+
+  const { token, tokenHash } = newSecretToken();
+  const invitation = await queries.insertInvitation(tx, { userId: invitee.id, invitedBy: actor.userId, tokenHash, ttlSeconds: INVITATION_TTL_SECONDS });
+  await recordAudit(tx, audit, {
+    action: 'invitation.created',
+    target: { type: 'user', id: invitee.id },
+    details: { invitationId: invitation.id, role, renewed: existing !== undefined },
+  });
+  const inviter = (await identityQueries.findUser(tx, actor.userId))?.name ?? 'A colleague';
+  const company = (await identityQueries.findTenant(tx)).name;
+  const url = invitationUrl(deps.publicUrl, token);
+  return {
+    user: userView(invitee),
+    invitation: { url, expiresAt: new Date(invitation.expires_at).toISOString() },
+    mail: invitationMail(invitee, inviter, company, url),
+  };
+}
+
+async function insertInvitee(tx: Tx, invitee: { name: string; email: string; role: 'master' | 'member' }) {
+  try {
+    const user = await identityQueries.insertUser(tx, { ...invitee, phoneE164: null, phoneCountry: null, passwordHash: null, status: 'pending' });
+    if (!(await identityQueries.claimEmail(tx, invitee.email, user.id))) throw emailTaken();
+    return user;
+  } catch (error) {
+    if (isUniqueViolation(error)) throw emailTaken();
+    throw error;
+  }
+}
+
+/** Sends the invitation after commit; the master also has the link in the answer, so a failed send is only logged. */
+export function sendInvitation(deps: Pick<IdentityDeps, 'mailer' | 'logger'>, mail: MailMessage): void {
+  sendInBackground(deps, mail, 'invitation');
+}
+
+/** A live invitation behind a link, with its pending user, or null (unknown, used, withdrawn, expired). */
+async function liveInvitation(tx: Tx, tokenHash: Buffer) {
+  const invitation = await queries.lockInvitation(tx, tokenHash);
+  if (!invitation || invitation.accepted_at !== null || invitation.ended_at !== null || !invitation.unexpired) return null;
+  const user = await identityQueries.findUser(tx, invitation.user_id);
+  if (!user || user.status !== 'pending') return null;
+  return { invitation, user };
+}
+
+/**
+ * The invitee chooses a password (the signup policy) and a phone (the signup rules); a code goes to the
+ * phone, and only its verification activates the account and uses up the invitation. Until then the link
+ * may be opened again, e.g. after a mistyped number: each acceptance replaces the previous one.
+ */
+export async function acceptInvitation(deps: IdentityDeps, token: string, input: { password: string; phone: string }, client: Client): Promise<ChallengeView> {
+  const phone = acceptablePhone(input.phone, deps.allowedCountries);
+  const tokenHash = hashSecretToken(token);
+  const found = await asAppWithoutTenant(deps.kysely, async (tx) => {
+    const tenantId = await queries.invitationTenant(tx, tokenHash);
+    if (!tenantId) return null;
+    await enterTenant(tx, { tenantId, userId: null });
+    const live = await liveInvitation(tx, tokenHash);
+    return live ? { tenantId, user: live.user, companyName: (await identityQueries.findTenant(tx)).name } : null;
+  });
+  if (!found) throw invitationExpired();
+  // The policy (possibly a breached-password lookup) and hashing run outside any transaction.
+  await acceptablePassword(deps.passwordPolicy, input.password, { email: found.user.email, name: found.user.name, companyName: found.companyName });
+  const passwordHash = await hashPassword(input.password);
+
+  const pending = await inTenant(deps.kysely, { tenantId: found.tenantId, userId: null }, async (tx) => {
+    const live = await liveInvitation(tx, tokenHash);
+    if (!live || live.user.id !== found.user.id) throw invitationExpired();
+    await queries.setCredentials(tx, live.user.id, { passwordHash, phoneE164: phone.e164, phoneCountry: phone.country });
+    await identityQueries.expireOpenChallenges(tx, live.user.id, 'invitation');
+    return issueChallenge(
+      tx,
+      deps,
+      { userId: live.user.id, purpose: 'invitation', phoneE164: phone.e164, channel: phone.defaultChannel, language: phone.language },
+      auditOf(client, null),
+    );
+  });
+  return deliver(deps, pending);
+}

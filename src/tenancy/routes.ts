@@ -1,0 +1,77 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { auditContext } from '../audit/request-context.js';
+import { IdParams } from '../http/schema-types.js';
+import { clientOf } from '../identity/routes.js';
+import type { IdentityDeps } from '../identity/service.js';
+import type { SessionCookies, SessionGuard } from '../identity/sessions.js';
+import { acceptInvitation, inviteUser, sendInvitation } from './invitations.js';
+import { revokeUser } from './revocation.js';
+import * as schemas from './schemas.js';
+import { endOwnSession, endSessionsOfUser, listOwnSessions } from './sessions.js';
+import { listUsers, updateUser } from './users.js';
+
+export interface TenancyRouteOptions {
+  deps: IdentityDeps;
+  cookies: SessionCookies;
+  withSession: SessionGuard;
+  authRateLimitPerMinute: number;
+}
+
+/**
+ * The team: users and their roles, invitations, revocation with hand-over, and sessions. Any user reads
+ * the team; writes are the masters' (403 for a member: these routes are tenant-wide, nothing to hide);
+ * an id of another tenant is 404 through row-level security. Role changes, revocation and ending someone's
+ * sessions also need a recent authentication (403 reauthentication_required).
+ */
+export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = async (app, { deps, cookies, withSession, authRateLimitPerMinute }) => {
+  app.get('/api/v1/users', {
+    schema: { querystring: schemas.UserListQuery, response: { 200: schemas.UserList } },
+    handler: (request) => withSession(request, (tx) => listUsers(tx, request.query)),
+  });
+
+  app.post('/api/v1/users', {
+    schema: { body: schemas.InviteBody, response: { 201: schemas.InviteResponse } },
+    handler: async (request, reply) => {
+      const { mail, ...invited } = await withSession(request, (tx, actor) => inviteUser(tx, deps, actor, request.body, auditContext(request, actor)));
+      sendInvitation(deps, mail);
+      return reply.status(201).send(invited);
+    },
+  });
+
+  app.patch('/api/v1/users/:id', {
+    schema: { params: IdParams, body: schemas.UserPatch, response: { 200: schemas.User } },
+    handler: (request) => withSession(request, (tx, actor) => updateUser(tx, actor, request.params.id, request.body, auditContext(request, actor))),
+  });
+
+  app.post('/api/v1/users/:id/revoke', {
+    schema: { params: IdParams, body: schemas.RevokeBody, response: { 200: schemas.RevokeResponse } },
+    handler: (request) =>
+      withSession(request, (tx, actor) => revokeUser(tx, actor, request.params.id, request.body ?? {}, auditContext(request, actor))),
+  });
+
+  app.post('/api/v1/users/:id/sessions/end', {
+    schema: { params: IdParams, response: { 200: schemas.SessionsEnded } },
+    handler: (request) => withSession(request, (tx, actor) => endSessionsOfUser(tx, actor, request.params.id, auditContext(request, actor))),
+  });
+
+  app.post('/api/v1/invitations/:token/accept', {
+    config: { rateLimit: { max: authRateLimitPerMinute, timeWindow: '1 minute' } },
+    schema: { params: schemas.InvitationParams, body: schemas.AcceptBody, response: { 201: schemas.ChallengeResponse } },
+    handler: async (request, reply) =>
+      reply.status(201).send({ challenge: await acceptInvitation(deps, request.params.token, request.body, clientOf(request)) }),
+  });
+
+  app.get('/api/v1/sessions', {
+    schema: { querystring: schemas.SessionListQuery, response: { 200: schemas.SessionList } },
+    handler: (request) => withSession(request, (tx, actor) => listOwnSessions(tx, actor, request.query)),
+  });
+
+  app.delete('/api/v1/sessions/:id', {
+    schema: { params: IdParams },
+    handler: async (request, reply) => {
+      const { current } = await withSession(request, (tx, actor) => endOwnSession(tx, actor, request.params.id, auditContext(request, actor)));
+      if (current) cookies.clear(reply);
+      return reply.status(204).send();
+    },
+  });
+};
