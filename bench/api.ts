@@ -1,0 +1,471 @@
+/**
+ * API benchmark: the cost of the app and of row-level security on the contract list.
+ *
+ *   npm run bench:api                               # 1,000 tenants × 1,000 contracts × 5 line items
+ *   PACTUM_BENCH_SCALE=small npm run bench:api      # 100 × 100 × 5, a quick check
+ *
+ * Needs a PostgreSQL server: PACTUM_BENCH_DATABASE_URL is an admin URL (default
+ * postgres://postgres@127.0.0.1:5432/postgres); a fresh database is created, migrated, seeded
+ * set-based (bench/api-seed.ts) and dropped at the end unless PACTUM_BENCH_KEEP=1.
+ *
+ * Three phases, the same page of 50 contracts with line-item totals for a random tenant per request,
+ * CONCURRENCY clients, pools of POOL_SIZE, interleaved rounds of a fixed duration, median of ROUNDS:
+ *   (a) GET /api/v1/contracts through the full app over real HTTP (clients in a child process);
+ *   (b) the app's own query function (listContractViews) in a transaction set up by inTenant — role,
+ *       tenant and user — without Fastify and without the session lookup;
+ *   (c) the same SQL text as the owner, no role, no settings, no transaction, with an explicit tenant filter.
+ * Targets: a/b ≥ 0.6 (what the app adds) and b/c ≥ 0.8 (what isolation costs). The cache is warmed first.
+ * Results go to stdout and to the "API" section of bench/README.md. Exits 0 unless a request failed.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { cpus, totalmem, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { CompiledQuery, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql, type Driver } from 'kysely';
+import pg from 'pg';
+import { loadConfig } from '../src/config.js';
+import { listContractViews } from '../src/contracts/queries.js';
+import { openPostgres, type Database } from '../src/db/engine.js';
+import { migrate } from '../src/db/migrate.js';
+import type { Schema } from '../src/db/schema.js';
+import { inTenant } from '../src/db/tenant-context.js';
+import { buildApp } from '../src/http/app.js';
+import type { LoadRequest, LoadResult } from './api-http-load.js';
+import { seed, type BenchTenant, type SeedScale } from './api-seed.js';
+
+const SCALES: Record<string, SeedScale> = {
+  full: { tenants: 1000, contractsPerTenant: 1000, lineItemsPerContract: 5 },
+  small: { tenants: 100, contractsPerTenant: 100, lineItemsPerContract: 5 },
+};
+const scaleName = process.env.PACTUM_BENCH_SCALE || 'full';
+const CONCURRENCY = 32;
+const POOL_SIZE = 10;
+const ROUNDS = 3;
+const PAGE = 50;
+const ROUND_SECONDS = Number(process.env.PACTUM_BENCH_SECONDS) || (scaleName === 'small' ? 4 : 10);
+const TARGET_AB = 0.6;
+const TARGET_BC = 0.8;
+const adminUrl = process.env.PACTUM_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+const keep = process.env.PACTUM_BENCH_KEEP === '1';
+const README = fileURLToPath(new URL('./README.md', import.meta.url));
+
+/** What listContracts passes for a plain GET /api/v1/contracts (no filters, first page). */
+const LIST_OPTIONS = { vendorId: undefined, kind: undefined, status: undefined, q: undefined, after: null, limit: PAGE };
+
+type PhaseName = 'a' | 'b' | 'c';
+const PHASES: Record<PhaseName, string> = {
+  a: 'full app: GET /api/v1/contracts over HTTP',
+  b: 'same query function, inTenant transaction (role + settings), no app',
+  c: 'same SQL as owner, no RLS, explicit tenant filter',
+};
+
+interface Round {
+  requests: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  statementsPerRequest: number | null;
+  errorCount: number;
+  errors: string[];
+}
+
+const cleanups: Array<() => Promise<unknown>> = [];
+
+/** Every statement any pg client of this process sends (the app's and the phases'), for round-trip counts. */
+let statements = 0;
+const clientQuery = pg.Client.prototype.query;
+pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]) {
+  statements += 1;
+  return (clientQuery as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof clientQuery;
+
+async function main(): Promise<number> {
+  const scale = SCALES[scaleName];
+  if (!scale) throw new Error(`PACTUM_BENCH_SCALE must be one of ${Object.keys(SCALES).join(', ')}`);
+  const url = await createDatabase();
+  const appDatabase = await openPostgres(url, POOL_SIZE);
+  cleanups.push(() => appDatabase.close());
+  await migrate(appDatabase);
+  const server = await serverFacts(url);
+  console.log(
+    `Pactum API benchmark — ${scaleName} scale: ${scale.tenants} tenants × ${scale.contractsPerTenant} contracts × ${scale.lineItemsPerContract} line items\n` +
+      `${cpus().length} vCPU (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, node ${process.version}, ` +
+      `PostgreSQL ${server.version}, shared_buffers ${server.sharedBuffers}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,
+  );
+
+  console.log('Seeding (set-based, as the owner):');
+  const seedStart = performance.now();
+  const seeded = await seed(url, scale);
+  const seedSeconds = (performance.now() - seedStart) / 1000;
+  console.log(
+    `  seeded in ${seedSeconds.toFixed(1)} s (${Object.entries(seeded.seconds).map(([step, s]) => `${step} ${s.toFixed(1)} s`).join(', ')}); ` +
+      `database size ${await databaseSize(url)}\n`,
+  );
+  const tenants = seeded.tenants;
+
+  const { app, baseUrl, cookieName } = await startApp(appDatabase);
+  const benchDatabase = await openPostgres(url, POOL_SIZE);
+  cleanups.push(() => benchDatabase.close());
+  const list = await compileListQuery();
+  const owner = ownerQuery(list);
+  const load = startLoadProcess();
+
+  const phase: Record<PhaseName, (durationMs: number) => Promise<Round>> = {
+    a: (durationMs) =>
+      httpRound(load, { baseUrl, path: '/api/v1/contracts', cookieName, tokens: tenants.map((t) => t.token), concurrency: CONCURRENCY, durationMs, expectedItems: PAGE }),
+    b: (durationMs) =>
+      inProcessRound(tenants, durationMs, async (tenant) =>
+        (await inTenant(benchDatabase.kysely, { tenantId: tenant.tenantId, userId: tenant.userId }, (tx) => listContractViews(tx, LIST_OPTIONS))).length,
+      ),
+    c: (durationMs) =>
+      inProcessRound(tenants, durationMs, async (tenant) => (await benchDatabase.kysely.executeQuery(owner(tenant.tenantId))).rows.length),
+  };
+
+  await checkSameRows(tenants, baseUrl, cookieName, benchDatabase, owner);
+  if (process.env.PACTUM_BENCH_EXPLAIN === '1') await explain(benchDatabase, list, owner, tenants[0]!);
+
+  console.log('Warming the cache: every tenant\'s first page once through (c) and (b), then one unmeasured round per phase.');
+  await warmUp(tenants, benchDatabase, owner);
+  for (const name of ['a', 'b', 'c'] as const) {
+    const round = await phase[name](Math.min(ROUND_SECONDS, 5) * 1000);
+    console.log(`  warm-up (${name}) ${describe(round)}`);
+    if (round.errorCount > 0) return failed(name, round);
+  }
+
+  console.log(`\nMeasuring: ${CONCURRENCY} concurrent clients, pools of ${POOL_SIZE}, ${ROUND_SECONDS} s per round, ${ROUNDS} interleaved rounds (a, b, c).`);
+  const rounds: Record<PhaseName, Round[]> = { a: [], b: [], c: [] };
+  for (let index = 1; index <= ROUNDS; index += 1) {
+    for (const name of ['a', 'b', 'c'] as const) {
+      const round = await phase[name](ROUND_SECONDS * 1000);
+      console.log(`  round ${index} (${name}) ${describe(round)}`);
+      if (round.errorCount > 0) return failed(name, round);
+      rounds[name].push(round);
+    }
+  }
+  await app.close();
+
+  const result = {
+    a: summarise(rounds.a),
+    b: summarise(rounds.b),
+    c: summarise(rounds.c),
+  };
+  const ab = result.a.perSecond / result.b.perSecond;
+  const bc = result.b.perSecond / result.c.perSecond;
+  const verdict = (ratio: number, target: number) => (ratio >= target ? 'PASS' : 'MISS');
+  console.log(`\nRESULT (median of ${ROUNDS} rounds, warm cache)`);
+  for (const name of ['a', 'b', 'c'] as const) {
+    const r = result[name];
+    console.log(`  (${name}) ${fmt(r.perSecond, 0).padStart(6)} req/s  p50 ${fmt(r.p50)} ms  p99 ${fmt(r.p99)} ms  ${fmt(r.statementsPerRequest ?? 0, 2)} statements/request  — ${PHASES[name]}`);
+  }
+  console.log(`  a/b = ${fmt(ab, 2)} (target ≥ ${TARGET_AB}): ${verdict(ab, TARGET_AB)}`);
+  console.log(`  b/c = ${fmt(bc, 2)} (target ≥ ${TARGET_BC}): ${verdict(bc, TARGET_BC)}`);
+
+  writeReadme({ scale, server, seedSeconds, result, ab, bc, verdict });
+  console.log(`\nWrote the numbers to the "API" section of ${README}.`);
+  return 0;
+}
+
+function failed(name: PhaseName, round: Round): number {
+  console.error(`\nFAILED: ${round.errorCount} of ${round.requests} requests of phase (${name}) failed. First errors:`);
+  for (const error of round.errors.slice(0, 5)) console.error(`  ${error}`);
+  return 1;
+}
+
+async function createDatabase(): Promise<string> {
+  const name = `pactum_bench_api_${randomBytes(6).toString('hex')}`;
+  await withAdmin((admin) => admin.query(`CREATE DATABASE ${name}`));
+  if (keep) console.log(`PACTUM_BENCH_KEEP=1: the database ${name} is kept.`);
+  else cleanups.push(() => withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)));
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.href;
+}
+
+async function withAdmin<T>(work: (client: pg.Client) => Promise<T>, url = adminUrl): Promise<T> {
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    return await work(admin);
+  } finally {
+    await admin.end();
+  }
+}
+
+async function serverFacts(url: string) {
+  return withAdmin(async (client) => {
+    const { rows } = await client.query<{ version: string; shared_buffers: string }>(
+      "SELECT current_setting('server_version') AS version, current_setting('shared_buffers') AS shared_buffers",
+    );
+    return { version: rows[0]!.version, sharedBuffers: rows[0]!.shared_buffers };
+  }, url);
+}
+
+async function databaseSize(url: string): Promise<string> {
+  return withAdmin(async (client) => (await client.query<{ size: string }>('SELECT pg_size_pretty(pg_database_size(current_database())) AS size')).rows[0]!.size, url);
+}
+
+/** The real app, as `pactum serve` builds it, on an ephemeral port; logs at the default level, discarded. */
+async function startApp(database: Database) {
+  const config = loadConfig({
+    PACTUM_PUBLIC_URL: 'http://localhost:3000',
+    PACTUM_DATABASE_URL: 'postgres://unused',
+    PACTUM_MASTER_KEY: randomBytes(32).toString('base64'),
+    PACTUM_LOG_LEVEL: process.env.PACTUM_LOG_LEVEL || 'info',
+    // The benchmark's clients all come from 127.0.0.1: the per-address flood guard would stop them.
+    PACTUM_RATE_LIMIT_PER_MINUTE: '100000000',
+    // Load shedding would turn the intended overload into 503s.
+    PACTUM_MAX_EVENT_LOOP_DELAY_MS: '0',
+  });
+  const logStream = new Writable({ write: (_chunk, _encoding, done) => done() });
+  const app = await buildApp({ config, database, logStream });
+  cleanups.push(() => app.close());
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = app.server.address() as AddressInfo;
+  return { app, baseUrl: `http://127.0.0.1:${port}`, cookieName: config.publicUrl.protocol === 'https:' ? '__Host-pactum_session' : 'pactum_session' };
+}
+
+/** The SQL and parameters listContractViews sends, compiled by Kysely without a database. */
+async function compileListQuery(): Promise<CompiledQuery> {
+  const captured: CompiledQuery[] = [];
+  const driver: Driver = {
+    init: async () => {},
+    acquireConnection: async () => ({
+      executeQuery: async (query) => {
+        captured.push(query);
+        return { rows: [] };
+      },
+      streamQuery: () => {
+        throw new Error('not used');
+      },
+    }),
+    beginTransaction: async () => {},
+    commitTransaction: async () => {},
+    rollbackTransaction: async () => {},
+    releaseConnection: async () => {},
+    destroy: async () => {},
+  };
+  const compiler = new Kysely<Schema>({
+    dialect: {
+      createAdapter: () => new PostgresAdapter(),
+      createDriver: () => driver,
+      createIntrospector: (db) => new PostgresIntrospector(db),
+      createQueryCompiler: () => new PostgresQueryCompiler(),
+    },
+  });
+  await compiler.transaction().execute((tx) => listContractViews(tx, LIST_OPTIONS));
+  await compiler.destroy();
+  const list = captured.find((query) => /from "contracts" as "c"/.test(query.sql));
+  if (!list || captured.length !== 1) throw new Error(`expected one list query, captured ${captured.length}`);
+  return list;
+}
+
+/** (c): the app's SQL text with the tenant filter that row-level security otherwise supplies. */
+function ownerQuery(list: CompiledQuery): (tenantId: string) => CompiledQuery {
+  const liveOnly = 'where "c"."archived_at" is null';
+  if (list.sql.split(liveOnly).length !== 2) throw new Error(`the list query no longer has exactly one "${liveOnly}":\n${list.sql}`);
+  const text = list.sql.replace(liveOnly, `${liveOnly} and "c"."tenant_id" = $${list.parameters.length + 1}`);
+  return (tenantId) => CompiledQuery.raw(text, [...list.parameters, tenantId]);
+}
+
+/** The three phases must answer the same rows, or the comparison means nothing. */
+async function checkSameRows(tenants: BenchTenant[], baseUrl: string, cookieName: string, database: Database, owner: (tenantId: string) => CompiledQuery) {
+  for (const tenant of [tenants[0]!, tenants[Math.floor(tenants.length / 2)]!, tenants.at(-1)!]) {
+    const viaApp = await inTenant(database.kysely, tenant, (tx) => listContractViews(tx, LIST_OPTIONS));
+    const asOwner = (await database.kysely.executeQuery<{ id: string; net: string }>(owner(tenant.tenantId))).rows;
+    const response = await fetch(`${baseUrl}/api/v1/contracts`, { headers: { cookie: `${cookieName}=${tenant.token}` } });
+    const body = (await response.json()) as { items: Array<{ id: string; totals: { net: string } }> };
+    const ids = (rows: Array<{ id: string }>) => rows.map((row) => row.id).join(',');
+    if (response.status !== 200) throw new Error(`GET /api/v1/contracts answered ${response.status}: ${JSON.stringify(body)}`);
+    if (viaApp.length !== PAGE + 1 || ids(viaApp) !== ids(asOwner)) throw new Error('phases (b) and (c) return different rows');
+    if (ids(body.items) !== ids(viaApp.slice(0, PAGE)) || body.items[0]!.totals.net !== viaApp[0]!.net) throw new Error('phases (a) and (b) return different rows');
+  }
+  console.log(`Checked: (a), (b) and (c) return the same ${PAGE} contracts with the same totals for three tenants.`);
+}
+
+async function explain(database: Database, list: CompiledQuery, owner: (tenantId: string) => CompiledQuery, tenant: BenchTenant) {
+  const plan = (rows: Array<Record<string, unknown>>) => rows.map((row) => `    ${String(row['QUERY PLAN'])}`).join('\n');
+  const asApp = await inTenant(database.kysely, tenant, (tx) =>
+    tx.executeQuery<Record<string, unknown>>(CompiledQuery.raw(`EXPLAIN (ANALYZE, BUFFERS) ${list.sql}`, [...list.parameters])),
+  );
+  console.log(`EXPLAIN (ANALYZE, BUFFERS) as pactum_app:\n${plan(asApp.rows)}`);
+  const ownerQueryText = owner(tenant.tenantId);
+  const asOwner = await database.kysely.executeQuery<Record<string, unknown>>(
+    CompiledQuery.raw(`EXPLAIN (ANALYZE, BUFFERS) ${ownerQueryText.sql}`, [...ownerQueryText.parameters]),
+  );
+  console.log(`EXPLAIN (ANALYZE, BUFFERS) as the owner:\n${plan(asOwner.rows)}\n`);
+  await sql`SELECT 1`.execute(database.kysely);
+}
+
+async function warmUp(tenants: BenchTenant[], database: Database, owner: (tenantId: string) => CompiledQuery) {
+  let next = 0;
+  const worker = async () => {
+    while (next < tenants.length) {
+      const tenant = tenants[next++]!;
+      await database.kysely.executeQuery(owner(tenant.tenantId));
+      await inTenant(database.kysely, tenant, (tx) => listContractViews(tx, LIST_OPTIONS));
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+/** CONCURRENCY loops in this process, each running one request's work for a random tenant until the deadline. */
+async function inProcessRound(tenants: BenchTenant[], durationMs: number, work: (tenant: BenchTenant) => Promise<number>): Promise<Round> {
+  const latencies: number[] = [];
+  const errors: string[] = [];
+  let errorCount = 0;
+  const statementsBefore = statements;
+  const begin = performance.now();
+  const deadline = begin + durationMs;
+  const client = async () => {
+    while (performance.now() < deadline) {
+      const tenant = tenants[Math.floor(Math.random() * tenants.length)]!;
+      const start = performance.now();
+      try {
+        const rows = await work(tenant);
+        latencies.push(performance.now() - start);
+        if (rows !== PAGE + 1) throw new Error(`expected ${PAGE + 1} rows, got ${rows}`);
+      } catch (error) {
+        errorCount += 1;
+        if (errors.length < 20) errors.push(error instanceof Error ? error.message : String(error));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, client));
+  const seconds = (performance.now() - begin) / 1000;
+  return roundOf(latencies, seconds, (statements - statementsBefore) / Math.max(1, latencies.length), errorCount, errors);
+}
+
+function startLoadProcess(): ChildProcess {
+  const child = fork(fileURLToPath(new URL('./api-http-load.ts', import.meta.url)), { execArgv: ['--import', 'tsx'] });
+  cleanups.push(async () => {
+    if (child.connected) child.send('exit');
+  });
+  return child;
+}
+
+async function httpRound(child: ChildProcess, request: LoadRequest): Promise<Round> {
+  const statementsBefore = statements;
+  const result = await new Promise<LoadResult>((resolve, reject) => {
+    child.once('message', (message) => resolve(message as LoadResult));
+    child.once('exit', (code) => reject(new Error(`the HTTP client process exited with ${code}`)));
+    child.send(request);
+  });
+  child.removeAllListeners('exit');
+  return roundOf(result.latencies, result.seconds, (statements - statementsBefore) / Math.max(1, result.requests), result.errorCount, result.errors);
+}
+
+function roundOf(latencies: number[], seconds: number, statementsPerRequest: number, errorCount: number, errors: string[]): Round {
+  return {
+    requests: latencies.length,
+    seconds,
+    perSecond: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    statementsPerRequest,
+    errorCount,
+    errors,
+  };
+}
+
+function summarise(rounds: Round[]) {
+  const medianOf = (pick: (round: Round) => number) => percentile(rounds.map(pick), 50);
+  return {
+    perSecond: medianOf((r) => r.perSecond),
+    p50: medianOf((r) => r.p50),
+    p99: medianOf((r) => r.p99),
+    statementsPerRequest: medianOf((r) => r.statementsPerRequest ?? 0),
+  };
+}
+type Summary = ReturnType<typeof summarise>;
+
+function describe(round: Round): string {
+  return `${fmt(round.perSecond, 0).padStart(6)} req/s (${round.requests} in ${fmt(round.seconds, 1)} s), p50 ${fmt(round.p50)} ms, p99 ${fmt(round.p99)} ms, ${fmt(round.statementsPerRequest ?? 0, 2)} statements/request`;
+}
+
+/** Replaces (or appends) the "## API" section of bench/README.md; other sections stay as they are. */
+function writeReadme(run: {
+  scale: SeedScale;
+  server: { version: string; sharedBuffers: string };
+  seedSeconds: number;
+  result: Record<PhaseName, Summary>;
+  ab: number;
+  bc: number;
+  verdict: (ratio: number, target: number) => string;
+}) {
+  const { scale, server, result } = run;
+  const row = (name: PhaseName) =>
+    `| (${name}) ${PHASES[name]} | ${fmt(result[name].perSecond, 0)} | ${fmt(result[name].p50)} | ${fmt(result[name].p99)} | ${fmt(result[name].statementsPerRequest, 2)} |`;
+  const section = `## API
+
+\`npm run bench:api\` (bench/api.ts) — the contract list, \`GET /api/v1/contracts\` (a page of 50 with line-item totals), three ways
+in one run; see the file's header for what each phase includes.
+
+Last run: ${new Date().toISOString().slice(0, 10)}, ${scaleName} scale (${scale.tenants} tenants × ${scale.contractsPerTenant} contracts × ${scale.lineItemsPerContract} line items,
+seeded in ${fmt(run.seedSeconds, 0)} s), ${cpus().length} vCPU (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), node ${process.version},
+PostgreSQL ${server.version} with shared_buffers = ${server.sharedBuffers} (as configured). ${CONCURRENCY} concurrent clients, pools of ${POOL_SIZE},
+${ROUNDS} interleaved rounds of ${ROUND_SECONDS} s per phase, medians; warm cache (every tenant's first page read once, then one
+unmeasured round per phase). The HTTP clients of (a) run in a child process; app, clients and PostgreSQL share the machine.
+
+| phase | req/s | p50 ms | p99 ms | statements/request |
+| --- | ---: | ---: | ---: | ---: |
+${row('a')}
+${row('b')}
+${row('c')}
+
+- a/b = ${fmt(run.ab, 2)} (target ≥ ${TARGET_AB}): **${run.verdict(run.ab, TARGET_AB)}**
+- b/c = ${fmt(run.bc, 2)} (target ≥ ${TARGET_BC}): **${run.verdict(run.bc, TARGET_BC)}**
+`;
+  const current = existsSync(README) ? readFileSync(README, 'utf8') : '# Benchmarks\n';
+  const start = current.search(/^## API\s*$/m);
+  let next: string;
+  if (start === -1) next = `${current.trimEnd()}\n\n${section}`;
+  else {
+    const rest = current.slice(start + 1);
+    const end = rest.search(/^## /m);
+    next = `${current.slice(0, start)}${section}${end === -1 ? '' : `\n${rest.slice(end)}`}`;
+  }
+  writeFileSync(README, next.endsWith('\n') ? next : `${next}\n`);
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((x, y) => x - y);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+function fmt(value: number, digits = 1): string {
+  return value.toFixed(digits);
+}
+
+async function cleanUp(): Promise<void> {
+  while (cleanups.length > 0) {
+    const cleanup = cleanups.pop()!;
+    try {
+      await cleanup();
+    } catch (error) {
+      console.error('clean-up failed:', error);
+    }
+  }
+}
+
+let interrupted = false;
+process.once('SIGINT', () => {
+  interrupted = true;
+  console.error('\ninterrupted: cleaning up');
+  void cleanUp().finally(() => process.exit(130));
+});
+
+let exitCode = 1;
+try {
+  exitCode = await main();
+} catch (error) {
+  console.error('benchmark failed:', error);
+} finally {
+  if (!interrupted) await cleanUp();
+}
+process.exit(exitCode);
