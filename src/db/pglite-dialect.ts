@@ -83,6 +83,9 @@ class PGliteConnection implements DatabaseConnection {
   constructor(private readonly pglite: PGlite) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    // PGlite executes on the main thread. Yielding before each statement lets timers and I/O run between
+    // queued transactions, so a burst of requests cannot stall the event loop for hundreds of ms.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const result = await this.pglite.query<R>(compiled.sql, compiled.parameters as unknown[], { rowMode: 'object' });
     return {
       rows: result.rows,
