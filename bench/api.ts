@@ -25,7 +25,7 @@ import { cpus, totalmem, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { CompiledQuery, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql, type Driver } from 'kysely';
+import { CompiledQuery, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, type Driver } from 'kysely';
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { listContractViews } from '../src/contracts/queries.js';
@@ -34,7 +34,7 @@ import { migrate } from '../src/db/migrate.js';
 import type { Schema } from '../src/db/schema.js';
 import { inTenant } from '../src/db/tenant-context.js';
 import { buildApp } from '../src/http/app.js';
-import type { LoadRequest, LoadResult } from './api-http-load.js';
+import type { HttpClient, LoadRequest, LoadResult } from './api-http-load.js';
 import { seed, type BenchTenant, type SeedScale } from './api-seed.js';
 
 const SCALES: Record<string, SeedScale> = {
@@ -51,6 +51,7 @@ const TARGET_AB = 0.6;
 const TARGET_BC = 0.8;
 const adminUrl = process.env.PACTUM_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const keep = process.env.PACTUM_BENCH_KEEP === '1';
+const HTTP_CLIENT = (process.env.PACTUM_BENCH_HTTP_CLIENT || 'http') as HttpClient;
 const README = fileURLToPath(new URL('./README.md', import.meta.url));
 
 /** What listContracts passes for a plain GET /api/v1/contracts (no filters, first page). */
@@ -70,6 +71,8 @@ interface Round {
   p50: number;
   p99: number;
   statementsPerRequest: number | null;
+  /** CPU time per request in µs: this process (the app, or the in-process loops of b and c), the HTTP clients, PostgreSQL. */
+  cpu: { app: number; clients: number; postgres: number | null };
   errorCount: number;
   errors: string[];
 }
@@ -84,10 +87,47 @@ pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unkn
   return (clientQuery as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof clientQuery;
 
+/**
+ * CPU seconds used so far by this process and by the PostgreSQL backends connected to the bench database
+ * (read from /proc: only when the server runs on this machine, null otherwise).
+ */
+interface CpuMark {
+  app: number;
+  postgres: number | null;
+}
+let monitor: { client: pg.Client; database: string } | null = null;
+const CLOCK_TICKS = 100;
+
+async function cpuMark(): Promise<CpuMark> {
+  const usage = process.cpuUsage();
+  const app = (usage.user + usage.system) / 1e6;
+  if (!monitor) return { app, postgres: null };
+  const { rows } = await monitor.client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [monitor.database]);
+  let ticks = 0;
+  for (const { pid } of rows) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return { app, postgres: null };
+    }
+  }
+  return { app, postgres: ticks / CLOCK_TICKS };
+}
+
+async function startMonitor(url: string) {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  monitor = { client, database: new URL(url).pathname.slice(1) };
+  cleanups.push(() => client.end());
+}
+
 async function main(): Promise<number> {
   const scale = SCALES[scaleName];
   if (!scale) throw new Error(`PACTUM_BENCH_SCALE must be one of ${Object.keys(SCALES).join(', ')}`);
+  if (HTTP_CLIENT !== 'http' && HTTP_CLIENT !== 'fetch') throw new Error('PACTUM_BENCH_HTTP_CLIENT must be http or fetch');
   const url = await createDatabase();
+  await startMonitor(url);
   const appDatabase = await openPostgres(url, POOL_SIZE);
   cleanups.push(() => appDatabase.close());
   await migrate(appDatabase);
@@ -117,7 +157,7 @@ async function main(): Promise<number> {
 
   const phase: Record<PhaseName, (durationMs: number) => Promise<Round>> = {
     a: (durationMs) =>
-      httpRound(load, { baseUrl, path: '/api/v1/contracts', cookieName, tokens: tenants.map((t) => t.token), concurrency: CONCURRENCY, durationMs, expectedItems: PAGE }),
+      httpRound(load, { client: HTTP_CLIENT, baseUrl, path: '/api/v1/contracts', cookieName, tokens: tenants.map((t) => t.token), concurrency: CONCURRENCY, durationMs, expectedItems: PAGE }),
     b: (durationMs) =>
       inProcessRound(tenants, durationMs, async (tenant) =>
         (await inTenant(benchDatabase.kysely, { tenantId: tenant.tenantId, userId: tenant.userId }, (tx) => listContractViews(tx, LIST_OPTIONS))).length,
@@ -160,10 +200,10 @@ async function main(): Promise<number> {
   console.log(`\nRESULT (median of ${ROUNDS} rounds, warm cache)`);
   for (const name of ['a', 'b', 'c'] as const) {
     const r = result[name];
-    console.log(`  (${name}) ${fmt(r.perSecond, 0).padStart(6)} req/s  p50 ${fmt(r.p50)} ms  p99 ${fmt(r.p99)} ms  ${fmt(r.statementsPerRequest ?? 0, 2)} statements/request  — ${PHASES[name]}`);
+    console.log(`  (${name}) ${fmt(r.perSecond, 0).padStart(6)} req/s  p50 ${fmt(r.p50)} ms  p99 ${fmt(r.p99)} ms  ${fmt(r.statementsPerRequest, 2)} statements  CPU ${describeCpu(r.cpu)}  — ${PHASES[name]}`);
   }
-  console.log(`  a/b = ${fmt(ab, 2)} (target ≥ ${TARGET_AB}): ${verdict(ab, TARGET_AB)}`);
-  console.log(`  b/c = ${fmt(bc, 2)} (target ≥ ${TARGET_BC}): ${verdict(bc, TARGET_BC)}`);
+  console.log(`  a/b = ${fmt(ab, 3)} (target ≥ ${TARGET_AB}): ${verdict(ab, TARGET_AB)}`);
+  console.log(`  b/c = ${fmt(bc, 3)} (target ≥ ${TARGET_BC}): ${verdict(bc, TARGET_BC)}`);
 
   writeReadme({ scale, server, seedSeconds, result, ab, bc, verdict });
   console.log(`\nWrote the numbers to the "API" section of ${README}.`);
@@ -217,7 +257,7 @@ async function startApp(database: Database) {
     PACTUM_MASTER_KEY: randomBytes(32).toString('base64'),
     PACTUM_LOG_LEVEL: process.env.PACTUM_LOG_LEVEL || 'info',
     // The benchmark's clients all come from 127.0.0.1: the per-address flood guard would stop them.
-    PACTUM_RATE_LIMIT_PER_MINUTE: '100000000',
+    PACTUM_RATE_LIMIT_PER_MINUTE: '10000000',
     // Load shedding would turn the intended overload into 503s.
     PACTUM_MAX_EVENT_LOOP_DELAY_MS: '0',
   });
@@ -298,7 +338,6 @@ async function explain(database: Database, list: CompiledQuery, owner: (tenantId
     CompiledQuery.raw(`EXPLAIN (ANALYZE, BUFFERS) ${ownerQueryText.sql}`, [...ownerQueryText.parameters]),
   );
   console.log(`EXPLAIN (ANALYZE, BUFFERS) as the owner:\n${plan(asOwner.rows)}\n`);
-  await sql`SELECT 1`.execute(database.kysely);
 }
 
 async function warmUp(tenants: BenchTenant[], database: Database, owner: (tenantId: string) => CompiledQuery) {
@@ -319,6 +358,7 @@ async function inProcessRound(tenants: BenchTenant[], durationMs: number, work: 
   const errors: string[] = [];
   let errorCount = 0;
   const statementsBefore = statements;
+  const cpuBefore = await cpuMark();
   const begin = performance.now();
   const deadline = begin + durationMs;
   const client = async () => {
@@ -337,7 +377,8 @@ async function inProcessRound(tenants: BenchTenant[], durationMs: number, work: 
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, client));
   const seconds = (performance.now() - begin) / 1000;
-  return roundOf(latencies, seconds, (statements - statementsBefore) / Math.max(1, latencies.length), errorCount, errors);
+  const cpu = cpuPerRequest(cpuBefore, await cpuMark(), 0, latencies.length);
+  return roundOf(latencies, seconds, (statements - statementsBefore) / Math.max(1, latencies.length), cpu, errorCount, errors);
 }
 
 function startLoadProcess(): ChildProcess {
@@ -350,16 +391,27 @@ function startLoadProcess(): ChildProcess {
 
 async function httpRound(child: ChildProcess, request: LoadRequest): Promise<Round> {
   const statementsBefore = statements;
+  const cpuBefore = await cpuMark();
   const result = await new Promise<LoadResult>((resolve, reject) => {
     child.once('message', (message) => resolve(message as LoadResult));
     child.once('exit', (code) => reject(new Error(`the HTTP client process exited with ${code}`)));
     child.send(request);
   });
   child.removeAllListeners('exit');
-  return roundOf(result.latencies, result.seconds, (statements - statementsBefore) / Math.max(1, result.requests), result.errorCount, result.errors);
+  const cpu = cpuPerRequest(cpuBefore, await cpuMark(), result.cpuSeconds, result.requests);
+  return roundOf(result.latencies, result.seconds, (statements - statementsBefore) / Math.max(1, result.requests), cpu, result.errorCount, result.errors);
 }
 
-function roundOf(latencies: number[], seconds: number, statementsPerRequest: number, errorCount: number, errors: string[]): Round {
+function cpuPerRequest(before: CpuMark, after: CpuMark, clientSeconds: number, requests: number): Round['cpu'] {
+  const perRequest = (seconds: number) => (seconds * 1e6) / Math.max(1, requests);
+  return {
+    app: perRequest(after.app - before.app),
+    clients: perRequest(clientSeconds),
+    postgres: before.postgres === null || after.postgres === null ? null : perRequest(after.postgres - before.postgres),
+  };
+}
+
+function roundOf(latencies: number[], seconds: number, statementsPerRequest: number, cpu: Round['cpu'], errorCount: number, errors: string[]): Round {
   return {
     requests: latencies.length,
     seconds,
@@ -367,6 +419,7 @@ function roundOf(latencies: number[], seconds: number, statementsPerRequest: num
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     statementsPerRequest,
+    cpu,
     errorCount,
     errors,
   };
@@ -379,12 +432,22 @@ function summarise(rounds: Round[]) {
     p50: medianOf((r) => r.p50),
     p99: medianOf((r) => r.p99),
     statementsPerRequest: medianOf((r) => r.statementsPerRequest ?? 0),
+    cpu: {
+      app: medianOf((r) => r.cpu.app),
+      clients: medianOf((r) => r.cpu.clients),
+      postgres: rounds.some((r) => r.cpu.postgres === null) ? null : medianOf((r) => r.cpu.postgres!),
+    },
   };
 }
 type Summary = ReturnType<typeof summarise>;
 
 function describe(round: Round): string {
-  return `${fmt(round.perSecond, 0).padStart(6)} req/s (${round.requests} in ${fmt(round.seconds, 1)} s), p50 ${fmt(round.p50)} ms, p99 ${fmt(round.p99)} ms, ${fmt(round.statementsPerRequest ?? 0, 2)} statements/request`;
+  return `${fmt(round.perSecond, 0).padStart(6)} req/s (${round.requests} in ${fmt(round.seconds, 1)} s), p50 ${fmt(round.p50)} ms, p99 ${fmt(round.p99)} ms, ${fmt(round.statementsPerRequest ?? 0, 2)} statements, CPU ${describeCpu(round.cpu)} per request`;
+}
+
+function describeCpu(cpu: Round['cpu']): string {
+  const clients = cpu.clients > 0 ? ` + clients ${fmt(cpu.clients, 0)}` : '';
+  return `app ${fmt(cpu.app, 0)}${clients} + PostgreSQL ${cpu.postgres === null ? '?' : fmt(cpu.postgres, 0)} µs`;
 }
 
 /** Replaces (or appends) the "## API" section of bench/README.md; other sections stay as they are. */
@@ -399,7 +462,7 @@ function writeReadme(run: {
 }) {
   const { scale, server, result } = run;
   const row = (name: PhaseName) =>
-    `| (${name}) ${PHASES[name]} | ${fmt(result[name].perSecond, 0)} | ${fmt(result[name].p50)} | ${fmt(result[name].p99)} | ${fmt(result[name].statementsPerRequest, 2)} |`;
+    `| (${name}) ${PHASES[name]} | ${fmt(result[name].perSecond, 0)} | ${fmt(result[name].p50)} | ${fmt(result[name].p99)} | ${fmt(result[name].statementsPerRequest, 0)} | ${describeCpu(result[name].cpu)} |`;
   const section = `## API
 
 \`npm run bench:api\` (bench/api.ts) — the contract list, \`GET /api/v1/contracts\` (a page of 50 with line-item totals), three ways
@@ -409,16 +472,16 @@ Last run: ${new Date().toISOString().slice(0, 10)}, ${scaleName} scale (${scale.
 seeded in ${fmt(run.seedSeconds, 0)} s), ${cpus().length} vCPU (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), node ${process.version},
 PostgreSQL ${server.version} with shared_buffers = ${server.sharedBuffers} (as configured). ${CONCURRENCY} concurrent clients, pools of ${POOL_SIZE},
 ${ROUNDS} interleaved rounds of ${ROUND_SECONDS} s per phase, medians; warm cache (every tenant's first page read once, then one
-unmeasured round per phase). The HTTP clients of (a) run in a child process; app, clients and PostgreSQL share the machine.
+unmeasured round per phase). The HTTP clients of (a) run in a child process (${HTTP_CLIENT === "http" ? "node:http, keep-alive agent" : "fetch (undici), keep-alive"}); app, clients and PostgreSQL share the machine.
 
-| phase | req/s | p50 ms | p99 ms | statements/request |
-| --- | ---: | ---: | ---: | ---: |
+| phase | req/s | p50 ms | p99 ms | statements per request | CPU per request |
+| --- | ---: | ---: | ---: | ---: | --- |
 ${row('a')}
 ${row('b')}
 ${row('c')}
 
-- a/b = ${fmt(run.ab, 2)} (target ≥ ${TARGET_AB}): **${run.verdict(run.ab, TARGET_AB)}**
-- b/c = ${fmt(run.bc, 2)} (target ≥ ${TARGET_BC}): **${run.verdict(run.bc, TARGET_BC)}**
+- a/b = ${fmt(run.ab, 3)} (target ≥ ${TARGET_AB}): **${run.verdict(run.ab, TARGET_AB)}**
+- b/c = ${fmt(run.bc, 3)} (target ≥ ${TARGET_BC}): **${run.verdict(run.bc, TARGET_BC)}**
 `;
   const current = existsSync(README) ? readFileSync(README, 'utf8') : '# Benchmarks\n';
   const start = current.search(/^## API\s*$/m);

@@ -124,6 +124,9 @@ function refuseUnsafeProductionSettings(config: Config): void {
   if (config.sms.provider === 'console') {
     throw new ConfigError('NODE_ENV=production refuses PACTUM_SMS_PROVIDER=console: codes would be printed, not sent. Set PACTUM_SMS_PROVIDER=twilio.');
   }
+  if (!config.mail.smtpUrl) {
+    throw new ConfigError('NODE_ENV=production requires PACTUM_SMTP_URL: invitation and password-reset links would otherwise be printed to the log.');
+  }
   if (config.publicUrl.protocol !== 'https:') {
     throw new ConfigError('NODE_ENV=production requires an https PACTUM_PUBLIC_URL (session cookies are Secure and HSTS is sent).');
   }

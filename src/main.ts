@@ -31,9 +31,12 @@ Applies pending SQL migrations (src/db/migrations) in order, each in its own tra
 PACTUM_DATABASE_URL or the embedded database. Refuses if an applied migration was edited.`,
   demo: `Usage: pactum demo
 
-Creates "Demo Company AG" with a master user and prints the e-mail and password to sign in with.
-The login code goes to the demo phone number through the configured SMS provider
-(with the default console provider it is printed by the running server).`,
+Creates "Demo Company AG" with a master user and a filled contract vault — five vendors with their
+products and licence metrics, several years of contracts and renewals, pending proposals in two
+versions and notice deadlines in the coming weeks (dates count from today) — and prints the e-mail
+and password to sign in with. The login code goes to the demo phone number through the configured SMS
+provider (with the default console provider it is printed by the running server). Running it again
+changes nothing.`,
   audit: `Usage: pactum audit verify
 
 Walks every tenant's audit trail in PACTUM_DATABASE_URL or the embedded database and checks its hash
@@ -133,10 +136,16 @@ async function run(argv: string[]): Promise<number> {
         return createDemoCompany(database);
       });
       if (!demo) {
-        print('The demo company exists already (demo@pactum.example). Its password was printed when it was created.');
+        print('The demo company exists already (demo@pactum.example); nothing was changed. Its password was printed when it was created.');
         return 0;
       }
-      print(`Demo company created.\n  e-mail:   ${demo.email}\n  password: ${demo.password}\nSign in with these; the login code goes to the demo phone (+41 •• ••• •• 67) and, with the console SMS provider, appears in the server's console.`);
+      const { vault } = demo;
+      print(
+        `Demo company created: ${vault.vendors} vendors, ${vault.products} products, ${vault.contracts} contracts since ${vault.firstYear}, ` +
+          `${vault.proposals} proposals (${vault.pendingProposals} pending), ${vault.deadlines} notice and end dates in the next 90 days.\n` +
+          `  e-mail:   ${demo.email}\n  password: ${demo.password}\n` +
+          "Sign in with these; the login code goes to the demo phone (+41 •• ••• •• 67) and, with the console SMS provider, appears in the server's console.",
+      );
       return 0;
     }
     case 'audit':

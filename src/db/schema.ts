@@ -60,6 +60,7 @@ export interface OtpChallengesTable {
   session_id: string | null;
   phone_e164: string;
   new_phone_e164: ColumnType<string | null, string | null | undefined, string | null>;
+  new_password_hash: ColumnType<string | null, string | null | undefined, string | null>;
   channel: 'sms' | 'voice';
   language: 'en' | 'de' | 'fr' | 'it';
   code_hash: Buffer;

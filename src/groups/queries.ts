@@ -93,17 +93,8 @@ export async function lockTenantAccess(tx: Tx): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(hashtext('pactum_access'), hashtext(pactum_current_tenant()::text))`.execute(tx);
 }
 
-/** No user has this id; pactum_contracts_needing_handover() then names only the orphans themselves. */
-const NOBODY = '00000000-0000-0000-0000-000000000000';
-
-/**
- * Live restricted contracts that no active user of the tenant can see, seen whole (also those the caller
- * cannot see). pactum_contracts_needing_handover() answers "what would revoking this user orphan": asked
- * about a user who does not exist, it manages nothing and excludes no one, so it lists exactly the
- * contracts that are orphaned already in this transaction's view.
- */
+/** Live restricted contracts that no active user of the tenant can see, seen whole (also those the caller cannot see). */
 export async function orphanedContracts(tx: Tx): Promise<Array<{ id: string; title: string }>> {
-  const { rows } = await sql<{ id: string; title: string }>`
-    SELECT contract_id AS id, title FROM pactum_contracts_needing_handover(${NOBODY}::uuid)`.execute(tx);
+  const { rows } = await sql<{ id: string; title: string }>`SELECT contract_id AS id, title FROM pactum_orphaned_contracts()`.execute(tx);
   return rows;
 }

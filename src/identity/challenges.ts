@@ -56,6 +56,8 @@ export interface ChallengeRequest {
   phoneE164: string;
   /** phone_change only: the number the user wants next. */
   newPhoneE164?: string;
+  /** password_reset only: the new password's hash, applied when the code is verified. */
+  newPasswordHash?: string;
   channel: Channel;
   language: Language;
 }
@@ -81,6 +83,7 @@ export async function issueChallenge(tx: Tx, deps: ChallengeDeps, request: Chall
     codeHash: hashCode(deps.otpKey, id, code),
     ttlSeconds: CODE_TTL_SECONDS,
     newPhoneE164: request.newPhoneE164 ?? null,
+    newPasswordHash: request.newPasswordHash ?? null,
   });
   await recordCodeSent(tx, audit, row, false);
   return { challenge: challengeView(row), message: { to: row.phone_e164, channel: row.channel, code, language: row.language } };

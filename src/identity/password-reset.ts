@@ -66,13 +66,9 @@ async function liveReset(tx: Tx, tokenHash: Buffer) {
 }
 
 /**
- * Uses the link and sets the new password, then sends the phone code; no session starts before the code.
- *
- * The new hash is stored here, not when the code is verified, because the schema has nowhere to keep it
- * in between (see the report on issue 4: a `password_resets.new_password_hash` column would let it wait).
- * What this costs: someone holding only the mailbox can replace the password, but cannot sign in with it
- * (every sign-in needs the phone code), and the user's open sessions, the login lock and other challenges
- * stay untouched until the code proves the phone.
+ * Uses the link and sends the phone code. The new password's hash waits on the challenge and replaces
+ * the old one only when the code is verified: the mailbox alone changes nothing, and no session starts
+ * before the code.
  */
 export async function confirmPasswordReset(deps: IdentityDeps, input: { token: string; newPassword: string }, client: Client): Promise<ChallengeView> {
   const tokenHash = hashSecretToken(input.token);
@@ -94,7 +90,6 @@ export async function confirmPasswordReset(deps: IdentityDeps, input: { token: s
     const { user } = live;
     const audit = auditOf(client, null);
     await queries.usePasswordResets(tx, user.id);
-    await queries.updatePasswordHash(tx, user.id, passwordHash);
     await queries.expireOpenChallenges(tx, user.id, 'password_reset');
     await recordAudit(tx, audit, { action: 'auth.password_reset_confirmed', target: { type: 'user', id: user.id }, details: { resetId: live.reset.id } });
     return issueChallenge(
@@ -103,6 +98,7 @@ export async function confirmPasswordReset(deps: IdentityDeps, input: { token: s
       {
         userId: user.id,
         purpose: 'password_reset',
+        newPasswordHash: passwordHash,
         phoneE164: user.phone_e164,
         channel: channelsFor(user.phone_e164)[0] ?? 'sms',
         language: languageForCountryCode(user.phone_country),
@@ -117,7 +113,15 @@ export async function confirmPasswordReset(deps: IdentityDeps, input: { token: s
  * The phone confirmed the reset: every other way in ends (sessions, pending codes, links), and the login
  * lock on the address is lifted — the hard stop after 100 failures is meant to be lifted exactly so.
  */
-export async function completePasswordReset(tx: Tx, deps: Pick<IdentityDeps, 'emailKey'>, user: Selectable<UsersTable>, audit: AuditContext): Promise<void> {
+export async function completePasswordReset(
+  tx: Tx,
+  deps: Pick<IdentityDeps, 'emailKey'>,
+  user: Selectable<UsersTable>,
+  newPasswordHash: string | null,
+  audit: AuditContext,
+): Promise<void> {
+  if (!newPasswordHash) throw new Error('password_reset challenge without a new password');
+  await queries.updatePasswordHash(tx, user.id, newPasswordHash);
   const sessionsEnded = await queries.endUserSessions(tx, user.id, 'password_changed');
   await queries.expireOpenChallenges(tx, user.id);
   await queries.usePasswordResets(tx, user.id);

@@ -39,6 +39,22 @@ export async function enterSession(tx: Tx, tokenHash: Buffer, idleSeconds: numbe
   return rows[0];
 }
 
+/**
+ * The first statement of a session-guarded request: switches the transaction to pactum_app and resolves
+ * the cookie in one round trip (round trips, not policies, are most of what isolation costs per request;
+ * see bench/README.md). Always one row, and the role is switched whether or not the session is live.
+ */
+export async function enterSessionAsApp(tx: Tx, tokenHash: Buffer, idleSeconds: number): Promise<LiveSession | undefined> {
+  const { rows } = await sql<Partial<LiveSession> & { app_role: string }>`
+    SELECT set_config('role', 'pactum_app', true) AS app_role, s.*
+      FROM (SELECT 1) AS one
+      LEFT JOIN LATERAL pactum_enter_session(${tokenHash}, ${idleSeconds}) AS s ON true`.execute(tx);
+  const row = rows[0];
+  if (row?.app_role !== 'pactum_app') throw new Error('the session guard did not switch to pactum_app');
+  const { app_role: _appRole, ...live } = row;
+  return live.session_id ? (live as LiveSession) : undefined;
+}
+
 export interface DeliveryCaps {
   numberHourly: number;
   resendsHourly: number;
@@ -125,6 +141,7 @@ export function insertChallenge(
     codeHash: Buffer;
     ttlSeconds: number;
     newPhoneE164?: string | null;
+    newPasswordHash?: string | null;
   },
 ) {
   return tx
@@ -136,6 +153,7 @@ export function insertChallenge(
       session_id: challenge.sessionId,
       phone_e164: challenge.phoneE164,
       new_phone_e164: challenge.newPhoneE164 ?? null,
+      new_password_hash: challenge.newPasswordHash ?? null,
       channel: challenge.channel,
       language: challenge.language,
       code_hash: challenge.codeHash,

@@ -71,7 +71,7 @@ export async function signup(
       throw new ProblemError(409, 'email_taken', 'An account with this e-mail address already exists. Sign in instead.');
     }
     const audit = auditOf(client, user.id);
-    await recordAudit(tx, audit, { action: 'auth.signup', target: userTarget(user.id), details: { tenantId } });
+    await recordAudit(tx, audit, { action: 'auth.signup', target: userTarget(user.id) });
     return issueChallenge(tx, deps, { userId: user.id, purpose: 'signup', phoneE164: phone.e164, channel: phone.defaultChannel, language: phone.language }, audit);
   });
   return deliver(deps, pending);
@@ -243,7 +243,7 @@ async function completeChallenge(tx: Tx, deps: IdentityDeps, challenge: Challeng
     case 'phone_change':
       return completePhoneChange(tx, deps, challenge, user, audit);
     case 'password_reset':
-      await completePasswordReset(tx, deps, user, audit);
+      await completePasswordReset(tx, deps, user, challenge.new_password_hash, audit);
       break;
     case 'signup':
     case 'login':

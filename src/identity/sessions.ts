@@ -2,7 +2,7 @@ import '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
-import { asAppWithoutTenant, type Tx } from '../db/tenant-context.js';
+import type { Tx } from '../db/tenant-context.js';
 import { unauthenticated } from '../http/problem.js';
 import * as queries from './queries.js';
 import { hashSecretToken, newSecretToken } from './secret-tokens.js';
@@ -73,8 +73,9 @@ export function createSessionGuard(kysely: Kysely<Schema>, cookies: SessionCooki
   return (request, work) => {
     const token = cookies.read(request);
     if (!token) throw unauthenticated();
-    return asAppWithoutTenant(kysely, async (tx) => {
-      const live = await queries.enterSession(tx, hashToken(token), IDLE_TIMEOUT_SECONDS);
+    // Not asAppWithoutTenant: the role switch travels in the session lookup's own statement.
+    return kysely.transaction().execute(async (tx) => {
+      const live = await queries.enterSessionAsApp(tx, hashToken(token), IDLE_TIMEOUT_SECONDS);
       if (!live) throw unauthenticated();
       return work(tx, {
         sessionId: live.session_id,

@@ -67,6 +67,8 @@ export async function inviteUser(
   if (existing) {
     await queries.endOpenInvitations(tx, existing.id);
     await identityQueries.expireOpenChallenges(tx, existing.id);
+    // The old invitation may have lapsed and released the address to someone else meanwhile.
+    if (!(await identityQueries.claimEmail(tx, email, existing.id))) throw emailTaken();
     invitee = await queries.updateUser(tx, existing.id, { name, role });
   } else {
     invitee = await insertInvitee(tx, { name, email, role });

@@ -45,8 +45,11 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
 
   app.post('/api/v1/users/:id/revoke', {
     schema: { params: IdParams, body: schemas.RevokeBody, response: { 200: schemas.RevokeResponse } },
-    handler: (request) =>
-      withSession(request, (tx, actor) => revokeUser(tx, actor, request.params.id, request.body ?? {}, auditContext(request, actor))),
+    // Without a successor the body may be left out altogether.
+    preValidation: async (request) => {
+      request.body ??= {};
+    },
+    handler: (request) => withSession(request, (tx, actor) => revokeUser(tx, actor, request.params.id, request.body, auditContext(request, actor))),
   });
 
   app.post('/api/v1/users/:id/sessions/end', {

@@ -28,6 +28,7 @@ function productionEnv() {
     TWILIO_ACCOUNT_SID: 'ACtest0000000000000000000000000000',
     TWILIO_AUTH_TOKEN: 'twilio-secret-token-7f3a9c',
     TWILIO_FROM_NUMBER: '+15005550006',
+    PACTUM_SMTP_URL: 'smtp://mailer:smtp-secret-pass@mail.example.com:587',
   };
 }
 
@@ -72,6 +73,11 @@ describe('production start-up', () => {
     expect(error.message).toContain('PACTUM_PUBLIC_URL');
   });
 
+  it('refuses to print invitation and reset links to the log: SMTP is required', () => {
+    const error = refusal({ ...productionEnv(), PACTUM_SMTP_URL: undefined });
+    expect(error.message).toContain('PACTUM_SMTP_URL');
+  });
+
   it('refuses twilio without its credentials, naming the missing one', () => {
     const error = refusal({ ...productionEnv(), TWILIO_AUTH_TOKEN: undefined });
     expect(error.message).toContain('TWILIO_AUTH_TOKEN');
@@ -81,6 +87,7 @@ describe('production start-up', () => {
     const error = refusal({ ...productionEnv(), PACTUM_PUBLIC_URL: 'http://pactum.example.com' });
     expect(error.message).not.toContain(KEY);
     expect(error.message).not.toContain('twilio-secret-token-7f3a9c');
+    expect(error.message).not.toContain('smtp-secret-pass');
   });
 });
 

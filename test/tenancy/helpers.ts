@@ -108,7 +108,7 @@ export interface StoredEvent {
 export function storedEvents(t: TestApp, tenantId: string): Promise<StoredEvent[]> {
   return t.db.asOwner<StoredEvent>(
     `SELECT seq::text, action, actor_id, target_type, target_id, client_ip, user_agent, outcome, details
-       FROM audit_events WHERE tenant_id = $1 ORDER BY seq`,
+       FROM audit_events WHERE tenant_id = $1 ORDER BY audit_events.seq`,
     [tenantId],
   );
 }
@@ -116,7 +116,7 @@ export function storedEvents(t: TestApp, tenantId: string): Promise<StoredEvent[
 /** Asserts the tenant's chain: seq 1..n without gaps, each prev_hash the hash before, each hash recomputable. */
 export async function expectIntactChain(t: TestApp, tenantId: string) {
   const rows = await t.db.asOwner<{ seq: string; prev_hash: Uint8Array | null; hash: Uint8Array; recomputed: Uint8Array }>(
-    'SELECT seq::text, prev_hash, hash, pactum_audit_hash(e) AS recomputed FROM audit_events e WHERE tenant_id = $1 ORDER BY seq',
+    'SELECT seq::text, prev_hash, hash, pactum_audit_hash(e) AS recomputed FROM audit_events e WHERE tenant_id = $1 ORDER BY e.seq',
     [tenantId],
   );
   expect(rows.length).toBeGreaterThan(0);

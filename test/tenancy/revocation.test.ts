@@ -54,6 +54,8 @@ describe(`revocation (${engineName})`, () => {
     expect((await revoke(company.client, member.userId)).statusCode).toBe(200);
     expect((await revoke(company.client, invited.userId)).statusCode).toBe(200);
 
+    const [challenge] = await t.db.asOwner<{ consumed_at: Date | null }>('SELECT consumed_at FROM otp_challenges WHERE id = $1', [pendingLogin.json().challenge.id]);
+    expect(challenge!.consumed_at).not.toBeNull();
     const verify = await new Client(t).post(`/api/v1/auth/challenges/${pendingLogin.json().challenge.id}/verify`, { code: t.twilio.lastCodeFor(member.phone) });
     expect(verify.statusCode).toBe(410);
     const [resets] = await t.db.asOwner<{ open: string }>('SELECT count(*) FILTER (WHERE used_at IS NULL)::text AS open FROM password_resets WHERE user_id = $1', [member.userId]);
@@ -169,6 +171,31 @@ describe(`revocation (${engineName})`, () => {
       expect(seen.json().managerId).toBe(successor.userId);
     }
     expect(await orphanedContracts(t, company.tenantId)).toEqual([]);
+  });
+
+  it('is not blocked by a restricted contract the departing user could not see anyway', async () => {
+    const company = await registerCompany(t);
+    const leaving = await addMember(t, company);
+    const vendorId = await ownerVendor(t, company.tenantId, 'Orphan Soft');
+    // A restricted contract whose only group has no active member (already orphaned, not by this user).
+    const emptyGroup = await createGroup(t, company.tenantId, 'Nobody here', []);
+    await ownerContract(t, company.tenantId, { vendorId, title: 'Forgotten deal', managerId: company.userId, groupIds: [emptyGroup] });
+    const response = await revoke(company.client, leaving.userId);
+    expect(response.statusCode, response.body).toBe(200);
+  });
+
+  it('gives a successor one of the departing user\'s groups per contract, not every group of it', async () => {
+    const company = await registerCompany(t);
+    const leaving = await addMember(t, company);
+    const successor = await addMember(t, company);
+    const vendorId = await ownerVendor(t, company.tenantId, 'Two Group Soft');
+    const theirs = await createGroup(t, company.tenantId, 'Legal', [leaving.userId]);
+    const other = await createGroup(t, company.tenantId, 'Board', []);
+    await ownerContract(t, company.tenantId, { vendorId, title: 'Shared secret', managerId: company.userId, groupIds: [theirs, other] });
+    const response = await revoke(company.client, leaving.userId, { successorId: successor.userId });
+    expect(response.statusCode, response.body).toBe(200);
+    const groups = await t.db.asOwner<{ group_id: string }>('SELECT group_id FROM access_group_members WHERE user_id = $1', [successor.userId]);
+    expect(groups.map((row) => row.group_id)).toEqual([theirs]);
   });
 
   it('refuses an id of another company with 404 and changes nothing there', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireRecentAuthentication } from '../../src/identity/recent-authentication.js';
 import { addMember } from '../helpers/members.js';
-import { registerCompany, startTestApp, type Registered, type TestApp } from '../helpers/test-app.js';
+import { registerCompany, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { engineName } from '../helpers/test-database.js';
 import { ageAuthentication, patch, stepUp, storedEvents } from './helpers.js';
 

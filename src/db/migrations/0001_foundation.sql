@@ -140,6 +140,8 @@ CREATE TABLE otp_challenges (
   phone_e164       text NOT NULL,
   -- phone_change: the number the user wants next, verified by a second challenge sent to it.
   new_phone_e164   text CHECK (new_phone_e164 ~ '^\+[1-9][0-9]{6,14}$'),
+  -- password_reset: the new password's hash, applied only once the phone code proves the reset.
+  new_password_hash text CHECK (length(new_password_hash) <= 200),
   channel          text NOT NULL CHECK (channel IN ('sms', 'voice')),
   language         text NOT NULL CHECK (language IN ('en', 'de', 'fr', 'it')),
   code_hash        bytea NOT NULL,

@@ -37,6 +37,39 @@ CREATE UNIQUE INDEX password_resets_token_hash ON password_resets (token_hash);
 SELECT pactum_isolate_tenant_table('password_resets');
 GRANT SELECT, INSERT, UPDATE ON password_resets TO pactum_app;
 
+-- Invitations extend the e-mail claim rule of chapter 1: an invitee whose invitation has ended (expired,
+-- withdrawn) without being accepted no longer holds the address, and claiming an address again for the
+-- same user (a renewed invitation) is not a conflict.
+CREATE OR REPLACE FUNCTION pactum_claim_email(p_email text, p_user_id uuid) RETURNS boolean
+  LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+  AS $$
+DECLARE
+  claimed boolean;
+BEGIN
+  IF pactum_current_tenant() IS NULL THEN
+    RAISE EXCEPTION 'pactum_claim_email needs a tenant context';
+  END IF;
+  DELETE FROM account_emails a
+   USING users u, tenants t
+   WHERE a.email = lower(p_email)
+     AND u.tenant_id = a.tenant_id AND u.id = a.user_id AND t.id = u.tenant_id
+     AND u.status = 'pending'
+     AND NOT (u.tenant_id = pactum_current_tenant() AND u.id = p_user_id)
+     AND ((t.status = 'pending' AND u.created_at < now() - interval '30 minutes')
+          OR (t.status = 'active' AND NOT EXISTS (
+                SELECT 1 FROM invitations i
+                 WHERE i.tenant_id = u.tenant_id AND i.user_id = u.id
+                   AND i.accepted_at IS NULL AND i.ended_at IS NULL AND i.expires_at > now())));
+  INSERT INTO account_emails (email, tenant_id, user_id)
+  VALUES (lower(p_email), pactum_current_tenant(), p_user_id)
+  ON CONFLICT (email) DO NOTHING
+  RETURNING true INTO claimed;
+  RETURN coalesce(claimed, false) OR EXISTS (
+    SELECT 1 FROM account_emails
+     WHERE email = lower(p_email) AND tenant_id = pactum_current_tenant() AND user_id = p_user_id);
+END
+$$;
+
 -- The tenant behind an invitation or reset link, which arrives before anyone is signed in.
 CREATE FUNCTION pactum_invitation_tenant(p_token_hash bytea) RETURNS uuid
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
@@ -47,7 +80,7 @@ CREATE FUNCTION pactum_password_reset_tenant(p_token_hash bytea) RETURNS uuid
   AS $$ SELECT tenant_id FROM password_resets WHERE token_hash = p_token_hash $$;
 
 -- Contracts that revoking p_user_id would orphan, seen whole (also those the master revoking cannot
--- see): the ones the user manages, and restricted ones no other active user can see.
+-- see): the ones the user manages, and restricted ones the user can see and no other active user can.
 CREATE FUNCTION pactum_contracts_needing_handover(p_user_id uuid)
   RETURNS TABLE (contract_id uuid, title text, managed boolean)
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
@@ -57,7 +90,13 @@ CREATE FUNCTION pactum_contracts_needing_handover(p_user_id uuid)
    WHERE c.tenant_id = pactum_current_tenant()
      AND c.archived_at IS NULL
      AND (c.manager_id = p_user_id
-          OR (c.restricted AND NOT EXISTS (
+          OR (c.restricted
+              AND EXISTS (
+                SELECT 1
+                  FROM contract_groups g
+                  JOIN access_group_members m ON m.tenant_id = g.tenant_id AND m.group_id = g.group_id
+                 WHERE g.tenant_id = c.tenant_id AND g.contract_id = c.id AND m.user_id = p_user_id)
+              AND NOT EXISTS (
                 SELECT 1
                   FROM contract_groups g
                   JOIN access_group_members m ON m.tenant_id = g.tenant_id AND m.group_id = g.group_id
@@ -68,14 +107,16 @@ CREATE FUNCTION pactum_contracts_needing_handover(p_user_id uuid)
 $$;
 
 -- Hands those contracts to p_successor_id in the caller's transaction: manager of the managed ones, and
--- member of every group of each restricted one they could not see yet.
+-- member of one group (the revoked user's, lowest id) of each restricted one the successor cannot see
+-- yet — no more groups than needed, so the successor gains no other contracts by accident.
 CREATE FUNCTION pactum_hand_over_contracts(p_user_id uuid, p_successor_id uuid) RETURNS integer
   LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
   AS $$
 DECLARE
   handed integer;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM users WHERE tenant_id = pactum_current_tenant() AND id = p_successor_id AND status = 'active') THEN
+  IF p_successor_id = p_user_id
+     OR NOT EXISTS (SELECT 1 FROM users WHERE tenant_id = pactum_current_tenant() AND id = p_successor_id AND status = 'active') THEN
     RAISE EXCEPTION 'successor is not an active user of this tenant' USING ERRCODE = 'P0002';
   END IF;
   CREATE TEMP TABLE IF NOT EXISTS pactum_handover (contract_id uuid, managed boolean) ON COMMIT DROP;
@@ -83,10 +124,24 @@ BEGIN
   INSERT INTO pactum_handover SELECT h.contract_id, h.managed FROM pactum_contracts_needing_handover(p_user_id) h;
   -- Restricted contracts: the successor joins each group of the contract, so they see it from now on.
   INSERT INTO access_group_members (tenant_id, group_id, user_id)
-  SELECT DISTINCT g.tenant_id, g.group_id, p_successor_id
+  SELECT DISTINCT c.tenant_id,
+         (SELECT min(g.group_id::text)::uuid
+            FROM contract_groups g
+            JOIN access_group_members m ON m.tenant_id = g.tenant_id AND m.group_id = g.group_id AND m.user_id = p_user_id
+           WHERE g.tenant_id = c.tenant_id AND g.contract_id = c.id),
+         p_successor_id
     FROM pactum_handover h
     JOIN contracts c ON c.tenant_id = pactum_current_tenant() AND c.id = h.contract_id AND c.restricted
-    JOIN contract_groups g ON g.tenant_id = c.tenant_id AND g.contract_id = c.id
+   WHERE NOT EXISTS (
+           SELECT 1
+             FROM contract_groups g
+             JOIN access_group_members m ON m.tenant_id = g.tenant_id AND m.group_id = g.group_id AND m.user_id = p_successor_id
+            WHERE g.tenant_id = c.tenant_id AND g.contract_id = c.id)
+     AND EXISTS (
+           SELECT 1
+             FROM contract_groups g
+             JOIN access_group_members m ON m.tenant_id = g.tenant_id AND m.group_id = g.group_id AND m.user_id = p_user_id
+            WHERE g.tenant_id = c.tenant_id AND g.contract_id = c.id)
   ON CONFLICT DO NOTHING;
   UPDATE contracts c SET manager_id = p_successor_id, updated_at = now()
     FROM pactum_handover h
@@ -96,10 +151,27 @@ BEGIN
 END
 $$;
 
+-- Live restricted contracts of the current tenant that no active user can see, seen whole. A change of
+-- group membership compares this before and after, and is refused if it orphaned a contract.
+CREATE FUNCTION pactum_orphaned_contracts() RETURNS TABLE (contract_id uuid, title text)
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+  AS $$
+  SELECT c.id, c.title
+    FROM contracts c
+   WHERE c.tenant_id = pactum_current_tenant() AND c.archived_at IS NULL AND c.restricted
+     AND NOT EXISTS (
+           SELECT 1
+             FROM contract_groups g
+             JOIN access_group_members m ON m.tenant_id = g.tenant_id AND m.group_id = g.group_id
+             JOIN users u ON u.tenant_id = m.tenant_id AND u.id = m.user_id AND u.status = 'active'
+            WHERE g.tenant_id = c.tenant_id AND g.contract_id = c.id)
+   ORDER BY c.title, c.id
+$$;
+
 REVOKE EXECUTE ON FUNCTION pactum_invitation_tenant(bytea), pactum_password_reset_tenant(bytea),
-  pactum_contracts_needing_handover(uuid), pactum_hand_over_contracts(uuid, uuid) FROM PUBLIC;
+  pactum_contracts_needing_handover(uuid), pactum_hand_over_contracts(uuid, uuid), pactum_orphaned_contracts() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION pactum_invitation_tenant(bytea), pactum_password_reset_tenant(bytea),
-  pactum_contracts_needing_handover(uuid), pactum_hand_over_contracts(uuid, uuid) TO pactum_app;
+  pactum_contracts_needing_handover(uuid), pactum_hand_over_contracts(uuid, uuid), pactum_orphaned_contracts() TO pactum_app;
 
 -- The audit trail: append-only for the app (INSERT and SELECT only), hash-chained per tenant. Each row's
 -- hash covers its canonical content and the previous row's hash, so an edited, removed or reordered
