@@ -27,6 +27,7 @@ import { createMailer } from '../mail/mailer.js';
 import { productRoutes } from '../products/routes.js';
 import { tenancyRoutes } from '../tenancy/routes.js';
 import { vendorRoutes } from '../vendors/routes.js';
+import { registerAuthenticationGate } from './authentication-gate.js';
 import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { loggerOptions } from './logging.js';
 import { ProblemError } from './problem.js';
@@ -73,6 +74,7 @@ export async function buildApp({ config, database, logStream }: AppOptions): Pro
   await app.register(cookie);
   const cookies = createSessionCookies(config.publicUrl);
   await registerSecurity(app, { publicUrl: config.publicUrl, sessionCookieName: cookies.name });
+  registerAuthenticationGate(app, cookies.name);
   await app.register(underPressure, {
     maxEventLoopDelay: config.maxEventLoopDelayMs,
     retryAfter: 10,

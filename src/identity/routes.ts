@@ -29,21 +29,23 @@ const RESET_ACCEPTED = {
 /** Signup, login with a phone code, sessions, recovery. Thin: every rule lives in the services. */
 export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = async (app, { deps, cookies, withSession, authRateLimitPerMinute }) => {
   const strict = { rateLimit: { max: authRateLimitPerMinute, timeWindow: '1 minute' } };
+  // The doors in: reachable without a session (every other /api route needs one; see http/authentication-gate.ts).
+  const publicStrict = { ...strict, public: true };
 
   app.post('/api/v1/signup', {
-    config: strict,
+    config: publicStrict,
     schema: { body: schemas.SignupBody, response: { 201: schemas.ChallengeResponse } },
     handler: async (request, reply) => reply.status(201).send({ challenge: await identity.signup(deps, request.body, clientOf(request)) }),
   });
 
   app.post('/api/v1/auth/login', {
-    config: strict,
+    config: publicStrict,
     schema: { body: schemas.LoginBody, response: { 200: schemas.ChallengeResponse } },
     handler: async (request) => ({ challenge: await identity.login(deps, request.body, clientOf(request)) }),
   });
 
   app.post('/api/v1/auth/challenges/:id/verify', {
-    config: strict,
+    config: publicStrict,
     schema: { params: schemas.ChallengeParams, body: schemas.VerifyBody, response: { 200: schemas.VerifiedResponse } },
     handler: async (request, reply) => {
       const token = cookies.read(request);
@@ -55,13 +57,13 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
   });
 
   app.post('/api/v1/auth/challenges/:id/resend', {
-    config: strict,
+    config: publicStrict,
     schema: { params: schemas.ChallengeParams, body: schemas.ResendBody, response: { 202: schemas.ChallengeResponse } },
     handler: async (request, reply) =>
       reply.status(202).send({ challenge: await identity.resendChallenge(deps, request.params.id, request.body?.channel, clientOf(request)) }),
   });
 
-  app.post('/api/v1/auth/logout', async (request, reply) => {
+  app.post('/api/v1/auth/logout', { config: { public: true } }, async (request, reply) => {
     const token = cookies.read(request);
     if (token) await identity.logout(deps, token, clientOf(request));
     cookies.clear(reply);
@@ -93,7 +95,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
   });
 
   app.post('/api/v1/auth/password-reset', {
-    config: strict,
+    config: publicStrict,
     schema: { body: schemas.PasswordResetBody, response: { 202: schemas.PasswordResetAccepted } },
     handler: async (request, reply) => {
       await requestPasswordReset(deps, request.body.email, clientOf(request));
@@ -102,7 +104,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
   });
 
   app.post('/api/v1/auth/password-reset/confirm', {
-    config: strict,
+    config: publicStrict,
     schema: { body: schemas.PasswordResetConfirmBody, response: { 200: schemas.ChallengeResponse } },
     handler: async (request) => ({ challenge: await confirmPasswordReset(deps, request.body, clientOf(request)) }),
   });

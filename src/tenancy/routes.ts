@@ -58,7 +58,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
   });
 
   app.post('/api/v1/invitations/:token/accept', {
-    config: { rateLimit: { max: authRateLimitPerMinute, timeWindow: '1 minute' } },
+    config: { rateLimit: { max: authRateLimitPerMinute, timeWindow: '1 minute' }, public: true },
     schema: { params: schemas.InvitationParams, body: schemas.AcceptBody, response: { 201: schemas.ChallengeResponse } },
     handler: async (request, reply) =>
       reply.status(201).send({ challenge: await acceptInvitation(deps, request.params.token, request.body, clientOf(request)) }),

@@ -1,0 +1,23 @@
+import '@fastify/cookie';
+import type { FastifyInstance } from 'fastify';
+import { unauthenticated } from './problem.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Reachable without a session (signup, login, codes, resets, invitations). Everything else is not. */
+    public?: boolean;
+  }
+}
+
+/**
+ * Deny by default: an API route answers 401 to a caller without a session cookie before it parses or
+ * validates anything, unless the route declares itself public. The session itself is still checked by
+ * the database in the request's transaction; this gate only makes "no session" fail first and uniformly.
+ */
+export function registerAuthenticationGate(app: FastifyInstance, sessionCookieName: string) {
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/api/') || request.routeOptions.url === undefined) return;
+    if (request.routeOptions.config.public === true) return;
+    if (request.cookies[sessionCookieName] === undefined) throw unauthenticated();
+  });
+}
