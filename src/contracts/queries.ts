@@ -43,10 +43,9 @@ function contractViews(tx: Tx) {
       sql<string>`t.list - t.net`.as('discount'),
       't.annual_maintenance',
       't.line_item_count',
-      // `restricted` is kept equal to "has groups" by a trigger: unrestricted rows skip the lookup.
-      sql<string[]>`CASE WHEN c.restricted
-        THEN array(SELECT g.group_id::text FROM contract_groups g WHERE g.tenant_id = c.tenant_id AND g.contract_id = c.id ORDER BY g.group_id)
-        ELSE '{}'::text[] END`.as('group_ids'),
+      // `restricted` is kept equal to "has groups" by a trigger: unrestricted rows skip the lookup. A function,
+      // not a subquery on contract_groups: its policy would be planned into every list (migration 0006).
+      sql<string[]>`CASE WHEN c.restricted THEN pactum_contract_group_ids(c.tenant_id, c.id) ELSE '{}'::text[] END`.as('group_ids'),
       // Microsecond precision: a JS Date would cut the key to milliseconds and make pages skip rows.
       sql<string>`to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursor_key'),
     ])

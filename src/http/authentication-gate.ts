@@ -10,14 +10,16 @@ declare module 'fastify' {
 }
 
 /**
- * Deny by default: an API route answers 401 to a caller without a session cookie before it parses or
- * validates anything, unless the route declares itself public. The session itself is still checked by
+ * Deny by default: an API route answers 401 to a caller without a session cookie before it reads or
+ * validates the body, unless the route declares itself public. The session itself is still checked by
  * the database in the request's transaction; this gate only makes "no session" fail first and uniformly.
  */
 export function registerAuthenticationGate(app: FastifyInstance, sessionCookieName: string) {
-  app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/api/') || request.routeOptions.url === undefined) return;
-    if (request.routeOptions.config.public === true) return;
+  // preParsing: after the rate limiter (onRequest), before the body is read or validated.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    if (!request.url.startsWith('/api/') || request.routeOptions.url === undefined) return payload;
+    if (request.routeOptions.config.public === true) return payload;
     if (request.cookies[sessionCookieName] === undefined) throw unauthenticated();
+    return payload;
   });
 }
