@@ -55,6 +55,18 @@ export async function enterSessionAsApp(tx: Tx, tokenHash: Buffer, idleSeconds: 
   return live.session_id ? (live as LiveSession) : undefined;
 }
 
+/** True while the session is live; holds a share lock on it until the transaction ends. */
+export async function holdLiveSession(tx: Tx, sessionId: string): Promise<boolean> {
+  const row = await tx
+    .selectFrom('sessions')
+    .select('id')
+    .where('id', '=', sessionId)
+    .where('ended_at', 'is', null)
+    .forShare()
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export interface DeliveryCaps {
   numberHourly: number;
   resendsHourly: number;

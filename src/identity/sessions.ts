@@ -65,9 +65,14 @@ export function createSessionCookies(publicUrl: URL): SessionCookies {
 
 export type SessionGuard = <T>(request: FastifyRequest, work: (tx: Tx, actor: Actor) => Promise<T>) => Promise<T>;
 
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 /**
  * Runs a request's work in one transaction whose tenant and user come from the session cookie, checked
- * in that same transaction: a session revoked a moment ago cannot slip a request through.
+ * in that same transaction: a session revoked a moment ago cannot slip a request through. A request that
+ * changes something checks its session once more before it commits, under a share lock: a revocation
+ * that committed while the request was in flight fails the request (and rolls its writes back), and one
+ * still running waits for this commit, so no write of a revoked session ever lands after its revocation.
  */
 export function createSessionGuard(kysely: Kysely<Schema>, cookies: SessionCookies): SessionGuard {
   return (request, work) => {
@@ -77,13 +82,15 @@ export function createSessionGuard(kysely: Kysely<Schema>, cookies: SessionCooki
     return kysely.transaction().execute(async (tx) => {
       const live = await queries.enterSessionAsApp(tx, hashToken(token), IDLE_TIMEOUT_SECONDS);
       if (!live) throw unauthenticated();
-      return work(tx, {
+      const result = await work(tx, {
         sessionId: live.session_id,
         tenantId: live.tenant_id,
         userId: live.user_id,
         role: live.role,
         authenticatedAt: new Date(live.authenticated_at),
       });
+      if (!READS.has(request.method) && !(await queries.holdLiveSession(tx, live.session_id))) throw unauthenticated();
+      return result;
     });
   };
 }
