@@ -55,13 +55,17 @@ export async function enterSessionAsApp(tx: Tx, tokenHash: Buffer, idleSeconds: 
   return live.session_id ? (live as LiveSession) : undefined;
 }
 
-/** True while the session is live; holds a share lock on it until the transaction ends. */
+/**
+ * True while the session is live, or if this very transaction ended it (logout-all ends the caller's own
+ * session too: ended_at = now() is this transaction's start time, which no other transaction shares).
+ * Holds a share lock on the session until the transaction ends.
+ */
 export async function holdLiveSession(tx: Tx, sessionId: string): Promise<boolean> {
   const row = await tx
     .selectFrom('sessions')
     .select('id')
     .where('id', '=', sessionId)
-    .where('ended_at', 'is', null)
+    .where((eb) => eb.or([eb('ended_at', 'is', null), eb('ended_at', '=', sql<Date>`now()`)]))
     .forShare()
     .executeTakeFirst();
   return row !== undefined;
