@@ -1,3 +1,4 @@
+import { auditContext } from '../audit/request-context.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { IdParams } from '../http/schema-types.js';
@@ -17,7 +18,7 @@ export const contractRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGua
 
   app.post('/api/v1/contracts', {
     schema: { body: schemas.ContractInput, response: { 201: schemas.Contract } },
-    handler: async (request, reply) => reply.status(201).send(await withSession(request, (tx, actor) => contracts.createContract(tx, actor, request.body))),
+    handler: async (request, reply) => reply.status(201).send(await withSession(request, (tx, actor) => contracts.createContract(tx, actor, request.body, auditContext(request, actor)))),
   });
 
   app.get('/api/v1/contracts/:id', {
@@ -27,7 +28,7 @@ export const contractRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGua
 
   app.patch('/api/v1/contracts/:id', {
     schema: { params: IdParams, body: schemas.ContractPatch, response: { 200: schemas.Contract } },
-    handler: (request) => withSession(request, (tx, actor) => contracts.updateContract(tx, actor, request.params.id, request.body)),
+    handler: (request) => withSession(request, (tx, actor) => contracts.updateContract(tx, actor, request.params.id, request.body, auditContext(request, actor))),
   });
 
   app.delete('/api/v1/contracts/:id', {

@@ -1,3 +1,4 @@
+import { recordAudit, type AuditContext } from '../audit/record.js';
 import type { ContractKind } from '../db/schema.js';
 import type { Tx } from '../db/tenant-context.js';
 import { decodeCursor, page, type Cursor } from '../http/pagination.js';
@@ -59,7 +60,7 @@ async function checkPredecessor(tx: Tx, errors: Errors, kind: ContractKind, supe
   return predecessor;
 }
 
-export async function createContract(tx: Tx, actor: Actor, input: ContractInput) {
+export async function createContract(tx: Tx, actor: Actor, input: ContractInput, audit: AuditContext) {
   const kind = input.kind ?? 'contract';
   const status = input.status ?? defaultStatus(kind);
   const managerId = input.managerId ?? actor.userId;
@@ -97,14 +98,24 @@ export async function createContract(tx: Tx, actor: Actor, input: ContractInput)
     supersedes_id: input.supersedesId ?? null,
   });
   await queries.replaceGroups(tx, id, groupIds);
+  if (groupIds.length > 0) await recordVisibilityChange(tx, audit, id, [], groupIds);
   await queries.replaceLineItems(tx, id, lineItems);
   return getContract(tx, id);
+}
+
+/** Who may see a contract is security-relevant: every change of its groups goes to the audit trail. */
+async function recordVisibilityChange(tx: Tx, audit: AuditContext, contractId: string, before: string[], after: string[]) {
+  await recordAudit(tx, audit, {
+    action: 'contract.visibility_changed',
+    target: { type: 'contract', id: contractId },
+    details: { groupIdsBefore: [...before].sort(), groupIdsAfter: [...after].sort() },
+  });
 }
 
 /** A patch value where null means "clear" and absence means "keep". */
 const patched = <T>(value: T | undefined, current: T): T => (value === undefined ? current : value);
 
-export async function updateContract(tx: Tx, actor: Actor, id: string, patch: ContractPatch) {
+export async function updateContract(tx: Tx, actor: Actor, id: string, patch: ContractPatch, audit: AuditContext) {
   const row = await queries.lockContract(tx, id);
   if (!row) throw notFound();
   const errors: Errors = [];
@@ -147,7 +158,12 @@ export async function updateContract(tx: Tx, actor: Actor, id: string, patch: Co
     ...(patch.managerId === undefined ? {} : { manager_id: patch.managerId }),
     ...(patch.terms === undefined ? {} : { terms: patch.terms }),
   });
-  if (patch.groupIds !== undefined) await queries.replaceGroups(tx, id, patch.groupIds);
+  if (patch.groupIds !== undefined) {
+    const before = await queries.groupIdsOf(tx, id);
+    await queries.replaceGroups(tx, id, patch.groupIds);
+    const changed = before.length !== patch.groupIds.length || before.some((groupId) => !patch.groupIds!.includes(groupId));
+    if (changed) await recordVisibilityChange(tx, audit, id, before, patch.groupIds);
+  }
   if (lineItems !== undefined) await queries.replaceLineItems(tx, id, lineItems);
   return getContract(tx, id);
 }

@@ -39,7 +39,7 @@ export async function fillDemoVault(tx: Tx, actor: Actor, today: string): Promis
 
     const dealIds = new Map<string, string>();
     for (const deal of vendor.deals) {
-      const created = await contracts.createContract(tx, actor, contractInput(deal, vendorId, vendor.currency, productIds, dealIds));
+      const created = await contracts.createContract(tx, actor, contractInput(deal, vendorId, vendor.currency, productIds, dealIds), { actorId: actor.userId, ip: null, userAgent: 'pactum demo' });
       dealIds.set(deal.key, created.id);
       if (deal.kind === 'proposal') summary.proposals += 1;
       else summary.contracts += 1;

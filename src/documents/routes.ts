@@ -1,3 +1,4 @@
+import { auditContext } from '../audit/request-context.js';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Config } from '../config.js';
@@ -44,7 +45,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGua
   app.get('/api/v1/documents/:id', {
     schema: { params: IdParams },
     handler: async (request, reply) => {
-      const { document, bytes } = await documents.download((work) => withSession(request, work), request.params.id, request.log);
+      const { document, bytes } = await documents.download((work) => withSession(request, work), request.params.id, request.log, (actor) => auditContext(request, actor));
       return reply
         .header('content-type', document.contentType)
         .header('content-length', bytes.length)

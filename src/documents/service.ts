@@ -1,3 +1,4 @@
+import { recordAudit, type AuditContext } from '../audit/record.js';
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DocumentContentType } from '../db/schema.js';
@@ -145,10 +146,11 @@ export function createDocumentService({ storage, wrappingKey }: DocumentServiceD
      * decrypt and authenticate, then compare size and SHA-256 with the row. The document is held in memory
      * (≤ 25 MiB) so that not one unverified byte reaches the client.
      */
-    async download(asCaller: AsCaller, documentId: string, log: FastifyBaseLogger) {
+    async download(asCaller: AsCaller, documentId: string, log: FastifyBaseLogger, audit: (actor: Actor) => AuditContext) {
       const found = await asCaller(async (tx, actor) => {
         const row = await queries.findDocument(tx, documentId);
         if (!row) throw notFound();
+        await recordAudit(tx, audit(actor), { action: 'document.downloaded', target: { type: 'document', id: row.id }, details: { contractId: row.contract_id } });
         const key = await tenantKeyVersion(tx, wrappingKey, actor.tenantId, row.key_version);
         if (!key) throw new Error(`document ${row.id} names tenant key ${row.key_version}, which does not exist`);
         return { row, key, tenantId: actor.tenantId };
