@@ -15,7 +15,14 @@
  *       tenant and user — without Fastify and without the session lookup;
  *   (c) the same SQL text as the owner, no role, no settings, no transaction, with an explicit tenant filter.
  * Targets: a/b ≥ 0.6 (what the app adds) and b/c ≥ 0.8 (what isolation costs). The cache is warmed first.
+ * Each round also reports statements sent per request and CPU per request: this process (the app, or the
+ * in-process loops of b and c), the HTTP clients, and the PostgreSQL backends of the bench database (from
+ * /proc, so only for a server on this machine).
  * Results go to stdout and to the "API" section of bench/README.md. Exits 0 unless a request failed.
+ *
+ * Other settings: PACTUM_BENCH_SECONDS (per round; 10, small scale 4), PACTUM_BENCH_HTTP_CLIENT (http, the
+ * default, or fetch), PACTUM_LOG_LEVEL (the app's, default info as in production; logs are discarded),
+ * PACTUM_BENCH_EXPLAIN=1 (print EXPLAIN ANALYZE of the list query as pactum_app and as the owner).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -472,7 +479,7 @@ Last run: ${new Date().toISOString().slice(0, 10)}, ${scaleName} scale (${scale.
 seeded in ${fmt(run.seedSeconds, 0)} s), ${cpus().length} vCPU (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), node ${process.version},
 PostgreSQL ${server.version} with shared_buffers = ${server.sharedBuffers} (as configured). ${CONCURRENCY} concurrent clients, pools of ${POOL_SIZE},
 ${ROUNDS} interleaved rounds of ${ROUND_SECONDS} s per phase, medians; warm cache (every tenant's first page read once, then one
-unmeasured round per phase). The HTTP clients of (a) run in a child process (${HTTP_CLIENT === "http" ? "node:http, keep-alive agent" : "fetch (undici), keep-alive"}); app, clients and PostgreSQL share the machine.
+unmeasured round per phase). The HTTP clients of (a) run in a child process (${HTTP_CLIENT === 'http' ? 'node:http, keep-alive agent' : 'fetch (undici), keep-alive'}); app, clients and PostgreSQL share the machine.
 
 | phase | req/s | p50 ms | p99 ms | statements per request | CPU per request |
 | --- | ---: | ---: | ---: | ---: | --- |
