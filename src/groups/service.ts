@@ -1,13 +1,11 @@
 import { recordAudit, type AuditContext } from '../audit/record.js';
-import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js';
+import { isForeignKeyViolation, refusingDuplicates } from '../db/errors.js';
 import type { Tx } from '../db/tenant-context.js';
 import { decodeCursor, page } from '../http/pagination.js';
 import { notFound, ProblemError } from '../http/problem.js';
+import { requireRecentAuthentication } from '../identity/recent-authentication.js';
 import type { Actor } from '../identity/sessions.js';
 import * as queries from './queries.js';
-
-/** ASVS 6.x step-up: who sees which contracts changes only with a fresh proof of identity. */
-export const RECENT_AUTHENTICATION_MS = 15 * 60 * 1000;
 
 /** The most contracts a 409 names; enough to act on, bounded so the answer stays small. */
 const LISTED_CONTRACTS = 100;
@@ -26,26 +24,9 @@ function requireMaster(actor: Actor) {
   if (actor.role !== 'master') throw new ProblemError(403, 'forbidden', 'Only a master may change access groups.');
 }
 
-/**
- * Local stand-in for identity's requireRecentAuthentication(actor) (being written in src/identity/);
- * one of the two goes once both exist. The session's authentication time comes from the database.
- */
-export function requireRecentAuthentication(actor: Actor, now: Date = new Date()) {
-  if (now.getTime() - actor.authenticatedAt.getTime() > RECENT_AUTHENTICATION_MS) {
-    throw new ProblemError(403, 'reauthentication_required', 'Confirm it is you (step-up) before changing group membership.');
-  }
-}
-
 const nameTaken = () => new ProblemError(409, 'name_taken', 'An access group with this name exists already.');
 
-async function withUniqueName<T>(write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    if (isUniqueViolation(error)) throw nameTaken();
-    throw error;
-  }
-}
+const withUniqueName = <T>(write: () => Promise<T>) => refusingDuplicates(write, nameTaken);
 
 async function loadGroup(tx: Tx, id: string) {
   const row = await queries.findGroup(tx, id);

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js';
+import { isForeignKeyViolation, refusingDuplicates } from '../db/errors.js';
 import type { LicenceMetric, ProductsTable } from '../db/schema.js';
 import type { Tx } from '../db/tenant-context.js';
 import { decodeCursor, page } from '../http/pagination.js';
@@ -20,14 +20,8 @@ export function productView(row: Selectable<ProductsTable>) {
   };
 }
 
-async function withUniqueName<T>(write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    if (isUniqueViolation(error)) throw new ProblemError(409, 'name_taken', 'This vendor has a product with this name already.');
-    throw error;
-  }
-}
+const withUniqueName = <T>(write: () => Promise<T>) =>
+  refusingDuplicates(write, () => new ProblemError(409, 'name_taken', 'This vendor has a product with this name already.'));
 
 export async function listProducts(tx: Tx, query: { vendorId?: string; q?: string; limit?: number; cursor?: string }) {
   const limit = query.limit ?? 50;

@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import { isForeignKeyViolation, isUniqueViolation } from '../db/errors.js';
+import { isForeignKeyViolation, refusingDuplicates } from '../db/errors.js';
 import type { LicenceMetric, VendorsTable } from '../db/schema.js';
 import type { Tx } from '../db/tenant-context.js';
 import { decodeCursor, page } from '../http/pagination.js';
@@ -22,15 +22,7 @@ export function vendorView(row: VendorRow) {
 
 const nameTaken = () => new ProblemError(409, 'name_taken', 'A vendor with this name exists already.');
 
-/** Runs a write and turns a unique violation into 409 name_taken. */
-async function withUniqueName<T>(write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (error) {
-    if (isUniqueViolation(error)) throw nameTaken();
-    throw error;
-  }
-}
+const withUniqueName = <T>(write: () => Promise<T>) => refusingDuplicates(write, nameTaken);
 
 export async function listVendors(tx: Tx, query: { q?: string; limit?: number; cursor?: string }) {
   const limit = query.limit ?? 50;

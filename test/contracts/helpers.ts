@@ -1,38 +1,16 @@
 import { expect } from 'vitest';
-import { hashPassword } from '../../src/identity/password-hashing.js';
-import { login, STRONG_PASSWORD, uniqueEmail, uniqueMobile, type Client, type Registered, type TestApp } from '../helpers/test-app.js';
+import { addMember, createGroup, type Member } from '../helpers/members.js';
+import type { Client, Registered, TestApp } from '../helpers/test-app.js';
 
-export interface Member {
-  client: Client;
-  userId: string;
-  email: string;
-}
+export type { Member };
 
-/**
- * A second, active user of a company, signed in through the real login (password, then phone code).
- * Inserted as the owner because inviting users is another feature's route.
- */
-export async function addUser(t: TestApp, company: Registered, role: 'master' | 'member' = 'member'): Promise<Member> {
-  const email = uniqueEmail(role);
-  const phone = uniqueMobile();
-  const [user] = await t.db.asOwner<{ id: string }>(
-    `INSERT INTO users (tenant_id, name, email, phone_e164, phone_country, password_hash, role, status, activated_at)
-     VALUES ($1, $2, $3, $4, 'CH', $5, $6, 'active', now()) RETURNING id`,
-    [company.tenantId, `Test ${role}`, email, phone, await hashPassword(STRONG_PASSWORD), role],
-  );
-  await t.db.asOwner('INSERT INTO account_emails (email, tenant_id, user_id) VALUES ($1, $2, $3)', [email, company.tenantId, user!.id]);
-  const client = await login(t, { email, password: STRONG_PASSWORD, phone });
-  return { client, userId: user!.id, email };
+/** A second, active user of a company, signed in through the real login (see test/helpers/members.ts). */
+export function addUser(t: TestApp, company: Registered, role: 'master' | 'member' = 'member'): Promise<Member> {
+  return addMember(t, company, { role, name: `Test ${role}` });
 }
 
 /** An access group with the given members (group administration is another feature's route). */
-export async function addGroup(t: TestApp, tenantId: string, name: string, memberIds: string[]): Promise<string> {
-  const [group] = await t.db.asOwner<{ id: string }>('INSERT INTO access_groups (tenant_id, name) VALUES ($1, $2) RETURNING id', [tenantId, name]);
-  for (const userId of memberIds) {
-    await t.db.asOwner('INSERT INTO access_group_members (tenant_id, group_id, user_id) VALUES ($1, $2, $3)', [tenantId, group!.id, userId]);
-  }
-  return group!.id;
-}
+export const addGroup = createGroup;
 
 export async function createVendor(client: Client, name: string): Promise<string> {
   const response = await client.post('/api/v1/vendors', { name });
