@@ -29,7 +29,7 @@ import { tenancyRoutes } from '../tenancy/routes.js';
 import { vendorRoutes } from '../vendors/routes.js';
 import { registerAuthenticationGate } from './authentication-gate.js';
 import { frameworkErrors, registerErrorHandling } from './errors.js';
-import { loggerOptions, registerAccessLog } from './logging.js';
+import { loggerOptions } from './logging.js';
 import { ProblemError } from './problem.js';
 import { registerSecurity } from './security.js';
 import { validatorCompiler } from './validation.js';
@@ -63,15 +63,12 @@ export async function buildApp({ config, database, logStream }: AppOptions): Pro
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: false },
     genReqId: () => crypto.randomUUID(),
-    // One access-log line per request (see registerAccessLog) instead of Fastify's two.
-    disableRequestLogging: true,
     frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // The API speaks JSON only: Fastify's built-in text/plain parser would turn a text body into a string
   // that then fails validation as 400 instead of the 415 unsupported_media_type clients expect.
   app.removeContentTypeParser('text/plain');
-  registerAccessLog(app);
   app.setValidatorCompiler(validatorCompiler);
   registerErrorHandling(app);
   await app.register(cookie);

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { LoggerOptions } from 'pino';
 
 /**
@@ -40,11 +40,4 @@ export function loggerOptions(level: string): LoggerOptions {
       },
     },
   };
-}
-
-/** One line per request, when it completes: method, masked URL, client, status and duration. */
-export function registerAccessLog(app: FastifyInstance) {
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
-  });
 }
