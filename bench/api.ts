@@ -43,6 +43,7 @@ import { inTenant } from '../src/db/tenant-context.js';
 import { buildApp } from '../src/http/app.js';
 import type { HttpClient, LoadRequest, LoadResult } from './api-http-load.js';
 import { seed, type BenchTenant, type SeedScale } from './api-seed.js';
+import { runBenchmark } from './run.js';
 
 const SCALES: Record<string, SeedScale> = {
   full: { tenants: 1000, contractsPerTenant: 1000, lineItemsPerContract: 5 },
@@ -523,19 +524,4 @@ async function cleanUp(): Promise<void> {
   }
 }
 
-let interrupted = false;
-process.once('SIGINT', () => {
-  interrupted = true;
-  console.error('\ninterrupted: cleaning up');
-  void cleanUp().finally(() => process.exit(130));
-});
-
-let exitCode = 1;
-try {
-  exitCode = await main();
-} catch (error) {
-  console.error('benchmark failed:', error);
-} finally {
-  if (!interrupted) await cleanUp();
-}
-process.exit(exitCode);
+await runBenchmark(main, cleanUp);

@@ -27,6 +27,7 @@ import { hashPassword } from '../src/identity/password-hashing.js';
 import { classifyPhone } from '../src/identity/phone.js';
 import * as queries from '../src/identity/queries.js';
 import { startFakeTwilio } from '../test/fakes/fake-twilio.js';
+import { runBenchmark } from './run.js';
 
 const CONCURRENCY = 50;
 const USERS = 50;
@@ -359,19 +360,4 @@ function fmt(value: number, digits = 1): string {
   return value.toFixed(digits);
 }
 
-let interrupted = false;
-process.once('SIGINT', () => {
-  interrupted = true;
-  console.error('\ninterrupted: cleaning up');
-  void cleanUp().finally(() => process.exit(130));
-});
-
-let exitCode = 1;
-try {
-  exitCode = await main();
-} catch (error) {
-  console.error('benchmark failed:', error);
-} finally {
-  if (!interrupted) await cleanUp();
-}
-process.exit(exitCode);
+await runBenchmark(main, cleanUp);
