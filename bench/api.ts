@@ -15,16 +15,19 @@
  *       tenant and user — without Fastify and without the session lookup;
  *   (c) the same SQL text as the owner, no role, no settings, no transaction, with an explicit tenant filter.
  * Targets: a/b ≥ 0.6 (what the app adds) and b/c ≥ 0.8 (what isolation costs). The cache is warmed first.
- * Each round also reports statements sent per request and CPU per request: this process (the app, or the
+ * Each round also reports round trips to PostgreSQL per request (submissions: a batch of statements is one)
+ * and CPU per request: this process (the app, or the
  * in-process loops of b and c), the HTTP clients, and the PostgreSQL backends of the bench database (from
  * /proc, so only for a server on this machine).
  * Results go to stdout and to the "API" section of bench/README.md. Exits 0 unless a request failed.
  *
  * Other settings: PACTUM_BENCH_SECONDS (per round; 10, small scale 4), PACTUM_BENCH_HTTP_CLIENT (http, the
  * default, or fetch), PACTUM_LOG_LEVEL (the app's, default info as in production; logs are discarded),
- * PACTUM_BENCH_EXPLAIN=1 (print EXPLAIN ANALYZE of the list query as pactum_app and as the owner).
+ * PACTUM_BENCH_EXPLAIN=1 (print EXPLAIN ANALYZE of the list query as pactum_app and as the owner),
+ * PACTUM_BENCH_CPU_PROFILE=dir (a .cpuprofile of this process per measured round, e.g. a-1.cpuprofile).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { Session } from 'node:inspector/promises';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -78,7 +81,7 @@ interface Round {
   perSecond: number;
   p50: number;
   p99: number;
-  statementsPerRequest: number | null;
+  roundTripsPerRequest: number | null;
   /** CPU time per request in µs: this process (the app, or the in-process loops of b and c), the HTTP clients, PostgreSQL. */
   cpu: { app: number; clients: number; postgres: number | null };
   errorCount: number;
@@ -87,11 +90,11 @@ interface Round {
 
 const cleanups: Array<() => Promise<unknown>> = [];
 
-/** Every statement any pg client of this process sends (the app's and the phases'), for round-trip counts. */
-let statements = 0;
+/** Every submission any pg client of this process makes (a statement, or a batch of them): round trips. */
+let roundTrips = 0;
 const clientQuery = pg.Client.prototype.query;
 pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]) {
-  statements += 1;
+  roundTrips += 1;
   return (clientQuery as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof clientQuery;
 
@@ -189,7 +192,7 @@ async function main(): Promise<number> {
   const rounds: Record<PhaseName, Round[]> = { a: [], b: [], c: [] };
   for (let index = 1; index <= ROUNDS; index += 1) {
     for (const name of ['a', 'b', 'c'] as const) {
-      const round = await phase[name](ROUND_SECONDS * 1000);
+      const round = await profiled(`${name}-${index}`, () => phase[name](ROUND_SECONDS * 1000));
       console.log(`  round ${index} (${name}) ${describe(round)}`);
       if (round.errorCount > 0) return failed(name, round);
       rounds[name].push(round);
@@ -208,7 +211,7 @@ async function main(): Promise<number> {
   console.log(`\nRESULT (median of ${ROUNDS} rounds, warm cache)`);
   for (const name of ['a', 'b', 'c'] as const) {
     const r = result[name];
-    console.log(`  (${name}) ${fmt(r.perSecond, 0).padStart(6)} req/s  p50 ${fmt(r.p50)} ms  p99 ${fmt(r.p99)} ms  ${fmt(r.statementsPerRequest, 2)} statements  CPU ${describeCpu(r.cpu)}  — ${PHASES[name]}`);
+    console.log(`  (${name}) ${fmt(r.perSecond, 0).padStart(6)} req/s  p50 ${fmt(r.p50)} ms  p99 ${fmt(r.p99)} ms  ${fmt(r.roundTripsPerRequest, 2)} round trips  CPU ${describeCpu(r.cpu)}  — ${PHASES[name]}`);
   }
   console.log(`  a/b = ${fmt(ab, 3)} (target ≥ ${TARGET_AB}): ${verdict(ab, TARGET_AB)}`);
   console.log(`  b/c = ${fmt(bc, 3)} (target ≥ ${TARGET_BC}): ${verdict(bc, TARGET_BC)}`);
@@ -216,6 +219,23 @@ async function main(): Promise<number> {
   writeReadme({ scale, server, seedSeconds, result, ab, bc, verdict });
   console.log(`\nWrote the numbers to the "API" section of ${README}.`);
   return 0;
+}
+
+/** With PACTUM_BENCH_CPU_PROFILE=dir, each measured round leaves a .cpuprofile of this process there. */
+async function profiled<T>(label: string, work: () => Promise<T>): Promise<T> {
+  const dir = process.env.PACTUM_BENCH_CPU_PROFILE;
+  if (!dir) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(`${dir}/${label}.cpuprofile`, JSON.stringify(profile));
+    session.disconnect();
+  }
 }
 
 function failed(name: PhaseName, round: Round): number {
@@ -365,7 +385,7 @@ async function inProcessRound(tenants: BenchTenant[], durationMs: number, work: 
   const latencies: number[] = [];
   const errors: string[] = [];
   let errorCount = 0;
-  const statementsBefore = statements;
+  const roundTripsBefore = roundTrips;
   const cpuBefore = await cpuMark();
   const begin = performance.now();
   const deadline = begin + durationMs;
@@ -386,7 +406,7 @@ async function inProcessRound(tenants: BenchTenant[], durationMs: number, work: 
   await Promise.all(Array.from({ length: CONCURRENCY }, client));
   const seconds = (performance.now() - begin) / 1000;
   const cpu = cpuPerRequest(cpuBefore, await cpuMark(), 0, latencies.length);
-  return roundOf(latencies, seconds, (statements - statementsBefore) / Math.max(1, latencies.length), cpu, errorCount, errors);
+  return roundOf(latencies, seconds, (roundTrips - roundTripsBefore) / Math.max(1, latencies.length), cpu, errorCount, errors);
 }
 
 function startLoadProcess(): ChildProcess {
@@ -398,7 +418,7 @@ function startLoadProcess(): ChildProcess {
 }
 
 async function httpRound(child: ChildProcess, request: LoadRequest): Promise<Round> {
-  const statementsBefore = statements;
+  const roundTripsBefore = roundTrips;
   const cpuBefore = await cpuMark();
   const result = await new Promise<LoadResult>((resolve, reject) => {
     child.once('message', (message) => resolve(message as LoadResult));
@@ -407,7 +427,7 @@ async function httpRound(child: ChildProcess, request: LoadRequest): Promise<Rou
   });
   child.removeAllListeners('exit');
   const cpu = cpuPerRequest(cpuBefore, await cpuMark(), result.cpuSeconds, result.requests);
-  return roundOf(result.latencies, result.seconds, (statements - statementsBefore) / Math.max(1, result.requests), cpu, result.errorCount, result.errors);
+  return roundOf(result.latencies, result.seconds, (roundTrips - roundTripsBefore) / Math.max(1, result.requests), cpu, result.errorCount, result.errors);
 }
 
 function cpuPerRequest(before: CpuMark, after: CpuMark, clientSeconds: number, requests: number): Round['cpu'] {
@@ -419,14 +439,14 @@ function cpuPerRequest(before: CpuMark, after: CpuMark, clientSeconds: number, r
   };
 }
 
-function roundOf(latencies: number[], seconds: number, statementsPerRequest: number, cpu: Round['cpu'], errorCount: number, errors: string[]): Round {
+function roundOf(latencies: number[], seconds: number, roundTripsPerRequest: number, cpu: Round['cpu'], errorCount: number, errors: string[]): Round {
   return {
     requests: latencies.length,
     seconds,
     perSecond: latencies.length / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
-    statementsPerRequest,
+    roundTripsPerRequest,
     cpu,
     errorCount,
     errors,
@@ -439,7 +459,7 @@ function summarise(rounds: Round[]) {
     perSecond: medianOf((r) => r.perSecond),
     p50: medianOf((r) => r.p50),
     p99: medianOf((r) => r.p99),
-    statementsPerRequest: medianOf((r) => r.statementsPerRequest ?? 0),
+    roundTripsPerRequest: medianOf((r) => r.roundTripsPerRequest ?? 0),
     cpu: {
       app: medianOf((r) => r.cpu.app),
       clients: medianOf((r) => r.cpu.clients),
@@ -450,7 +470,7 @@ function summarise(rounds: Round[]) {
 type Summary = ReturnType<typeof summarise>;
 
 function describe(round: Round): string {
-  return `${fmt(round.perSecond, 0).padStart(6)} req/s (${round.requests} in ${fmt(round.seconds, 1)} s), p50 ${fmt(round.p50)} ms, p99 ${fmt(round.p99)} ms, ${fmt(round.statementsPerRequest ?? 0, 2)} statements, CPU ${describeCpu(round.cpu)} per request`;
+  return `${fmt(round.perSecond, 0).padStart(6)} req/s (${round.requests} in ${fmt(round.seconds, 1)} s), p50 ${fmt(round.p50)} ms, p99 ${fmt(round.p99)} ms, ${fmt(round.roundTripsPerRequest ?? 0, 2)} round trips, CPU ${describeCpu(round.cpu)} per request`;
 }
 
 function describeCpu(cpu: Round['cpu']): string {
@@ -470,7 +490,7 @@ function writeReadme(run: {
 }) {
   const { scale, server, result } = run;
   const row = (name: PhaseName) =>
-    `| (${name}) ${PHASES[name]} | ${fmt(result[name].perSecond, 0)} | ${fmt(result[name].p50)} | ${fmt(result[name].p99)} | ${fmt(result[name].statementsPerRequest, 0)} | ${describeCpu(result[name].cpu)} |`;
+    `| (${name}) ${PHASES[name]} | ${fmt(result[name].perSecond, 0)} | ${fmt(result[name].p50)} | ${fmt(result[name].p99)} | ${fmt(result[name].roundTripsPerRequest, 0)} | ${describeCpu(result[name].cpu)} |`;
   const section = `## API
 
 \`npm run bench:api\` (bench/api.ts) — the contract list, \`GET /api/v1/contracts\` (a page of 50 with line-item totals), three ways
@@ -482,7 +502,7 @@ PostgreSQL ${server.version} with shared_buffers = ${server.sharedBuffers} (as c
 ${ROUNDS} interleaved rounds of ${ROUND_SECONDS} s per phase, medians; warm cache (every tenant's first page read once, then one
 unmeasured round per phase). The HTTP clients of (a) run in a child process (${HTTP_CLIENT === 'http' ? 'node:http, keep-alive agent' : 'fetch (undici), keep-alive'}); app, clients and PostgreSQL share the machine.
 
-| phase | req/s | p50 ms | p99 ms | statements per request | CPU per request |
+| phase | req/s | p50 ms | p99 ms | round trips per request | CPU per request |
 | --- | ---: | ---: | ---: | ---: | --- |
 ${row('a')}
 ${row('b')}

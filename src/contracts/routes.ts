@@ -13,7 +13,7 @@ import * as contracts from './service.js';
 export const contractRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGuard }> = async (app, { withSession }) => {
   app.get('/api/v1/contracts', {
     schema: { querystring: schemas.ContractListQuery, response: { 200: schemas.ContractList } },
-    handler: (request) => withSession(request, (tx) => contracts.listContracts(tx, request.query)),
+    handler: (request) => withSession.scoped(request, (tx) => contracts.listContracts(tx, request.query)),
   });
 
   app.post('/api/v1/contracts', {
@@ -23,7 +23,7 @@ export const contractRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGua
 
   app.get('/api/v1/contracts/:id', {
     schema: { params: IdParams, response: { 200: schemas.Contract } },
-    handler: (request) => withSession(request, (tx) => contracts.getContract(tx, request.params.id)),
+    handler: (request) => withSession.scoped(request, (tx) => contracts.getContract(tx, request.params.id)),
   });
 
   app.patch('/api/v1/contracts/:id', {
@@ -47,6 +47,6 @@ export const contractRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGua
 
   app.get('/api/v1/vendors/:id/contract-totals', {
     schema: { params: IdParams, response: { 200: schemas.VendorContractTotals } },
-    handler: (request) => withSession(request, (tx) => contracts.vendorContractTotals(tx, request.params.id)),
+    handler: (request) => withSession.scoped(request, (tx) => contracts.vendorContractTotals(tx, request.params.id)),
   });
 };

@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect.js';
+import { BatchingPostgresDialect } from './postgres-dialect.js';
 import type { Schema } from './schema.js';
 
 export type EngineKind = 'embedded' | 'postgres';
@@ -64,6 +65,11 @@ export async function openEmbedded(dir: string): Promise<Database> {
   };
 }
 
+const postgresTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === DATE_OID ? (value: string) => value : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
 export async function openPostgres(connectionString: string, poolSize: number): Promise<Database> {
   const pool = new pg.Pool({
     connectionString,
@@ -73,14 +79,11 @@ export async function openPostgres(connectionString: string, poolSize: number): 
     // A runaway statement must not hold a pooled connection for ever.
     statement_timeout: 15_000,
     idle_in_transaction_session_timeout: 30_000,
-    types: {
-      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === DATE_OID ? (value: string) => value : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-    },
+    types: postgresTypes,
   });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
-  const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const kysely = new Kysely<Schema>({ dialect: new BatchingPostgresDialect({ pool, types: postgresTypes }) });
   return {
     engine: 'postgres',
     kysely,

@@ -1,4 +1,5 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type CompiledQuery, type Kysely, type Transaction } from 'kysely';
+import { deferStatement } from './postgres-dialect.js';
 import type { Schema } from './schema.js';
 
 export type Tx = Transaction<Schema>;
@@ -11,15 +12,25 @@ export interface TenantContext {
 /**
  * Runs work in one transaction as pactum_app with the tenant (and user) of the caller. Settings are
  * transaction-local (set_config(…, true)) so a pooled connection never carries them to the next request;
- * the values travel as bind parameters, never spliced into SQL.
+ * the values travel as bind parameters, never spliced into SQL. The settings travel with the work's first
+ * statement (deferStatement): if they fail, the database refuses that statement too.
  */
 export function inTenant<T>(kysely: Kysely<Schema>, context: TenantContext, work: (tx: Tx) => Promise<T>): Promise<T> {
   return kysely.transaction().execute(async (tx) => {
-    await sql`SELECT set_config('role', 'pactum_app', true),
-                     set_config('pactum.tenant_id', ${context.tenantId}, true),
-                     set_config('pactum.user_id', ${context.userId ?? ''}, true)`.execute(tx);
+    await settle(
+      tx,
+      sql`SELECT set_config('role', 'pactum_app', true),
+                 set_config('pactum.tenant_id', ${context.tenantId}, true),
+                 set_config('pactum.user_id', ${context.userId ?? ''}, true)`,
+    );
     return work(tx);
   });
+}
+
+/** Sends a context statement ahead of the next one; its failure surfaces through that statement. */
+async function settle(tx: Tx, statement: { compile(executor: Tx): CompiledQuery }): Promise<void> {
+  const { answer } = await deferStatement(tx, statement.compile(tx));
+  answer.catch(() => {});
 }
 
 /**
@@ -28,13 +39,16 @@ export function inTenant<T>(kysely: Kysely<Schema>, context: TenantContext, work
  */
 export function asAppWithoutTenant<T>(kysely: Kysely<Schema>, work: (tx: Tx) => Promise<T>): Promise<T> {
   return kysely.transaction().execute(async (tx) => {
-    await sql`SELECT set_config('role', 'pactum_app', true)`.execute(tx);
+    await settle(tx, sql`SELECT set_config('role', 'pactum_app', true)`);
     return work(tx);
   });
 }
 
 /** Switches an open app transaction to a tenant, e.g. once a challenge id has told us which one. */
 export async function enterTenant(tx: Tx, context: TenantContext): Promise<void> {
-  await sql`SELECT set_config('pactum.tenant_id', ${context.tenantId}, true),
-                   set_config('pactum.user_id', ${context.userId ?? ''}, true)`.execute(tx);
+  await settle(
+    tx,
+    sql`SELECT set_config('pactum.tenant_id', ${context.tenantId}, true),
+               set_config('pactum.user_id', ${context.userId ?? ''}, true)`,
+  );
 }

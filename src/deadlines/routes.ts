@@ -7,6 +7,6 @@ import * as deadlines from './service.js';
 export const deadlineRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGuard }> = async (app, { withSession }) => {
   app.get('/api/v1/deadlines', {
     schema: { querystring: schemas.DeadlineQuery, response: { 200: schemas.DeadlineList } },
-    handler: (request) => withSession(request, (tx) => deadlines.listDeadlines(tx, request.query)),
+    handler: (request) => withSession.scoped(request, (tx) => deadlines.listDeadlines(tx, request.query)),
   });
 };

@@ -39,7 +39,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGua
 
   app.get('/api/v1/contracts/:id/documents', {
     schema: { params: IdParams, querystring: schemas.DocumentListQuery, response: { 200: schemas.DocumentList } },
-    handler: (request) => withSession(request, (tx) => documents.list(tx, request.params.id, request.query)),
+    handler: (request) => withSession.scoped(request, (tx) => documents.list(tx, request.params.id, request.query)),
   });
 
   app.get('/api/v1/documents/:id', {

@@ -13,7 +13,7 @@ import * as schemas from './schemas.js';
 export const groupRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGuard }> = async (app, { withSession }) => {
   app.get('/api/v1/groups', {
     schema: { querystring: schemas.GroupListQuery, response: { 200: schemas.GroupList } },
-    handler: (request) => withSession(request, (tx) => groups.listGroups(tx, request.query)),
+    handler: (request) => withSession.scoped(request, (tx) => groups.listGroups(tx, request.query)),
   });
 
   app.post('/api/v1/groups', {
@@ -24,7 +24,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGuard 
 
   app.get('/api/v1/groups/:id', {
     schema: { params: IdParams, response: { 200: schemas.Group } },
-    handler: (request) => withSession(request, (tx) => groups.getGroup(tx, request.params.id)),
+    handler: (request) => withSession.scoped(request, (tx) => groups.getGroup(tx, request.params.id)),
   });
 
   app.patch('/api/v1/groups/:id', {

@@ -8,11 +8,11 @@ import * as holdings from './service.js';
 export const holdingRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGuard }> = async (app, { withSession }) => {
   app.get('/api/v1/licenses', {
     schema: { querystring: schemas.HoldingsQuery, response: { 200: schemas.HoldingList } },
-    handler: (request) => withSession(request, (tx) => holdings.listHoldings(tx, request.query)),
+    handler: (request) => withSession.scoped(request, (tx) => holdings.listHoldings(tx, request.query)),
   });
 
   app.get('/api/v1/products/:id/price-history', {
     schema: { params: IdParams, response: { 200: schemas.PriceHistory } },
-    handler: (request) => withSession(request, (tx) => holdings.priceHistory(tx, request.params.id)),
+    handler: (request) => withSession.scoped(request, (tx) => holdings.priceHistory(tx, request.params.id)),
   });
 };

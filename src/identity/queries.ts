@@ -56,6 +56,21 @@ export async function enterSessionAsApp(tx: Tx, tokenHash: Buffer, idleSeconds: 
 }
 
 /**
+ * The session check of a scoped read (SessionGuard.scoped): the same role switch and lookup as
+ * enterSessionAsApp, but through pactum_require_session, which raises for a dead session so that the
+ * statements sent behind it in the same round trip never run. Compiled, not run: the guard defers it.
+ */
+export function requireSessionAsApp(tokenHash: Buffer, idleSeconds: number) {
+  return sql<LiveSession & { app_role: string }>`
+    SELECT set_config('role', 'pactum_app', true) AS app_role, s.*
+      FROM pactum_require_session(${tokenHash}, ${idleSeconds}) AS s`;
+}
+
+/** The SQLSTATE pactum_require_session raises for a dead session. */
+export const isSessionRefused = (error: unknown) =>
+  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '28000';
+
+/**
  * True while the session is live, or if this very transaction ended it (logout-all ends the caller's own
  * session too: ended_at = now() is this transaction's start time, which no other transaction shares).
  * Holds a share lock on the session until the transaction ends.

@@ -4,7 +4,9 @@ import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
 import type { Tx } from '../db/tenant-context.js';
 import { unauthenticated } from '../http/problem.js';
+import { deferStatement, flushDeferred } from '../db/postgres-dialect.js';
 import * as queries from './queries.js';
+import { isSessionRefused, type LiveSession } from './queries.js';
 import { hashSecretToken, newSecretToken } from './secret-tokens.js';
 
 export const IDLE_TIMEOUT_SECONDS = 30 * 60;
@@ -63,10 +65,6 @@ export function createSessionCookies(publicUrl: URL): SessionCookies {
   };
 }
 
-export type SessionGuard = <T>(request: FastifyRequest, work: (tx: Tx, actor: Actor) => Promise<T>) => Promise<T>;
-
-const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
 /**
  * Runs a request's work in one transaction whose tenant and user come from the session cookie, checked
  * in that same transaction: a session revoked a moment ago cannot slip a request through. A request that
@@ -74,23 +72,84 @@ const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
  * that committed while the request was in flight fails the request (and rolls its writes back), and one
  * still running waits for this commit, so no write of a revoked session ever lands after its revocation.
  */
+export interface SessionGuard {
+  /** For work that needs to know its caller (role checks, audit): the session is checked first. */
+  <T>(request: FastifyRequest, work: (tx: Tx, actor: Actor) => Promise<T>): Promise<T>;
+  /**
+   * For work whose reach row-level security alone decides, so it needs no actor: the session check goes
+   * to the database with the work's first statement, in one round trip, and the database refuses that
+   * statement and every later one when the session is not live (pactum_require_session). The answer is
+   * only returned once the check has passed.
+   */
+  scoped<T>(request: FastifyRequest, work: (tx: Tx) => Promise<T>): Promise<T>;
+}
+
+const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 export function createSessionGuard(kysely: Kysely<Schema>, cookies: SessionCookies): SessionGuard {
-  return (request, work) => {
+  const tokenHashOf = (request: FastifyRequest) => {
     const token = cookies.read(request);
     if (!token) throw unauthenticated();
+    return hashToken(token);
+  };
+  const holdForWrites = async (request: FastifyRequest, tx: Tx, sessionId: string) => {
+    if (!READS.has(request.method) && !(await queries.holdLiveSession(tx, sessionId))) throw unauthenticated();
+  };
+
+  const withActor = <T>(request: FastifyRequest, work: (tx: Tx, actor: Actor) => Promise<T>): Promise<T> => {
+    const tokenHash = tokenHashOf(request);
     // Not asAppWithoutTenant: the role switch travels in the session lookup's own statement.
     return kysely.transaction().execute(async (tx) => {
-      const live = await queries.enterSessionAsApp(tx, hashToken(token), IDLE_TIMEOUT_SECONDS);
+      const live = await queries.enterSessionAsApp(tx, tokenHash, IDLE_TIMEOUT_SECONDS);
       if (!live) throw unauthenticated();
-      const result = await work(tx, {
-        sessionId: live.session_id,
-        tenantId: live.tenant_id,
-        userId: live.user_id,
-        role: live.role,
-        authenticatedAt: new Date(live.authenticated_at),
-      });
-      if (!READS.has(request.method) && !(await queries.holdLiveSession(tx, live.session_id))) throw unauthenticated();
+      const result = await work(tx, actorOf(live));
+      await holdForWrites(request, tx, live.session_id);
       return result;
     });
+  };
+
+  const scoped = <T>(request: FastifyRequest, work: (tx: Tx) => Promise<T>): Promise<T> => {
+    const tokenHash = tokenHashOf(request);
+    return kysely.transaction().execute(async (tx) => {
+      const check = await deferStatement<LiveSession & { app_role: string }>(tx, queries.requireSessionAsApp(tokenHash, IDLE_TIMEOUT_SECONDS).compile(tx)).catch(
+        (error: unknown) => {
+          throw isSessionRefused(error) ? unauthenticated() : error;
+        },
+      );
+      check.answer.catch(() => {}); // observed in live(); this only keeps an early failure from counting as unhandled
+      const live = async () => {
+        // Work that failed before it sent anything leaves the check unsent: 401 must still win.
+        await flushDeferred(tx);
+        const row = await check.answer.then(
+          ({ rows }) => rows[0],
+          (error: unknown) => {
+            throw isSessionRefused(error) ? unauthenticated() : error;
+          },
+        );
+        if (row?.app_role !== 'pactum_app') throw new Error('the session guard did not switch to pactum_app');
+        return row;
+      };
+      let result: T;
+      try {
+        result = await work(tx);
+      } catch (error) {
+        await live();
+        throw error;
+      }
+      await holdForWrites(request, tx, (await live()).session_id);
+      return result;
+    });
+  };
+
+  return Object.assign(withActor, { scoped });
+}
+
+function actorOf(live: LiveSession): Actor {
+  return {
+    sessionId: live.session_id,
+    tenantId: live.tenant_id,
+    userId: live.user_id,
+    role: live.role,
+    authenticatedAt: new Date(live.authenticated_at),
   };
 }

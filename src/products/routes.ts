@@ -8,7 +8,7 @@ import * as products from './service.js';
 export const productRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGuard }> = async (app, { withSession }) => {
   app.get('/api/v1/products', {
     schema: { querystring: schemas.ProductListQuery, response: { 200: schemas.ProductList } },
-    handler: (request) => withSession(request, (tx) => products.listProducts(tx, request.query)),
+    handler: (request) => withSession.scoped(request, (tx) => products.listProducts(tx, request.query)),
   });
 
   app.post('/api/v1/products', {
@@ -18,7 +18,7 @@ export const productRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGuar
 
   app.get('/api/v1/products/:id', {
     schema: { params: IdParams, response: { 200: schemas.Product } },
-    handler: (request) => withSession(request, (tx) => products.getProduct(tx, request.params.id)),
+    handler: (request) => withSession.scoped(request, (tx) => products.getProduct(tx, request.params.id)),
   });
 
   app.patch('/api/v1/products/:id', {

@@ -26,7 +26,7 @@ export interface TenancyRouteOptions {
 export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = async (app, { deps, cookies, withSession, authRateLimitPerMinute }) => {
   app.get('/api/v1/users', {
     schema: { querystring: schemas.UserListQuery, response: { 200: schemas.UserList } },
-    handler: (request) => withSession(request, (tx) => listUsers(tx, request.query)),
+    handler: (request) => withSession.scoped(request, (tx) => listUsers(tx, request.query)),
   });
 
   app.post('/api/v1/users', {

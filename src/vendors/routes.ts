@@ -8,7 +8,7 @@ import * as vendors from './service.js';
 export const vendorRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGuard }> = async (app, { withSession }) => {
   app.get('/api/v1/vendors', {
     schema: { querystring: schemas.VendorListQuery, response: { 200: schemas.VendorList } },
-    handler: (request) => withSession(request, (tx) => vendors.listVendors(tx, request.query)),
+    handler: (request) => withSession.scoped(request, (tx) => vendors.listVendors(tx, request.query)),
   });
 
   app.post('/api/v1/vendors', {
@@ -18,7 +18,7 @@ export const vendorRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGuard
 
   app.get('/api/v1/vendors/:id', {
     schema: { params: IdParams, response: { 200: schemas.Vendor } },
-    handler: (request) => withSession(request, (tx) => vendors.getVendor(tx, request.params.id)),
+    handler: (request) => withSession.scoped(request, (tx) => vendors.getVendor(tx, request.params.id)),
   });
 
   app.patch('/api/v1/vendors/:id', {
@@ -36,7 +36,7 @@ export const vendorRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGuard
 
   app.get('/api/v1/vendors/:id/metrics', {
     schema: { params: IdParams, response: { 200: schemas.MetricDefinitions } },
-    handler: (request) => withSession(request, (tx) => vendors.metricDefinitions(tx, request.params.id)),
+    handler: (request) => withSession.scoped(request, (tx) => vendors.metricDefinitions(tx, request.params.id)),
   });
 
   app.put('/api/v1/vendors/:id/metrics', {

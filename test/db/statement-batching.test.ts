@@ -1,0 +1,104 @@
+import { CompiledQuery, sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { deferStatement, flushDeferred } from '../../src/db/postgres-dialect.js';
+import { inTenant } from '../../src/db/tenant-context.js';
+import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/test-database.js';
+
+/**
+ * The PostgreSQL driver's batches (src/db/postgres-dialect.ts): deferred statements travel with the next
+ * one in a single submission, in order, and a failure stops what is behind it. The embedded engine has no
+ * round trips and runs deferred statements at once; it has its own tests in test/identity/scoped-reads.
+ */
+describe.runIf(serverUrl)('statement batching (postgres)', () => {
+  let db: TestDatabase;
+  let submissions = 0;
+  const clientQuery = pg.Client.prototype.query;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await db.asOwner('CREATE SEQUENCE batch_probe');
+    pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]) {
+      submissions += 1;
+      return (clientQuery as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof clientQuery;
+  });
+  afterAll(async () => {
+    pg.Client.prototype.query = clientQuery;
+    await db.drop();
+  });
+  afterEach(() => {
+    submissions = 0;
+  });
+
+  const kysely = () => db.database.kysely;
+  const probeRan = async () => (await db.asOwner<{ is_called: boolean }>('SELECT is_called FROM batch_probe'))[0]!.is_called;
+
+  it('sends a tenant transaction\'s BEGIN and settings with its first statement: two round trips for a read', async () => {
+    const tenants = await db.asOwner<{ id: string }>("INSERT INTO tenants (id, name) VALUES (gen_random_uuid(), 'Batch Ltd') RETURNING id");
+    const tenantId = tenants[0]!.id;
+    submissions = 0;
+    const seen = await inTenant(kysely(), { tenantId, userId: null }, async (tx) =>
+      // Transaction-local settings still in force: the settings and this statement share one transaction.
+      (await sql<{ role: string; tenant: string }>`SELECT current_user AS role, current_setting('pactum.tenant_id') AS tenant`.execute(tx)).rows[0],
+    );
+    expect(seen).toEqual({ role: 'pactum_app', tenant: tenantId });
+    expect(submissions).toBe(2);
+  });
+
+  it('parses batched answers exactly as a plain query does (dates, numerics, bytea, json, arrays, nulls)', async () => {
+    const text = `SELECT $1::date AS day, $2::numeric AS money, $3::bytea AS bytes, $4::jsonb AS doc, $5::text[] AS tags,
+                         $6::timestamptz AS at, NULL::int AS nothing, 42::int AS answer`;
+    const parameters = ['2024-02-29', '1234.5600', Buffer.from([0, 1, 254, 255]), JSON.stringify({ a: [1, 'two'] }), ['x', 'y,z'], new Date('2026-01-02T03:04:05.678Z')];
+    const plain = (await kysely().executeQuery(CompiledQuery.raw(text, parameters))).rows[0];
+    const batched = await kysely().transaction().execute(async (tx) => {
+      const { answer } = await deferStatement(tx, CompiledQuery.raw(text, parameters));
+      const next = await tx.executeQuery(CompiledQuery.raw('SELECT 1 AS one'));
+      expect(next.rows).toEqual([{ one: 1 }]);
+      return (await answer).rows[0];
+    });
+    expect(batched).toEqual(plain);
+    expect(batched).toMatchObject({ day: '2024-02-29', money: '1234.5600', nothing: null, answer: 42, tags: ['x', 'y,z'] });
+  });
+
+  it('stops at a failing deferred statement: the statements behind it never run, and all of them report the failure', async () => {
+    const attempt = kysely().transaction().execute(async (tx) => {
+      const { answer } = await deferStatement(tx, CompiledQuery.raw('SELECT 1 / 0'));
+      const next = tx.executeQuery(CompiledQuery.raw("SELECT nextval('batch_probe')"));
+      await expect(answer).rejects.toMatchObject({ code: '22012' });
+      await next;
+    });
+    await expect(attempt).rejects.toMatchObject({ code: '22012' });
+    expect(await probeRan()).toBe(false);
+    // The connection is healthy afterwards: the transaction was rolled back, the pool hands it out again.
+    expect((await kysely().executeQuery<{ one: number }>(CompiledQuery.raw('SELECT 1 AS one'))).rows).toEqual([{ one: 1 }]);
+  });
+
+  it('sends nothing for a transaction that fails before its first statement', async () => {
+    const attempt = kysely().transaction().execute(async () => {
+      throw new Error('refused before any statement');
+    });
+    await expect(attempt).rejects.toThrow('refused before any statement');
+    expect(submissions).toBe(0);
+  });
+
+  it('flushes what is deferred on its own when no statement follows', async () => {
+    const value = await kysely().transaction().execute(async (tx) => {
+      const { answer } = await deferStatement<{ v: string }>(tx, CompiledQuery.raw("SELECT set_config('pactum.batch_test', 'set', true) AS v"));
+      await flushDeferred(tx);
+      return (await answer).rows[0]!.v;
+    });
+    expect(value).toBe('set');
+    expect(submissions).toBe(2); // the batch (BEGIN + the statement), then COMMIT
+  });
+
+  it('rolls a write back when a later statement of the same batch fails', async () => {
+    const attempt = kysely().transaction().execute(async (tx) => {
+      const { answer } = await deferStatement(tx, CompiledQuery.raw("INSERT INTO tenants (id, name) VALUES (gen_random_uuid(), 'Never Ltd')"));
+      answer.catch(() => {});
+      await tx.executeQuery(CompiledQuery.raw('SELECT 1 / 0'));
+    });
+    await expect(attempt).rejects.toMatchObject({ code: '22012' });
+    expect(await db.asOwner("SELECT 1 FROM tenants WHERE name = 'Never Ltd'")).toHaveLength(0);
+  });
+});
