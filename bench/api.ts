@@ -11,8 +11,10 @@
  * Three phases, the same page of 50 contracts with line-item totals for a random tenant per request,
  * CONCURRENCY clients, pools of POOL_SIZE, interleaved rounds of a fixed duration, median of ROUNDS:
  *   (a) GET /api/v1/contracts through the full app over real HTTP (clients in a child process);
- *   (b) the app's own query function (listContractViews) in a transaction set up by inTenant — role,
- *       tenant and user — without Fastify and without the session lookup;
+ *   (b) the same SQL text and parameters the app's query function (listContractViews) sends, compiled
+ *       once as in (c), in the transaction a scoped read runs in — READ ONLY, with role, tenant and user
+ *       settings where the app has its session check (readInTenant) — without Fastify, without the
+ *       session lookup and without building the query;
  *   (c) the same SQL text as the owner, no role, no settings, no transaction, with an explicit tenant filter.
  * Targets: a/b ≥ 0.6 (what the app adds) and b/c ≥ 0.8 (what isolation costs). The cache is warmed first.
  * Each round also reports round trips to PostgreSQL per request (submissions: a batch of statements is one)
@@ -42,7 +44,7 @@ import { listContractViews } from '../src/contracts/queries.js';
 import { openPostgres, type Database } from '../src/db/engine.js';
 import { migrate } from '../src/db/migrate.js';
 import type { Schema } from '../src/db/schema.js';
-import { inTenant } from '../src/db/tenant-context.js';
+import { inTenant, readInTenant } from '../src/db/tenant-context.js';
 import { buildApp } from '../src/http/app.js';
 import type { HttpClient, LoadRequest, LoadResult } from './api-http-load.js';
 import { seed, type BenchTenant, type SeedScale } from './api-seed.js';
@@ -71,7 +73,7 @@ const LIST_OPTIONS = { vendorId: undefined, kind: undefined, status: undefined, 
 type PhaseName = 'a' | 'b' | 'c';
 const PHASES: Record<PhaseName, string> = {
   a: 'full app: GET /api/v1/contracts over HTTP',
-  b: 'same query function, inTenant transaction (role + settings), no app',
+  b: 'same SQL, read-only tenant transaction (role + settings), no app',
   c: 'same SQL as owner, no RLS, explicit tenant filter',
 };
 
@@ -171,17 +173,17 @@ async function main(): Promise<number> {
       httpRound(load, { client: HTTP_CLIENT, baseUrl, path: '/api/v1/contracts', cookieName, tokens: tenants.map((t) => t.token), concurrency: CONCURRENCY, durationMs, expectedItems: PAGE }),
     b: (durationMs) =>
       inProcessRound(tenants, durationMs, async (tenant) =>
-        (await inTenant(benchDatabase.kysely, { tenantId: tenant.tenantId, userId: tenant.userId }, (tx) => listContractViews(tx, LIST_OPTIONS))).length,
+        (await readInTenant(benchDatabase.kysely, { tenantId: tenant.tenantId, userId: tenant.userId }, (tx) => tx.executeQuery(list))).rows.length,
       ),
     c: (durationMs) =>
       inProcessRound(tenants, durationMs, async (tenant) => (await benchDatabase.kysely.executeQuery(owner(tenant.tenantId))).rows.length),
   };
 
-  await checkSameRows(tenants, baseUrl, cookieName, benchDatabase, owner);
+  await checkSameRows(tenants, baseUrl, cookieName, benchDatabase, list, owner);
   if (process.env.PACTUM_BENCH_EXPLAIN === '1') await explain(benchDatabase, list, owner, tenants[0]!);
 
   console.log('Warming the cache: every tenant\'s first page once through (c) and (b), then one unmeasured round per phase.');
-  await warmUp(tenants, benchDatabase, owner);
+  await warmUp(tenants, benchDatabase, list, owner);
   for (const name of ['a', 'b', 'c'] as const) {
     const round = await phase[name](Math.min(ROUND_SECONDS, 5) * 1000);
     console.log(`  warm-up (${name}) ${describe(round)}`);
@@ -341,15 +343,17 @@ function ownerQuery(list: CompiledQuery): (tenantId: string) => CompiledQuery {
 }
 
 /** The three phases must answer the same rows, or the comparison means nothing. */
-async function checkSameRows(tenants: BenchTenant[], baseUrl: string, cookieName: string, database: Database, owner: (tenantId: string) => CompiledQuery) {
+async function checkSameRows(tenants: BenchTenant[], baseUrl: string, cookieName: string, database: Database, list: CompiledQuery, owner: (tenantId: string) => CompiledQuery) {
   for (const tenant of [tenants[0]!, tenants[Math.floor(tenants.length / 2)]!, tenants.at(-1)!]) {
-    const viaApp = await inTenant(database.kysely, tenant, (tx) => listContractViews(tx, LIST_OPTIONS));
+    const viaApp = await readInTenant(database.kysely, tenant, (tx) => listContractViews(tx, LIST_OPTIONS));
+    const compiled = (await readInTenant(database.kysely, tenant, (tx) => tx.executeQuery<{ id: string }>(list))).rows;
     const asOwner = (await database.kysely.executeQuery<{ id: string; net: string }>(owner(tenant.tenantId))).rows;
     const response = await fetch(`${baseUrl}/api/v1/contracts`, { headers: { cookie: `${cookieName}=${tenant.token}` } });
     const body = (await response.json()) as { items: Array<{ id: string; totals: { net: string } }> };
     const ids = (rows: Array<{ id: string }>) => rows.map((row) => row.id).join(',');
     if (response.status !== 200) throw new Error(`GET /api/v1/contracts answered ${response.status}: ${JSON.stringify(body)}`);
-    if (viaApp.length !== PAGE + 1 || ids(viaApp) !== ids(asOwner)) throw new Error('phases (b) and (c) return different rows');
+    if (viaApp.length !== PAGE + 1 || ids(viaApp) !== ids(compiled)) throw new Error('the compiled list query and listContractViews return different rows');
+    if (ids(compiled) !== ids(asOwner)) throw new Error('phases (b) and (c) return different rows');
     if (ids(body.items) !== ids(viaApp.slice(0, PAGE)) || body.items[0]!.totals.net !== viaApp[0]!.net) throw new Error('phases (a) and (b) return different rows');
   }
   console.log(`Checked: (a), (b) and (c) return the same ${PAGE} contracts with the same totals for three tenants.`);
@@ -368,13 +372,13 @@ async function explain(database: Database, list: CompiledQuery, owner: (tenantId
   console.log(`EXPLAIN (ANALYZE, BUFFERS) as the owner:\n${plan(asOwner.rows)}\n`);
 }
 
-async function warmUp(tenants: BenchTenant[], database: Database, owner: (tenantId: string) => CompiledQuery) {
+async function warmUp(tenants: BenchTenant[], database: Database, list: CompiledQuery, owner: (tenantId: string) => CompiledQuery) {
   let next = 0;
   const worker = async () => {
     while (next < tenants.length) {
       const tenant = tenants[next++]!;
       await database.kysely.executeQuery(owner(tenant.tenantId));
-      await inTenant(database.kysely, tenant, (tx) => listContractViews(tx, LIST_OPTIONS));
+      await readInTenant(database.kysely, tenant, (tx) => tx.executeQuery(list));
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));

@@ -9,7 +9,9 @@ import {
   type Driver,
   type Kysely,
   type QueryResult,
+  type TransactionSettings,
 } from 'kysely';
+import type { Deferred, DeferringConnection } from './deferred-statements.js';
 
 /**
  * Kysely dialect for PGlite (embedded PostgreSQL in WebAssembly).
@@ -17,7 +19,8 @@ import {
  * Why our own: Kysely's built-in PGlite dialect needs Node 22, and kysely-pglite pulls a code-generation
  * CLI into production. PGlite is one connection, so this driver behaves like a pool of size one: a caller
  * holds the connection for a whole transaction and everyone else waits, which keeps transactions from
- * interleaving exactly as separate pooled connections would.
+ * interleaving exactly as separate pooled connections would. Deferred statements (DeferringConnection)
+ * run at once: in-process, there is no round trip to save.
  */
 export class PGliteDialect implements Dialect {
   constructor(private readonly pglite: PGlite) {}
@@ -62,16 +65,16 @@ class PGliteDriver implements Driver {
     release?.();
   }
 
-  async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('BEGIN'));
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    await (connection as PGliteConnection).begin(settings);
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('COMMIT'));
+    await (connection as PGliteConnection).end('COMMIT');
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('ROLLBACK'));
+    await (connection as PGliteConnection).end('ROLLBACK');
   }
 
   async destroy(): Promise<void> {
@@ -79,10 +82,42 @@ class PGliteDriver implements Driver {
   }
 }
 
-class PGliteConnection implements DatabaseConnection {
+class PGliteConnection implements DeferringConnection {
+  /** In a READ ONLY transaction, read-only begins after the deferred statements (see DeferringConnection). */
+  #readOnlyPending = false;
+
   constructor(private readonly pglite: PGlite) {}
 
+  async begin(settings: TransactionSettings): Promise<void> {
+    if (settings.isolationLevel) {
+      await this.#run(CompiledQuery.raw(`START TRANSACTION ISOLATION LEVEL ${settings.isolationLevel} ${settings.accessMode ?? ''}`.trim()));
+      return;
+    }
+    await this.#run(CompiledQuery.raw('BEGIN'));
+    this.#readOnlyPending = settings.accessMode === 'read only';
+  }
+
+  async end(command: 'COMMIT' | 'ROLLBACK'): Promise<void> {
+    this.#readOnlyPending = false;
+    await this.#run(CompiledQuery.raw(command));
+  }
+
+  async defer<R>(query: CompiledQuery): Promise<Deferred<R>> {
+    const result = await this.#run<R>(query);
+    return { answer: Promise.resolve(result) };
+  }
+
+  async flush(): Promise<void> {}
+
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.#readOnlyPending) {
+      this.#readOnlyPending = false;
+      await this.#run(CompiledQuery.raw('SET TRANSACTION READ ONLY'));
+    }
+    return this.#run<R>(compiled);
+  }
+
+  async #run<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     // PGlite executes on the main thread. Yielding before each statement lets timers and I/O run between
     // queued transactions, so a burst of requests cannot stall the event loop for hundreds of ms.
     await new Promise<void>((resolve) => setImmediate(resolve));

@@ -12,17 +12,24 @@ import {
   type TransactionSettings,
 } from 'kysely';
 import type pg from 'pg';
+import type { Deferred, DeferringConnection } from './deferred-statements.js';
 import { StatementBatch, type BatchedStatement } from './statement-batch.js';
 
 /**
- * Kysely over a node-postgres pool, with one addition: statements whose answer is not needed before the
- * next one — a transaction's BEGIN, the settings that give it its role and tenant, a session check the
- * database enforces itself — can be deferred. They then travel with the next statement in one batch
- * (one write, one round trip; see StatementBatch), in order, and a failure among them stops the statements
- * behind it. Every other statement, and every COMMIT, is sent and awaited as usual.
+ * Kysely over a node-postgres pool, spending as few round trips as a transaction allows. On the 2-vCPU
+ * machines we measure on, a round trip costs more than the statements it carries (decision 0003).
  *
- * On this kind of machine a round trip costs far more than the statements it carries (system calls on
- * both sides): a read in a tenant's transaction takes two round trips instead of four.
+ * - Deferred statements (DeferringConnection) — a transaction's BEGIN, its role and tenant settings, a
+ *   session check — travel with the next statement in one batch (StatementBatch: one write, one Sync).
+ *   A failure among them stops every statement behind it.
+ * - A READ ONLY transaction is statement-scoped: no BEGIN and no COMMIT are sent. Each statement travels
+ *   in a batch of its own with the transaction's deferred statements in front of it and SET TRANSACTION
+ *   READ ONLY between them, and PostgreSQL runs the batch as one implicit transaction that ends at its
+ *   Sync. Every statement thus runs in the transaction's context, re-established each time, and no
+ *   statement without it; each sees a fresh snapshot, as it would under READ COMMITTED anyway. Context
+ *   set by a statement that was not deferred does not carry over to the next statement.
+ *
+ * COMMIT is never deferred: whoever writes must know the write landed.
  */
 export class BatchingPostgresDialect implements Dialect {
   readonly #pool: pg.Pool;
@@ -74,31 +81,19 @@ class BatchingPostgresDriver implements Driver {
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    const modes = [settings.isolationLevel && `isolation level ${settings.isolationLevel}`, settings.accessMode].filter(Boolean);
-    // Nothing can fail here that the transaction's first statement would not report: it carries the BEGIN.
-    void asBatching(connection).defer(CompiledQuery.raw(`start transaction ${modes.join(' ')}`.trim())).catch(() => {});
+    batching(connection).begin(settings);
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    const { rows } = await connection.executeQuery<{ command?: string }>(CompiledQuery.raw('commit'));
-    // PostgreSQL answers COMMIT with ROLLBACK when an earlier error left the transaction aborted.
-    if (rows[0]?.command === 'ROLLBACK') throw new AbortedTransactionError();
+    await batching(connection).commit();
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    const batching = asBatching(connection);
-    // Statements still queued are moot; if the BEGIN itself was queued, nothing reached the server.
-    if (batching.dropDeferred()) return;
-    try {
-      await batching.executeQuery(CompiledQuery.raw('rollback'));
-    } catch (error) {
-      batching.discard();
-      throw error;
-    }
+    await batching(connection).rollback();
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    asBatching(connection).release();
+    batching(connection).release();
   }
 
   async destroy(): Promise<void> {
@@ -108,19 +103,27 @@ class BatchingPostgresDriver implements Driver {
   }
 }
 
-function asBatching(connection: DatabaseConnection): BatchingConnection {
+function batching(connection: DatabaseConnection): BatchingConnection {
   if (!(connection instanceof BatchingConnection)) throw new Error('not a connection of the batching PostgreSQL driver');
   return connection;
 }
 
-interface Deferred extends BatchedStatement {
+/** A statement held back, and whoever waits for its first answer. */
+interface HeldStatement {
+  query: CompiledQuery;
+  settle: ((outcome: { result: pg.QueryResult } | { error: Error }) => void) | null;
   begins: boolean;
 }
 
-export class BatchingConnection implements DatabaseConnection {
+const READ_ONLY = CompiledQuery.raw('SET TRANSACTION READ ONLY');
+
+class BatchingConnection implements DeferringConnection {
   readonly #client: pg.PoolClient;
   readonly #types: pg.CustomTypesConfig;
-  #deferred: Deferred[] = [];
+  /** Held back until the next statement. */
+  #held: HeldStatement[] = [];
+  /** In a statement-scoped (READ ONLY) transaction: the context every statement carries; else null. */
+  #context: HeldStatement[] | null = null;
   #discarded = false;
 
   constructor(client: pg.PoolClient, types: pg.CustomTypesConfig) {
@@ -128,84 +131,126 @@ export class BatchingConnection implements DatabaseConnection {
     this.#types = types;
   }
 
-  /**
-   * Queues a statement to go out with the next one. The promise settles when that batch is answered; a
-   * caller that does not need the answer may ignore it, since its failure also fails the statements
-   * behind it.
-   */
-  defer<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+  begin(settings: TransactionSettings): void {
     this.#assertUsable();
-    return new Promise<QueryResult<R>>((resolve, reject) => {
-      this.#deferred.push({
-        sql: query.sql,
-        parameters: query.parameters,
-        begins: /^start transaction\b/.test(query.sql),
-        settle: (outcome) => ('error' in outcome ? reject(outcome.error) : resolve(toQueryResult<R>(outcome.result))),
-      });
-    });
+    if (settings.accessMode === 'read only' && !settings.isolationLevel) {
+      this.#context = [];
+      return;
+    }
+    const modes = [settings.isolationLevel && `isolation level ${settings.isolationLevel}`, settings.accessMode].filter(Boolean);
+    // Whatever could fail here, the transaction's first statement, which carries the BEGIN, reports.
+    this.#hold(CompiledQuery.raw(`start transaction ${modes.join(' ')}`.trim()), true).catch(() => {});
   }
 
-  /** Sends what is deferred, if anything, on its own. */
+  async defer<R>(query: CompiledQuery): Promise<Deferred<R>> {
+    this.#assertUsable();
+    const answer = this.#hold(query, false).then((result) => toQueryResult<R>(result));
+    return { answer };
+  }
+
   async flush(): Promise<void> {
-    if (this.#deferred.length === 0) return;
-    await this.#sendBatch(null);
+    const unanswered = (this.#context ?? this.#held).some((statement) => statement.settle);
+    if (unanswered) await this.#send(null);
   }
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     this.#assertUsable();
-    if (this.#deferred.length === 0) {
+    if (!this.#context && this.#held.length === 0) {
       return toQueryResult<R>(await this.#client.query({ text: query.sql, values: [...query.parameters] }));
     }
-    const result = await this.#sendBatch(query);
-    return toQueryResult<R>(result!);
+    return toQueryResult<R>((await this.#send(query))!);
   }
 
   streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('streaming query results is not supported; page with keyset cursors instead');
   }
 
-  /** Drops what is still queued; true if that included the transaction's BEGIN (nothing was sent). */
-  dropDeferred(): boolean {
-    const unsent = this.#deferred;
-    this.#deferred = [];
-    const error = new Error('the transaction ended before this statement was sent');
-    for (const statement of unsent) statement.settle({ error });
-    return unsent.some((statement) => statement.begins);
+  async commit(): Promise<void> {
+    if (this.#context) {
+      // Every batch committed at its own Sync.
+      this.#endStatementScope();
+      return;
+    }
+    const { rows } = await this.executeQuery<{ command?: string }>(CompiledQuery.raw('commit'));
+    // PostgreSQL answers COMMIT with ROLLBACK when an earlier error left the transaction aborted.
+    if (rows[0]?.command === 'ROLLBACK') throw new AbortedTransactionError();
   }
 
-  discard(): void {
-    this.#discarded = true;
+  async rollback(): Promise<void> {
+    if (this.#context) {
+      // A failed batch was rolled back at its Sync; nothing else is open.
+      this.#endStatementScope();
+      return;
+    }
+    // Statements still held are moot; if the BEGIN was among them, nothing reached the server.
+    if (this.#dropHeld()) return;
+    try {
+      await this.executeQuery(CompiledQuery.raw('rollback'));
+    } catch (error) {
+      this.#discarded = true;
+      throw error;
+    }
   }
 
   release(): void {
-    // Whatever is still queued must not ride along with the next borrower's first statement.
-    if (this.#deferred.length > 0) {
-      this.dropDeferred();
+    // Whatever is still held must not ride along with the next borrower's first statement.
+    if (this.#held.length > 0) {
+      this.#dropHeld();
       this.#discarded = true;
     }
+    if (this.#context) this.#endStatementScope();
     this.#client.release(this.#discarded);
   }
 
-  #sendBatch(query: CompiledQuery | null): Promise<pg.QueryResult | null> {
-    const batch: BatchedStatement[] = this.#deferred;
-    this.#deferred = [];
+  #hold(query: CompiledQuery, begins: boolean): Promise<pg.QueryResult> {
     return new Promise((resolve, reject) => {
-      const last: BatchedStatement | null = query && {
-        sql: query.sql,
-        parameters: query.parameters,
+      const statement: HeldStatement = {
+        query,
+        begins,
         settle: (outcome) => ('error' in outcome ? reject(outcome.error) : resolve(outcome.result)),
       };
-      if (!last) {
-        // Flushing: the batch's own statements report their outcome; this promise only says it is done.
-        const final = batch.at(-1)!;
-        const settleFinal = final.settle;
-        final.settle = (outcome) => {
-          settleFinal(outcome);
+      (this.#context ?? this.#held).push(statement);
+    });
+  }
+
+  /**
+   * Sends one batch: in a statement-scoped transaction the context, READ ONLY and the statement; else
+   * what is held and the statement. With no statement (a flush), what is held goes alone.
+   */
+  #send(query: CompiledQuery | null): Promise<pg.QueryResult | null> {
+    const front = this.#context
+      ? [...this.#context.map(answerOnce), ...(query ? [{ query: READ_ONLY, settle: ignore }] : [])]
+      : this.#held.splice(0).map(answerOnce);
+    return new Promise((resolve, reject) => {
+      const statements: BatchedStatement[] = front.map(({ query: held, settle }) => ({ sql: held.sql, parameters: held.parameters, settle }));
+      if (query) {
+        statements.push({
+          sql: query.sql,
+          parameters: query.parameters,
+          settle: (outcome) => ('error' in outcome ? reject(outcome.error) : resolve(outcome.result)),
+        });
+      } else {
+        const last = statements.at(-1)!;
+        const settleLast = last.settle;
+        last.settle = (outcome) => {
+          settleLast(outcome);
           resolve(null);
         };
       }
-      this.#client.query(new StatementBatch(last ? [...batch, last] : batch, this.#types));
+      this.#client.query(new StatementBatch(statements, this.#types));
     });
+  }
+
+  #dropHeld(): boolean {
+    const unsent = this.#held.splice(0);
+    for (const statement of unsent) statement.settle?.({ error: new Error('the transaction ended before this statement was sent') });
+    return unsent.some((statement) => statement.begins);
+  }
+
+  #endStatementScope(): void {
+    const context = this.#context ?? [];
+    this.#context = null;
+    for (const statement of context) statement.settle?.({ error: new Error('the transaction ended before this statement was sent') });
   }
 
   #assertUsable(): void {
@@ -213,35 +258,18 @@ export class BatchingConnection implements DatabaseConnection {
   }
 }
 
+const ignore = () => {};
+
+/** The first batch that carries a held statement answers its caller; later ones only stop on its failure. */
+function answerOnce(statement: HeldStatement): { query: CompiledQuery; settle: BatchedStatement['settle'] } {
+  const settle = statement.settle ?? ignore;
+  statement.settle = null;
+  return { query: statement.query, settle };
+}
+
 function toQueryResult<R>(result: pg.QueryResult): QueryResult<R> {
   const { command, rowCount, rows } = result;
   if (command === 'ROLLBACK' || command === 'COMMIT') return { rows: [{ command } as R] };
   const writes = command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
   return { numAffectedRows: writes ? BigInt(rowCount ?? 0) : undefined, rows: (rows ?? []) as R[] };
-}
-
-/**
- * Runs a statement whose answer the caller does not need before its next statement: deferred on the
- * batching PostgreSQL driver, executed at once on any other (the embedded engine has no round trips).
- */
-type ExecutorOwner = { getExecutor(): { provideConnection<T>(consumer: (connection: DatabaseConnection) => Promise<T>): Promise<T> } };
-
-/**
- * Runs a statement whose answer its caller does not need before the next statement: deferred on the
- * batching PostgreSQL driver (the answer arrives with the next statement's), executed at once on any
- * other engine (the embedded one has no round trips), where a failure is thrown right here.
- */
-export async function deferStatement<R>(owner: ExecutorOwner, query: CompiledQuery): Promise<{ answer: Promise<QueryResult<R>> }> {
-  return owner.getExecutor().provideConnection(async (connection) => {
-    if (connection instanceof BatchingConnection) return { answer: connection.defer<R>(query) };
-    const result = await connection.executeQuery<R>(query);
-    return { answer: Promise.resolve(result) };
-  });
-}
-
-/** Sends whatever a transaction has deferred (a no-op when nothing is, and on other engines). */
-export async function flushDeferred(owner: ExecutorOwner): Promise<void> {
-  await owner.getExecutor().provideConnection(async (connection) => {
-    if (connection instanceof BatchingConnection) await connection.flush();
-  });
 }

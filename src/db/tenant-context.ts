@@ -1,5 +1,5 @@
 import { sql, type CompiledQuery, type Kysely, type Transaction } from 'kysely';
-import { deferStatement } from './postgres-dialect.js';
+import { deferStatement } from './deferred-statements.js';
 import type { Schema } from './schema.js';
 
 export type Tx = Transaction<Schema>;
@@ -17,15 +17,30 @@ export interface TenantContext {
  */
 export function inTenant<T>(kysely: Kysely<Schema>, context: TenantContext, work: (tx: Tx) => Promise<T>): Promise<T> {
   return kysely.transaction().execute(async (tx) => {
-    await settle(
-      tx,
-      sql`SELECT set_config('role', 'pactum_app', true),
-                 set_config('pactum.tenant_id', ${context.tenantId}, true),
-                 set_config('pactum.user_id', ${context.userId ?? ''}, true)`,
-    );
+    await settle(tx, tenantSettings(context));
     return work(tx);
   });
 }
+
+/**
+ * inTenant for work that only reads: the transaction is READ ONLY after the settings and, on PostgreSQL,
+ * runs statement by statement with the settings in front of each, one round trip per statement
+ * (src/db/postgres-dialect.ts). It is how a scoped read runs, with settings in place of the session check.
+ */
+export function readInTenant<T>(kysely: Kysely<Schema>, context: TenantContext, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return kysely
+    .transaction()
+    .setAccessMode('read only')
+    .execute(async (tx) => {
+      await settle(tx, tenantSettings(context));
+      return work(tx);
+    });
+}
+
+const tenantSettings = (context: TenantContext) =>
+  sql`SELECT set_config('role', 'pactum_app', true),
+             set_config('pactum.tenant_id', ${context.tenantId}, true),
+             set_config('pactum.user_id', ${context.userId ?? ''}, true)`;
 
 /** Sends a context statement ahead of the next one; its failure surfaces through that statement. */
 async function settle(tx: Tx, statement: { compile(executor: Tx): CompiledQuery }): Promise<void> {

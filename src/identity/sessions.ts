@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
 import type { Tx } from '../db/tenant-context.js';
 import { unauthenticated } from '../http/problem.js';
-import { deferStatement, flushDeferred } from '../db/postgres-dialect.js';
+import { deferStatement, flushDeferred } from '../db/deferred-statements.js';
 import * as queries from './queries.js';
 import { isSessionRefused, type LiveSession } from './queries.js';
 import { hashSecretToken, newSecretToken } from './secret-tokens.js';
@@ -76,10 +76,11 @@ export interface SessionGuard {
   /** For work that needs to know its caller (role checks, audit): the session is checked first. */
   <T>(request: FastifyRequest, work: (tx: Tx, actor: Actor) => Promise<T>): Promise<T>;
   /**
-   * For work whose reach row-level security alone decides, so it needs no actor: the session check goes
-   * to the database with the work's first statement, in one round trip, and the database refuses that
-   * statement and every later one when the session is not live (pactum_require_session). The answer is
-   * only returned once the check has passed.
+   * For reads whose reach row-level security alone decides, so the work needs no actor. The transaction
+   * is READ ONLY after the session check, which goes to the database with the work's first statement —
+   * on PostgreSQL with each of its statements, in one round trip each — and the database refuses a
+   * statement sent behind it when the session is not live (pactum_require_session). The answer is only
+   * returned once the check has passed.
    */
   scoped<T>(request: FastifyRequest, work: (tx: Tx) => Promise<T>): Promise<T>;
 }
@@ -109,39 +110,39 @@ export function createSessionGuard(kysely: Kysely<Schema>, cookies: SessionCooki
   };
 
   const scoped = <T>(request: FastifyRequest, work: (tx: Tx) => Promise<T>): Promise<T> => {
+    if (!READS.has(request.method)) throw new Error(`withSession.scoped serves reads, not ${request.method}`);
     const tokenHash = tokenHashOf(request);
-    return kysely.transaction().execute(async (tx) => {
-      const check = await deferStatement<LiveSession & { app_role: string }>(tx, queries.requireSessionAsApp(tokenHash, IDLE_TIMEOUT_SECONDS).compile(tx)).catch(
-        (error: unknown) => {
-          throw isSessionRefused(error) ? unauthenticated() : error;
-        },
-      );
-      check.answer.catch(() => {}); // observed in live(); this only keeps an early failure from counting as unhandled
-      const live = async () => {
+    // READ ONLY: nothing after the check can write; on PostgreSQL each statement also travels with the
+    // check in a single round trip (src/db/postgres-dialect.ts).
+    return kysely
+      .transaction()
+      .setAccessMode('read only')
+      .execute(async (tx) => {
+        const check = await deferStatement(tx, queries.requireSessionAsApp(tokenHash, IDLE_TIMEOUT_SECONDS).compile(tx)).catch(refusedAsUnauthenticated);
+        check.answer.catch(() => {}); // observed below; this only keeps an early failure from counting as unhandled
         // Work that failed before it sent anything leaves the check unsent: 401 must still win.
-        await flushDeferred(tx);
-        const row = await check.answer.then(
-          ({ rows }) => rows[0],
-          (error: unknown) => {
-            throw isSessionRefused(error) ? unauthenticated() : error;
-          },
-        );
-        if (row?.app_role !== 'pactum_app') throw new Error('the session guard did not switch to pactum_app');
-        return row;
-      };
-      let result: T;
-      try {
-        result = await work(tx);
-      } catch (error) {
-        await live();
-        throw error;
-      }
-      await holdForWrites(request, tx, (await live()).session_id);
-      return result;
-    });
+        const confirm = async () => {
+          await flushDeferred(tx);
+          await check.answer.catch(refusedAsUnauthenticated);
+        };
+        let result: T;
+        try {
+          result = await work(tx);
+        } catch (error) {
+          await confirm();
+          // A session ended between two statements of the work: the later statement's check refused it.
+          throw isSessionRefused(error) ? unauthenticated() : error;
+        }
+        await confirm();
+        return result;
+      });
   };
 
   return Object.assign(withActor, { scoped });
+}
+
+function refusedAsUnauthenticated(error: unknown): never {
+  throw isSessionRefused(error) ? unauthenticated() : error;
 }
 
 function actorOf(live: LiveSession): Actor {

@@ -1,8 +1,8 @@
 import { CompiledQuery, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { deferStatement, flushDeferred } from '../../src/db/postgres-dialect.js';
-import { inTenant } from '../../src/db/tenant-context.js';
+import { deferStatement, flushDeferred } from '../../src/db/deferred-statements.js';
+import { inTenant, readInTenant } from '../../src/db/tenant-context.js';
 import { createTestDatabase, serverUrl, type TestDatabase } from '../helpers/test-database.js';
 
 /**
@@ -18,6 +18,7 @@ describe.runIf(serverUrl)('statement batching (postgres)', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await db.asOwner('CREATE SEQUENCE batch_probe');
+    await db.asOwner('GRANT USAGE ON SEQUENCE batch_probe TO pactum_app');
     pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]) {
       submissions += 1;
       return (clientQuery as (...a: unknown[]) => unknown).apply(this, args);
@@ -44,6 +45,41 @@ describe.runIf(serverUrl)('statement batching (postgres)', () => {
     );
     expect(seen).toEqual({ role: 'pactum_app', tenant: tenantId });
     expect(submissions).toBe(2);
+  });
+
+  it('runs a read-only tenant transaction statement by statement: one round trip each, each in the transaction\'s context', async () => {
+    const tenants = await db.asOwner<{ id: string }>("INSERT INTO tenants (id, name) VALUES (gen_random_uuid(), 'Scoped Ltd') RETURNING id");
+    const tenantId = tenants[0]!.id;
+    submissions = 0;
+    const seen = await readInTenant(kysely(), { tenantId, userId: null }, async (tx) => {
+      const read = () => sql<{ role: string; tenant: string }>`SELECT current_user AS role, current_setting('pactum.tenant_id') AS tenant`.execute(tx);
+      return [(await read()).rows[0], (await read()).rows[0]];
+    });
+    expect(seen).toEqual([
+      { role: 'pactum_app', tenant: tenantId },
+      { role: 'pactum_app', tenant: tenantId },
+    ]);
+    expect(submissions).toBe(2); // no BEGIN, no COMMIT: each batch is its own implicit transaction
+  });
+
+  it('refuses writes in a READ ONLY transaction, and leaves no context on the connection afterwards', async () => {
+    await kysely()
+      .connection()
+      .execute(async (connection) => {
+        const attempt = connection
+          .transaction()
+          .setAccessMode('read only')
+          .execute(async (tx) => {
+            const settings = await deferStatement(tx, sql`SELECT set_config('role', 'pactum_app', true), set_config('pactum.tenant_id', ${'00000000-0000-4000-8000-000000000000'}, true)`.compile(tx));
+            settings.answer.catch(() => {});
+            await sql`SELECT nextval('batch_probe')`.execute(tx);
+          });
+        await expect(attempt).rejects.toMatchObject({ code: '25006' }); // read_only_sql_transaction
+        const after = await sql<{ role: string; tenant: string | null }>`SELECT current_user AS role, current_setting('pactum.tenant_id', true) AS tenant`.execute(connection);
+        expect(after.rows[0]!.role).not.toBe('pactum_app');
+        expect(after.rows[0]!.tenant ?? '').toBe('');
+      });
+    expect(await probeRan()).toBe(false);
   });
 
   it('parses batched answers exactly as a plain query does (dates, numerics, bytea, json, arrays, nulls)', async () => {

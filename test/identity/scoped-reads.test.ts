@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deferStatement } from '../../src/db/postgres-dialect.js';
+import { deferStatement } from '../../src/db/deferred-statements.js';
 import { ProblemError, notFound } from '../../src/http/problem.js';
 import { requireSessionAsApp } from '../../src/identity/queries.js';
 import { createSessionCookies, createSessionGuard, IDLE_TIMEOUT_SECONDS } from '../../src/identity/sessions.js';
 import { registerCompany, startTestApp, type TestApp } from '../helpers/test-app.js';
-import { engineName } from '../helpers/test-database.js';
+import { engineName, serverUrl } from '../helpers/test-database.js';
 
 /**
  * Scoped reads (SessionGuard.scoped) send the session check with the work's first statement. These tests
@@ -59,6 +59,27 @@ describe(`scoped reads (${engineName})`, () => {
     };
     await expect(guard().scoped(requestWith(company.client.cookie!), failsAtOnce)).rejects.toSatisfy(isStatus(404));
     await expect(guard().scoped(requestWith(randomBytes(32).toString('base64url')), failsAtOnce)).rejects.toSatisfy(isStatus(401));
+  });
+
+  it('refuses any write after the check: the transaction is read-only', async () => {
+    const company = await registerCompany(t);
+    const write = guard().scoped(requestWith(company.client.cookie!), (tx) =>
+      tx.insertInto('vendors').values({ name: 'Written by a read', website: null, notes: null, aliases: [] }).execute(),
+    );
+    await expect(write).rejects.toMatchObject({ code: '25006' }); // read_only_sql_transaction
+    expect(await t.db.asOwner('SELECT 1 FROM vendors WHERE name = $1', ['Written by a read'])).toHaveLength(0);
+  });
+
+  // On a server every statement of a scoped read carries the check; the embedded engine's single
+  // connection runs the whole read as one transaction, which nothing else can interleave with.
+  it.runIf(serverUrl)('answers 401 when the session ends between two statements of the same read (postgres)', async () => {
+    const company = await registerCompany(t);
+    const read = guard().scoped(requestWith(company.client.cookie!), async (tx) => {
+      await sql`SELECT 1`.execute(tx);
+      await t.db.asOwner("UPDATE sessions SET ended_at = now(), ended_reason = 'revoked' WHERE user_id = $1", [company.userId]);
+      return (await sql`SELECT 2`.execute(tx)).rows;
+    });
+    await expect(read).rejects.toSatisfy(isStatus(401));
   });
 
   it('runs the work in the caller\'s tenant as pactum_app', async () => {
