@@ -57,7 +57,7 @@ const SCALES: Record<string, SeedScale> = {
 const scaleName = process.env.PACTUM_BENCH_SCALE || 'full';
 const CONCURRENCY = 32;
 const POOL_SIZE = 10;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const PAGE = 50;
 const ROUND_SECONDS = Number(process.env.PACTUM_BENCH_SECONDS) || (scaleName === 'small' ? 4 : 10);
 const TARGET_AB = 0.6;

@@ -11,6 +11,7 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { Deferred, DeferringConnection } from './deferred-statements.js';
 import { StatementBatch, type BatchedStatement } from './statement-batch.js';
@@ -117,11 +118,16 @@ interface HeldStatement {
 
 const READ_ONLY = CompiledQuery.raw('SET TRANSACTION READ ONLY');
 
+/** Context statements repeat verbatim; each connection prepares them once, under a name from their text. */
+const preparedName = (sql: string) => `pactum_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+
 class BatchingConnection implements DeferringConnection {
   readonly #client: pg.PoolClient;
   readonly #types: pg.CustomTypesConfig;
   /** Held back until the next statement. */
   #held: HeldStatement[] = [];
+  /** Names of the statements this connection has prepared. */
+  readonly #prepared = new Set<string>();
   /** In a statement-scoped (READ ONLY) transaction: the context every statement carries; else null. */
   #context: HeldStatement[] | null = null;
   #discarded = false;
@@ -222,7 +228,7 @@ class BatchingConnection implements DeferringConnection {
       ? [...this.#context.map(answerOnce), ...(query ? [{ query: READ_ONLY, settle: ignore }] : [])]
       : this.#held.splice(0).map(answerOnce);
     return new Promise((resolve, reject) => {
-      const statements: BatchedStatement[] = front.map(({ query: held, settle }) => ({ sql: held.sql, parameters: held.parameters, settle }));
+      const statements: BatchedStatement[] = front.map(({ query: held, settle }) => this.#prepare(held, settle));
       if (query) {
         statements.push({
           sql: query.sql,
@@ -239,6 +245,23 @@ class BatchingConnection implements DeferringConnection {
       }
       this.#client.query(new StatementBatch(statements, this.#types));
     });
+  }
+
+  /** Held statements and READ ONLY are prepared: parsed once per connection, not with every batch. */
+  #prepare(query: CompiledQuery, settle: BatchedStatement['settle']): BatchedStatement {
+    const name = preparedName(query.sql);
+    const parsed = this.#prepared.has(name);
+    return {
+      sql: query.sql,
+      parameters: query.parameters,
+      prepared: { name, parsed },
+      settle: (outcome) => {
+        // Known to be parsed once it ran; after a failure it is parsed again (StatementBatch closes it first).
+        if ('result' in outcome) this.#prepared.add(name);
+        else this.#prepared.delete(name);
+        settle(outcome);
+      },
+    };
   }
 
   #dropHeld(): boolean {

@@ -4,6 +4,13 @@ import pg from 'pg';
 export interface BatchedStatement {
   sql: string;
   parameters: readonly unknown[];
+  /**
+   * A prepared statement's name, for texts sent again and again (a transaction's context): parsed once
+   * per connection, then only bound and executed. `parsed` says the connection is known to hold it;
+   * otherwise it is closed first (closing a name that does not exist is no error), since a statement
+   * whose execution failed may or may not have been parsed.
+   */
+  prepared?: { name: string; parsed: boolean };
   settle(outcome: { result: pg.QueryResult } | { error: Error }): void;
 }
 
@@ -44,9 +51,11 @@ export class StatementBatch implements pg.Submittable {
     connection.stream.cork();
     try {
       for (const statement of this.#statements) {
-        // The unnamed statement and portal: each Parse replaces the previous one.
-        connection.parse({ name: '', text: statement.sql, types: [] }, true);
-        connection.bind({ portal: '', statement: '', values: statement.parameters.map((value) => prepareValue(value)) }, true);
+        // Otherwise the unnamed statement; the unnamed portal either way: each replaces the previous one.
+        const name = statement.prepared?.name ?? '';
+        if (statement.prepared && !statement.prepared.parsed) connection.close({ type: 'S', name }, true);
+        if (!statement.prepared?.parsed) connection.parse({ name, text: statement.sql, types: [] }, true);
+        connection.bind({ portal: '', statement: name, values: statement.parameters.map((value) => prepareValue(value)) }, true);
         connection.describe({ type: 'P', name: '' }, true);
         connection.execute({ portal: '' }, true);
       }

@@ -82,6 +82,36 @@ describe.runIf(serverUrl)('statement batching (postgres)', () => {
     expect(await probeRan()).toBe(false);
   });
 
+  it('prepares context statements once per connection, and prepares one again after it failed', async () => {
+    const tenants = await db.asOwner<{ id: string }>("INSERT INTO tenants (id, name) VALUES (gen_random_uuid(), 'Prepared Ltd') RETURNING id");
+    const tenantId = tenants[0]!.id;
+    const tenantOf = (tx: Parameters<Parameters<typeof readInTenant>[2]>[0]) =>
+      sql<{ tenant: string }>`SELECT current_setting('pactum.tenant_id') AS tenant`.execute(tx).then(({ rows }) => rows[0]!.tenant);
+    await kysely()
+      .connection()
+      .execute(async (connection) => {
+        expect(await readInTenant(connection, { tenantId, userId: null }, tenantOf)).toBe(tenantId);
+        expect(await readInTenant(connection, { tenantId, userId: null }, tenantOf)).toBe(tenantId);
+        // A context statement that fails when it runs was parsed nonetheless …
+        const divideBy = (divisor: number) =>
+          connection
+            .transaction()
+            .setAccessMode('read only')
+            .execute(async (tx) => {
+              const context = await deferStatement<{ quotient: number }>(tx, sql`SELECT 6 / ${divisor}::int AS quotient`.compile(tx));
+              context.answer.catch(() => {});
+              await sql`SELECT 1`.execute(tx);
+              return (await context.answer).rows[0]!.quotient;
+            });
+        await expect(divideBy(0)).rejects.toMatchObject({ code: '22012' });
+        // … and must not make the next use of the same text fail with "prepared statement already exists".
+        expect(await divideBy(2)).toBe(3);
+        expect(await divideBy(3)).toBe(2);
+        const prepared = await sql<{ count: number }>`SELECT count(*)::int AS count FROM pg_prepared_statements WHERE name LIKE 'pactum_%'`.execute(connection);
+        expect(prepared.rows[0]!.count).toBeGreaterThanOrEqual(2); // the settings and SET TRANSACTION READ ONLY
+      });
+  });
+
   it('parses batched answers exactly as a plain query does (dates, numerics, bytea, json, arrays, nulls)', async () => {
     const text = `SELECT $1::date AS day, $2::numeric AS money, $3::bytea AS bytes, $4::jsonb AS doc, $5::text[] AS tags,
                          $6::timestamptz AS at, NULL::int AS nothing, 42::int AS answer`;
