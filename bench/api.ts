@@ -16,6 +16,10 @@
  *       settings where the app has its session check (readInTenant) — without Fastify, without the
  *       session lookup and without building the query;
  *   (c) the same SQL text as the owner, no role, no settings, no transaction, with an explicit tenant filter.
+ *   (h) for reference only: the same app serving the same page from memory — the same route options and
+ *       hooks, no database — which shows what HTTP, Fastify, logging and serialisation cost on their own;
+ *   (s) for reference only: (b) through the app's session guard (withSession.scoped) instead of
+ *       readInTenant — the SQL the app sends for this request, session check included, without HTTP.
  * Targets: a/b ≥ 0.6 (what the app adds) and b/c ≥ 0.8 (what isolation costs). The cache is warmed first.
  * Each round also reports round trips to PostgreSQL per request (submissions: a batch of statements is one)
  * and CPU per request: this process (the app, or the
@@ -29,6 +33,7 @@
  * PACTUM_BENCH_CPU_PROFILE=dir (a .cpuprofile of this process per measured round, e.g. a-1.cpuprofile).
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import type { FastifyRequest } from 'fastify';
 import { Session } from 'node:inspector/promises';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -41,11 +46,13 @@ import { CompiledQuery, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQ
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { listContractViews } from '../src/contracts/queries.js';
+import { ContractList } from '../src/contracts/schemas.js';
 import { openPostgres, type Database } from '../src/db/engine.js';
 import { migrate } from '../src/db/migrate.js';
 import type { Schema } from '../src/db/schema.js';
 import { inTenant, readInTenant } from '../src/db/tenant-context.js';
 import { buildApp } from '../src/http/app.js';
+import { createSessionCookies, createSessionGuard } from '../src/identity/sessions.js';
 import type { HttpClient, LoadRequest, LoadResult } from './api-http-load.js';
 import { seed, type BenchTenant, type SeedScale } from './api-seed.js';
 import { runBenchmark } from './run.js';
@@ -67,14 +74,25 @@ const keep = process.env.PACTUM_BENCH_KEEP === '1';
 const HTTP_CLIENT = (process.env.PACTUM_BENCH_HTTP_CLIENT || 'http') as HttpClient;
 const README = fileURLToPath(new URL('./README.md', import.meta.url));
 
+const PUBLIC_URL = 'http://localhost:3000';
+
+/** Phase (s) calls the session guard directly: all it reads of a request are its method and cookie. */
+const requestWithSession = (cookieName: string, token: string) => ({ method: 'GET', cookies: { [cookieName]: token } }) as unknown as FastifyRequest;
+
+/** Phase (h)'s route, added to the benchmark's app instance only. */
+const PAGE_FROM_MEMORY = '/bench/contracts-from-memory';
+
 /** What listContracts passes for a plain GET /api/v1/contracts (no filters, first page). */
 const LIST_OPTIONS = { vendorId: undefined, kind: undefined, status: undefined, q: undefined, after: null, limit: PAGE };
 
-type PhaseName = 'a' | 'b' | 'c';
+type PhaseName = 'a' | 'h' | 's' | 'b' | 'c';
+const ORDER = ['a', 'h', 's', 'b', 'c'] as const;
 const PHASES: Record<PhaseName, string> = {
   a: 'full app: GET /api/v1/contracts over HTTP',
   b: 'same SQL, read-only tenant transaction (role + settings), no app',
   c: 'same SQL as owner, no RLS, explicit tenant filter',
+  h: 'for reference, no target: the same app and page, served from memory (HTTP, hooks, logs, JSON only)',
+  s: 'for reference, no target: (b) with the session check in place of the settings, as the app sends it',
 };
 
 interface Round {
@@ -106,7 +124,8 @@ pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unkn
  */
 interface CpuMark {
   app: number;
-  postgres: number | null;
+  /** CPU seconds per backend pid: a backend that starts during a round counts from zero. */
+  postgres: Map<number, number> | null;
 }
 let monitor: { client: pg.Client; database: string } | null = null;
 const CLOCK_TICKS = 100;
@@ -116,16 +135,16 @@ async function cpuMark(): Promise<CpuMark> {
   const app = (usage.user + usage.system) / 1e6;
   if (!monitor) return { app, postgres: null };
   const { rows } = await monitor.client.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [monitor.database]);
-  let ticks = 0;
+  const postgres = new Map<number, number>();
   for (const { pid } of rows) {
     try {
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
+      postgres.set(pid, (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS);
     } catch {
-      return { app, postgres: null };
+      // Ended between the query and the read: nothing of it to count.
     }
   }
-  return { app, postgres: ticks / CLOCK_TICKS };
+  return { app, postgres };
 }
 
 async function startMonitor(url: string) {
@@ -141,7 +160,9 @@ async function main(): Promise<number> {
   if (HTTP_CLIENT !== 'http' && HTTP_CLIENT !== 'fetch') throw new Error('PACTUM_BENCH_HTTP_CLIENT must be http or fetch');
   const url = await createDatabase();
   await startMonitor(url);
-  const appDatabase = await openPostgres(url, POOL_SIZE);
+  // Pools keep their connections between rounds, as under steady load: each phase waits its turn for
+  // longer than the default 30 s idle timeout, and reconnecting would be measured as part of the next round.
+  const appDatabase = await openPostgres(url, POOL_SIZE, { idleTimeoutMillis: 0 });
   cleanups.push(() => appDatabase.close());
   await migrate(appDatabase);
   const server = await serverFacts(url);
@@ -161,16 +182,23 @@ async function main(): Promise<number> {
   );
   const tenants = seeded.tenants;
 
-  const { app, baseUrl, cookieName } = await startApp(appDatabase);
-  const benchDatabase = await openPostgres(url, POOL_SIZE);
+  const { app, baseUrl, cookieName, servePageFromMemory } = await startApp(appDatabase);
+  const benchDatabase = await openPostgres(url, POOL_SIZE, { idleTimeoutMillis: 0 });
   cleanups.push(() => benchDatabase.close());
   const list = await compileListQuery();
   const owner = ownerQuery(list);
+  const sessionGuard = createSessionGuard(benchDatabase.kysely, createSessionCookies(new URL(PUBLIC_URL)));
   const load = startLoadProcess();
 
   const phase: Record<PhaseName, (durationMs: number) => Promise<Round>> = {
     a: (durationMs) =>
       httpRound(load, { client: HTTP_CLIENT, baseUrl, path: '/api/v1/contracts', cookieName, tokens: tenants.map((t) => t.token), concurrency: CONCURRENCY, durationMs, expectedItems: PAGE }),
+    h: (durationMs) =>
+      httpRound(load, { client: HTTP_CLIENT, baseUrl, path: PAGE_FROM_MEMORY, cookieName, tokens: tenants.map((t) => t.token), concurrency: CONCURRENCY, durationMs, expectedItems: PAGE }),
+    s: (durationMs) =>
+      inProcessRound(tenants, durationMs, async (tenant) =>
+        (await sessionGuard.scoped(requestWithSession(cookieName, tenant.token), (tx) => tx.executeQuery(list))).rows.length,
+      ),
     b: (durationMs) =>
       inProcessRound(tenants, durationMs, async (tenant) =>
         (await readInTenant(benchDatabase.kysely, { tenantId: tenant.tenantId, userId: tenant.userId }, (tx) => tx.executeQuery(list))).rows.length,
@@ -180,20 +208,21 @@ async function main(): Promise<number> {
   };
 
   await checkSameRows(tenants, baseUrl, cookieName, benchDatabase, list, owner);
+  servePageFromMemory(await (await fetch(`${baseUrl}/api/v1/contracts`, { headers: { cookie: `${cookieName}=${tenants[0]!.token}` } })).json());
   if (process.env.PACTUM_BENCH_EXPLAIN === '1') await explain(benchDatabase, list, owner, tenants[0]!);
 
   console.log('Warming the cache: every tenant\'s first page once through (c) and (b), then one unmeasured round per phase.');
   await warmUp(tenants, benchDatabase, list, owner);
-  for (const name of ['a', 'b', 'c'] as const) {
+  for (const name of ORDER) {
     const round = await phase[name](Math.min(ROUND_SECONDS, 5) * 1000);
     console.log(`  warm-up (${name}) ${describe(round)}`);
     if (round.errorCount > 0) return failed(name, round);
   }
 
-  console.log(`\nMeasuring: ${CONCURRENCY} concurrent clients, pools of ${POOL_SIZE}, ${ROUND_SECONDS} s per round, ${ROUNDS} interleaved rounds (a, b, c).`);
-  const rounds: Record<PhaseName, Round[]> = { a: [], b: [], c: [] };
+  console.log(`\nMeasuring: ${CONCURRENCY} concurrent clients, pools of ${POOL_SIZE}, ${ROUND_SECONDS} s per round, ${ROUNDS} interleaved rounds (${ORDER.join(', ')}).`);
+  const rounds: Record<PhaseName, Round[]> = { a: [], h: [], s: [], b: [], c: [] };
   for (let index = 1; index <= ROUNDS; index += 1) {
-    for (const name of ['a', 'b', 'c'] as const) {
+    for (const name of ORDER) {
       const round = await profiled(`${name}-${index}`, () => phase[name](ROUND_SECONDS * 1000));
       console.log(`  round ${index} (${name}) ${describe(round)}`);
       if (round.errorCount > 0) return failed(name, round);
@@ -204,6 +233,8 @@ async function main(): Promise<number> {
 
   const result = {
     a: summarise(rounds.a),
+    h: summarise(rounds.h),
+    s: summarise(rounds.s),
     b: summarise(rounds.b),
     c: summarise(rounds.c),
   };
@@ -211,12 +242,13 @@ async function main(): Promise<number> {
   const bc = result.b.perSecond / result.c.perSecond;
   const verdict = (ratio: number, target: number) => (ratio >= target ? 'PASS' : 'MISS');
   console.log(`\nRESULT (median of ${ROUNDS} rounds, warm cache)`);
-  for (const name of ['a', 'b', 'c'] as const) {
+  for (const name of ORDER) {
     const r = result[name];
     console.log(`  (${name}) ${fmt(r.perSecond, 0).padStart(6)} req/s  p50 ${fmt(r.p50)} ms  p99 ${fmt(r.p99)} ms  ${fmt(r.roundTripsPerRequest, 2)} round trips  CPU ${describeCpu(r.cpu)}  — ${PHASES[name]}`);
   }
   console.log(`  a/b = ${fmt(ab, 3)} (target ≥ ${TARGET_AB}): ${verdict(ab, TARGET_AB)}`);
   console.log(`  b/c = ${fmt(bc, 3)} (target ≥ ${TARGET_BC}): ${verdict(bc, TARGET_BC)}`);
+  console.log(`  ${decomposition(result)}`);
 
   writeReadme({ scale, server, seedSeconds, result, ab, bc, verdict });
   console.log(`\nWrote the numbers to the "API" section of ${README}.`);
@@ -282,7 +314,7 @@ async function databaseSize(url: string): Promise<string> {
 /** The real app, as `pactum serve` builds it, on an ephemeral port; logs at the default level, discarded. */
 async function startApp(database: Database) {
   const config = loadConfig({
-    PACTUM_PUBLIC_URL: 'http://localhost:3000',
+    PACTUM_PUBLIC_URL: PUBLIC_URL,
     PACTUM_DATABASE_URL: 'postgres://unused',
     PACTUM_MASTER_KEY: randomBytes(32).toString('base64'),
     PACTUM_LOG_LEVEL: process.env.PACTUM_LOG_LEVEL || 'info',
@@ -293,10 +325,18 @@ async function startApp(database: Database) {
   });
   const logStream = new Writable({ write: (_chunk, _encoding, done) => done() });
   const app = await buildApp({ config, database, logStream });
+  // Phase (h): the same route options as GET /api/v1/contracts (response schema, every hook), no database.
+  let page: unknown = null;
+  app.get(PAGE_FROM_MEMORY, { config: { public: true }, schema: { response: { 200: ContractList } } }, async () => page);
   cleanups.push(() => app.close());
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;
-  return { app, baseUrl: `http://127.0.0.1:${port}`, cookieName: config.publicUrl.protocol === 'https:' ? '__Host-pactum_session' : 'pactum_session' };
+  return {
+    app,
+    baseUrl: `http://127.0.0.1:${port}`,
+    cookieName: config.publicUrl.protocol === 'https:' ? '__Host-pactum_session' : 'pactum_session',
+    servePageFromMemory: (body: unknown) => void (page = body),
+  };
 }
 
 /** The SQL and parameters listContractViews sends, compiled by Kysely without a database. */
@@ -439,8 +479,14 @@ function cpuPerRequest(before: CpuMark, after: CpuMark, clientSeconds: number, r
   return {
     app: perRequest(after.app - before.app),
     clients: perRequest(clientSeconds),
-    postgres: before.postgres === null || after.postgres === null ? null : perRequest(after.postgres - before.postgres),
+    postgres: before.postgres === null || after.postgres === null ? null : perRequest(postgresSecondsBetween(before.postgres, after.postgres)),
   };
+}
+
+function postgresSecondsBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let seconds = 0;
+  for (const [pid, total] of after) seconds += total - (before.get(pid) ?? 0);
+  return seconds;
 }
 
 function roundOf(latencies: number[], seconds: number, roundTripsPerRequest: number, cpu: Round['cpu'], errorCount: number, errors: string[]): Round {
@@ -498,7 +544,7 @@ function writeReadme(run: {
   const section = `## API
 
 \`npm run bench:api\` (bench/api.ts) — the contract list, \`GET /api/v1/contracts\` (a page of 50 with line-item totals), three ways
-in one run; see the file's header for what each phase includes.
+in one run, and two more for reference; see the file's header for what each phase includes.
 
 Last run: ${new Date().toISOString().slice(0, 10)}, ${scaleName} scale (${scale.tenants} tenants × ${scale.contractsPerTenant} contracts × ${scale.lineItemsPerContract} line items,
 seeded in ${fmt(run.seedSeconds, 0)} s), ${cpus().length} vCPU (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), node ${process.version},
@@ -509,11 +555,14 @@ unmeasured round per phase). The HTTP clients of (a) run in a child process (${H
 | phase | req/s | p50 ms | p99 ms | round trips per request | CPU per request |
 | --- | ---: | ---: | ---: | ---: | --- |
 ${row('a')}
+${row('h')}
+${row('s')}
 ${row('b')}
 ${row('c')}
 
 - a/b = ${fmt(run.ab, 3)} (target ≥ ${TARGET_AB}): **${run.verdict(run.ab, TARGET_AB)}**
 - b/c = ${fmt(run.bc, 3)} (target ≥ ${TARGET_BC}): **${run.verdict(run.bc, TARGET_BC)}**
+- ${decomposition(result)}
 `;
   const current = existsSync(README) ? readFileSync(README, 'utf8') : '# Benchmarks\n';
   const start = current.search(/^## API\s*$/m);
@@ -525,6 +574,12 @@ ${row('c')}
     next = `${current.slice(0, start)}${section}${end === -1 ? '' : `\n${rest.slice(end)}`}`;
   }
   writeFileSync(README, next.endsWith('\n') ? next : `${next}\n`);
+}
+
+/** a/b split at (s): the app around its transaction (a/s), and the session check against the settings (s/b). */
+function decomposition(result: Record<PhaseName, Summary>): string {
+  const ratio = (x: PhaseName, y: PhaseName) => fmt(result[x].perSecond / result[y].perSecond, 3);
+  return `for reference: a/s = ${ratio('a', 's')} (HTTP, Fastify, building and mapping), s/b = ${ratio('s', 'b')} (session check instead of settings), h/a = ${ratio('h', 'a')}`;
 }
 
 function percentile(values: number[], p: number): number {

@@ -70,12 +70,16 @@ const postgresTypes: pg.CustomTypesConfig = {
     oid === DATE_OID ? (value: string) => value : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-export async function openPostgres(connectionString: string, poolSize: number): Promise<Database> {
+/**
+ * A pool of `poolSize` connections. Idle connections close after `idleTimeoutMillis` (0: never), so a
+ * quiet node gives its connections back to the server.
+ */
+export async function openPostgres(connectionString: string, poolSize: number, options: { idleTimeoutMillis?: number } = {}): Promise<Database> {
   const pool = new pg.Pool({
     connectionString,
     max: poolSize,
     connectionTimeoutMillis: 5_000,
-    idleTimeoutMillis: 30_000,
+    idleTimeoutMillis: options.idleTimeoutMillis ?? 30_000,
     // A runaway statement must not hold a pooled connection for ever.
     statement_timeout: 15_000,
     idle_in_transaction_session_timeout: 30_000,
