@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCommand, type CommandResult } from '../helpers/run-command.js';
 import { openEmbedded } from '../../src/db/engine.js';
 import { createTestDatabase, engineName, serverUrl } from '../helpers/test-database.js';
 
@@ -11,16 +11,9 @@ const dataDir = mkdtempSync(join(tmpdir(), 'pactum-audit-cli-'));
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** Runs the real command line with nothing from the caller's environment that configures Pactum. */
-function pactum(args: string[], env: Record<string, string> = {}) {
+function pactum(args: string[], env: Record<string, string> = {}): Promise<CommandResult> {
   const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(PACTUM_|TWILIO_|STRIPE_|NODE_ENV$|VITEST)/.test(name)));
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
-    cwd: ROOT,
-    env: { ...base, PACTUM_DATA_DIR: dataDir, ...env },
-    encoding: 'utf8',
-    timeout: 90_000,
-  });
-  if (result.error) throw result.error;
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  return runCommand(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { cwd: ROOT, env: { ...base, PACTUM_DATA_DIR: dataDir, ...env }, timeoutMs: 90_000 });
 }
 
 type Owner = (text: string, params?: unknown[]) => Promise<unknown[]>;
@@ -37,7 +30,7 @@ async function seedTrail(owner: Owner): Promise<string> {
 const tamper = (owner: Owner, tenantId: string) =>
   owner(`UPDATE audit_events SET details = '{"via": "someone else"}' WHERE tenant_id = $1 AND seq = 2`, [tenantId]);
 
-function expectBroken(result: ReturnType<typeof pactum>, tenantId: string) {
+function expectBroken(result: CommandResult, tenantId: string) {
   expect(result.status, result.stderr).toBe(2);
   const lines = result.stderr.split('\n').filter((line) => line !== '');
   expect(lines, result.stderr).toHaveLength(1);
@@ -46,22 +39,22 @@ function expectBroken(result: ReturnType<typeof pactum>, tenantId: string) {
 }
 
 describe(`pactum audit verify (${engineName})`, { timeout: 240_000 }, () => {
-  it('prints its help and refuses anything but "audit verify" in one line', () => {
+  it('prints its help and refuses anything but "audit verify" in one line', async () => {
     for (const args of [['audit', 'verify', '--help'], ['audit', '--help']]) {
-      const help = pactum(args, { NODE_ENV: 'production' });
+      const help = await pactum(args, { NODE_ENV: 'production' });
       expect(help.status, help.stderr).toBe(0);
       expect(help.stdout).toContain('Usage: pactum audit verify');
     }
-    expect(pactum(['--help']).stdout).toMatch(/^\s+audit\s/m);
+    expect((await pactum(['--help'])).stdout).toMatch(/^\s+audit\s/m);
     for (const args of [['audit'], ['audit', 'repair'], ['audit', 'verify', 'extra']]) {
-      const refused = pactum(args);
+      const refused = await pactum(args);
       expect(refused.status).toBe(1);
       expect(refused.stderr).toBe('pactum: usage: pactum audit verify\n');
     }
   });
 
   it.runIf(!serverUrl)('exits 0 on an intact embedded database and 2 naming tenant and seq after tampering', async () => {
-    const migrated = pactum(['migrate']);
+    const migrated = await pactum(['migrate']);
     expect(migrated.status, migrated.stderr).toBe(0);
     // The embedded database belongs to one process at a time: seed, close, then let the CLI open it.
     const withEmbedded = async <T>(work: (owner: Owner) => Promise<T>) => {
@@ -73,17 +66,17 @@ describe(`pactum audit verify (${engineName})`, { timeout: 240_000 }, () => {
       }
     };
     const tenantId = await withEmbedded(seedTrail);
-    const intact = pactum(['audit', 'verify']);
+    const intact = await pactum(['audit', 'verify']);
     expect(intact.status, intact.stderr).toBe(0);
     expect(intact.stdout).toBe('Audit trail intact: 3 events in 1 tenant verified.\n');
     await withEmbedded((owner) => tamper(owner, tenantId));
-    expectBroken(pactum(['audit', 'verify']), tenantId);
+    expectBroken(await pactum(['audit', 'verify']), tenantId);
   });
 
-  it.runIf(!serverUrl)('refuses an embedded database that was never migrated', () => {
+  it.runIf(!serverUrl)('refuses an embedded database that was never migrated', async () => {
     const fresh = mkdtempSync(join(tmpdir(), 'pactum-audit-cli-fresh-'));
     try {
-      const result = pactum(['audit', 'verify'], { PACTUM_DATA_DIR: fresh });
+      const result = await pactum(['audit', 'verify'], { PACTUM_DATA_DIR: fresh });
       expect(result.status).toBe(1);
       expect(result.stderr).toMatch(/^pactum: the database needs migrations .*run `pactum migrate` first\n$/);
     } finally {
@@ -97,11 +90,11 @@ describe(`pactum audit verify (${engineName})`, { timeout: 240_000 }, () => {
       const owner: Owner = (text, params) => db.asOwner(text, params);
       const tenantId = await seedTrail(owner);
       const env = { PACTUM_DATABASE_URL: db.url! };
-      const intact = pactum(['audit', 'verify'], env);
+      const intact = await pactum(['audit', 'verify'], env);
       expect(intact.status, intact.stderr).toBe(0);
       expect(intact.stdout).toBe('Audit trail intact: 3 events in 1 tenant verified.\n');
       await tamper(owner, tenantId);
-      expectBroken(pactum(['audit', 'verify'], env), tenantId);
+      expectBroken(await pactum(['audit', 'verify'], env), tenantId);
     } finally {
       await db.drop();
     }

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCommand, type CommandResult } from '../helpers/run-command.js';
 import { serverUrl } from '../helpers/test-database.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -29,18 +30,11 @@ function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...base, ...env };
 }
 
-function pactum(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
-    cwd: ROOT,
-    env: cleanEnv({ PACTUM_DATA_DIR: tempDir(), ...env }),
-    encoding: 'utf8',
-    timeout: TIMEOUT_MS,
-  });
-  if (result.error) throw result.error;
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+function pactum(args: string[], env: Record<string, string> = {}): Promise<CommandResult> {
+  return runCommand(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { cwd: ROOT, env: cleanEnv({ PACTUM_DATA_DIR: tempDir(), ...env }), timeoutMs: TIMEOUT_MS });
 }
 
-function expectOneLineFailure(result: ReturnType<typeof pactum>) {
+function expectOneLineFailure(result: CommandResult) {
   expect(result.status, result.stderr).not.toBe(0);
   expect(result.status).not.toBeNull();
   const lines = result.stderr.split('\n').filter((line) => line !== '');
@@ -51,37 +45,37 @@ function expectOneLineFailure(result: ReturnType<typeof pactum>) {
 }
 
 describe('pactum command line', { timeout: 120_000 }, () => {
-  it('prints the overview with --help and exits 0', () => {
+  it('prints the overview with --help and exits 0', async () => {
     for (const args of [['--help'], ['-h'], ['help']]) {
-      const result = pactum(args);
+      const result = await pactum(args);
       expect(result.status, result.stderr).toBe(0);
       for (const command of ['serve', 'migrate', 'demo']) expect(result.stdout).toMatch(new RegExp(`^\\s+${command}\\s`, 'm'));
       expect(result.stderr).toBe('');
     }
   });
 
-  it.each(['serve', 'migrate', 'demo'])('prints help for %s and exits 0 without touching anything', (command) => {
+  it.each(['serve', 'migrate', 'demo'])('prints help for %s and exits 0 without touching anything', async (command) => {
     const dataDir = tempDir();
-    const result = pactum([command, '--help'], { PACTUM_DATA_DIR: dataDir, NODE_ENV: 'production' });
+    const result = await pactum([command, '--help'], { PACTUM_DATA_DIR: dataDir, NODE_ENV: 'production' });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain(`Usage: pactum ${command}`);
     expect(result.stderr).toBe('');
     expect(readdirSync(dataDir)).toEqual([]);
   });
 
-  it('refuses an unknown command with one line on stderr', () => {
-    const line = expectOneLineFailure(pactum(['frobnicate']));
+  it('refuses an unknown command with one line on stderr', async () => {
+    const line = expectOneLineFailure(await pactum(['frobnicate']));
     expect(line).toContain('frobnicate');
   });
 
-  it('refuses an unknown option with one line on stderr', () => {
-    const line = expectOneLineFailure(pactum(['migrate', '--force-everything']));
+  it('refuses an unknown option with one line on stderr', async () => {
+    const line = expectOneLineFailure(await pactum(['migrate', '--force-everything']));
     expect(line).toContain('--force-everything');
   });
 
-  it('refuses to start in production without a master key, in one line', () => {
+  it('refuses to start in production without a master key, in one line', async () => {
     const line = expectOneLineFailure(
-      pactum(['serve'], {
+      await pactum(['serve'], {
         NODE_ENV: 'production',
         PORT: '0',
         PACTUM_PUBLIC_URL: 'https://pactum.example.com',
@@ -95,8 +89,8 @@ describe('pactum command line', { timeout: 120_000 }, () => {
     expect(line).not.toContain('twilio-secret-token-7f3a9c');
   });
 
-  it('refuses the console SMS provider in production, in one line', () => {
-    const line = expectOneLineFailure(pactum(['migrate'], { NODE_ENV: 'production', PACTUM_MASTER_KEY: randomBytes(32).toString('base64') }));
+  it('refuses the console SMS provider in production, in one line', async () => {
+    const line = expectOneLineFailure(await pactum(['migrate'], { NODE_ENV: 'production', PACTUM_MASTER_KEY: randomBytes(32).toString('base64') }));
     expect(line).toContain('console');
   });
 
@@ -105,35 +99,35 @@ describe('pactum command line', { timeout: 120_000 }, () => {
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = blocker.address() as AddressInfo;
-      const line = expectOneLineFailure(pactum(['serve'], { PORT: String(port) }));
+      const line = expectOneLineFailure(await pactum(['serve'], { PORT: String(port) }));
       expect(line).toContain('EADDRINUSE');
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }
   });
 
-  it('migrates an empty embedded database once, then reports it up to date', () => {
+  it('migrates an empty embedded database once, then reports it up to date', async () => {
     const dataDir = tempDir();
-    const first = pactum(['migrate'], { PACTUM_DATA_DIR: dataDir });
+    const first = await pactum(['migrate'], { PACTUM_DATA_DIR: dataDir });
     expect(first.status, first.stderr).toBe(0);
     expect(first.stdout).toContain('0001_foundation.sql');
     expect(first.stdout).toMatch(/applied/i);
-    const second = pactum(['migrate'], { PACTUM_DATA_DIR: dataDir });
+    const second = await pactum(['migrate'], { PACTUM_DATA_DIR: dataDir });
     expect(second.status, second.stderr).toBe(0);
     expect(second.stdout).toMatch(/up to date/i);
     expect(second.stdout).not.toContain('0001_foundation.sql');
   });
 
-  it('creates the demo company once and prints how to sign in', () => {
+  it('creates the demo company once and prints how to sign in', async () => {
     const dataDir = tempDir();
-    const first = pactum(['demo'], { PACTUM_DATA_DIR: dataDir });
+    const first = await pactum(['demo'], { PACTUM_DATA_DIR: dataDir });
     expect(first.status, first.stderr).toBe(0);
     const email = /e-mail:\s+(\S+@\S+)/.exec(first.stdout)?.[1];
     const password = /password:\s+(\S+)/.exec(first.stdout)?.[1];
     expect(email).toBe('demo@pactum.example');
     expect(password?.length).toBeGreaterThanOrEqual(12);
 
-    const second = pactum(['demo'], { PACTUM_DATA_DIR: dataDir });
+    const second = await pactum(['demo'], { PACTUM_DATA_DIR: dataDir });
     expect(second.status, second.stderr).toBe(0);
     expect(second.stdout).toMatch(/exists/);
     expect(second.stdout).not.toContain(password!);
@@ -188,17 +182,17 @@ describe.runIf(serverUrl)('pactum command line against a PostgreSQL server', { t
   it('refuses to work on an unmigrated server database, migrates it on request, then works', async () => {
     await admin(`CREATE DATABASE ${name}`);
     const env = { PACTUM_DATABASE_URL: url.href };
-    const line = expectOneLineFailure(pactum(['demo'], env));
+    const line = expectOneLineFailure(await pactum(['demo'], env));
     expect(line).toContain('pactum migrate');
 
-    const first = pactum(['migrate'], env);
+    const first = await pactum(['migrate'], env);
     expect(first.status, first.stderr).toBe(0);
     expect(first.stdout).toContain('0001_foundation.sql');
-    const second = pactum(['migrate'], env);
+    const second = await pactum(['migrate'], env);
     expect(second.status, second.stderr).toBe(0);
     expect(second.stdout).toMatch(/up to date/i);
 
-    const demo = pactum(['demo'], env);
+    const demo = await pactum(['demo'], env);
     expect(demo.status, demo.stderr).toBe(0);
     expect(demo.stdout).toContain('demo@pactum.example');
   });
