@@ -5,6 +5,8 @@ function sqlState(error: unknown): string | undefined {
 
 export const isUniqueViolation = (error: unknown) => sqlState(error) === '23505';
 export const isForeignKeyViolation = (error: unknown) => sqlState(error) === '23503';
+/** invalid_authorization_specification: what pactum_require_session raises for a dead session. */
+export const isSessionRefused = (error: unknown) => sqlState(error) === '28000';
 
 /** Runs a write and answers a unique violation with the given problem (e.g. 409 name_taken). */
 export async function refusingDuplicates<T>(write: () => Promise<T>, duplicate: () => Error): Promise<T> {

@@ -266,14 +266,14 @@ class BatchingConnection implements DeferringConnection {
 
   #dropHeld(): boolean {
     const unsent = this.#held.splice(0);
-    for (const statement of unsent) statement.settle?.({ error: new Error('the transaction ended before this statement was sent') });
+    for (const statement of unsent) statement.settle?.({ error: endedBeforeSent() });
     return unsent.some((statement) => statement.begins);
   }
 
   #endStatementScope(): void {
     const context = this.#context ?? [];
     this.#context = null;
-    for (const statement of context) statement.settle?.({ error: new Error('the transaction ended before this statement was sent') });
+    for (const statement of context) statement.settle?.({ error: endedBeforeSent() });
   }
 
   #assertUsable(): void {
@@ -282,6 +282,7 @@ class BatchingConnection implements DeferringConnection {
 }
 
 const ignore = () => {};
+const endedBeforeSent = () => new Error('the transaction ended before this statement was sent');
 
 /** The first batch that carries a held statement answers its caller; later ones only stop on its failure. */
 function answerOnce(statement: HeldStatement): { query: CompiledQuery; settle: BatchedStatement['settle'] } {

@@ -17,7 +17,7 @@ export interface TenantContext {
  */
 export function inTenant<T>(kysely: Kysely<Schema>, context: TenantContext, work: (tx: Tx) => Promise<T>): Promise<T> {
   return kysely.transaction().execute(async (tx) => {
-    await settle(tx, tenantSettings(context));
+    await deferContext(tx, tenantSettings(context));
     return work(tx);
   });
 }
@@ -32,7 +32,7 @@ export function readInTenant<T>(kysely: Kysely<Schema>, context: TenantContext, 
     .transaction()
     .setAccessMode('read only')
     .execute(async (tx) => {
-      await settle(tx, tenantSettings(context));
+      await deferContext(tx, tenantSettings(context));
       return work(tx);
     });
 }
@@ -43,7 +43,7 @@ const tenantSettings = (context: TenantContext) =>
              set_config('pactum.user_id', ${context.userId ?? ''}, true)`;
 
 /** Sends a context statement ahead of the next one; its failure surfaces through that statement. */
-async function settle(tx: Tx, statement: { compile(executor: Tx): CompiledQuery }): Promise<void> {
+async function deferContext(tx: Tx, statement: { compile(executor: Tx): CompiledQuery }): Promise<void> {
   const { answer } = await deferStatement(tx, statement.compile(tx));
   answer.catch(() => {});
 }
@@ -54,14 +54,14 @@ async function settle(tx: Tx, statement: { compile(executor: Tx): CompiledQuery 
  */
 export function asAppWithoutTenant<T>(kysely: Kysely<Schema>, work: (tx: Tx) => Promise<T>): Promise<T> {
   return kysely.transaction().execute(async (tx) => {
-    await settle(tx, sql`SELECT set_config('role', 'pactum_app', true)`);
+    await deferContext(tx, sql`SELECT set_config('role', 'pactum_app', true)`);
     return work(tx);
   });
 }
 
 /** Switches an open app transaction to a tenant, e.g. once a challenge id has told us which one. */
 export async function enterTenant(tx: Tx, context: TenantContext): Promise<void> {
-  await settle(
+  await deferContext(
     tx,
     sql`SELECT set_config('pactum.tenant_id', ${context.tenantId}, true),
                set_config('pactum.user_id', ${context.userId ?? ''}, true)`,

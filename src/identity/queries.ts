@@ -66,10 +66,6 @@ export function requireSessionAsApp(tokenHash: Buffer, idleSeconds: number) {
       FROM pactum_require_session(${tokenHash}, ${idleSeconds}) AS s`;
 }
 
-/** The SQLSTATE pactum_require_session raises for a dead session. */
-export const isSessionRefused = (error: unknown) =>
-  typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '28000';
-
 /**
  * True while the session is live, or if this very transaction ended it (logout-all ends the caller's own
  * session too: ended_at = now() is this transaction's start time, which no other transaction shares).

@@ -1,12 +1,12 @@
 import '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
+import { deferStatement, flushDeferred } from '../db/deferred-statements.js';
+import { isSessionRefused } from '../db/errors.js';
 import type { Schema } from '../db/schema.js';
 import type { Tx } from '../db/tenant-context.js';
 import { unauthenticated } from '../http/problem.js';
-import { deferStatement, flushDeferred } from '../db/deferred-statements.js';
 import * as queries from './queries.js';
-import { isSessionRefused, type LiveSession } from './queries.js';
 import { hashSecretToken, newSecretToken } from './secret-tokens.js';
 
 export const IDLE_TIMEOUT_SECONDS = 30 * 60;
@@ -145,7 +145,7 @@ function refusedAsUnauthenticated(error: unknown): never {
   throw isSessionRefused(error) ? unauthenticated() : error;
 }
 
-function actorOf(live: LiveSession): Actor {
+function actorOf(live: queries.LiveSession): Actor {
   return {
     sessionId: live.session_id,
     tenantId: live.tenant_id,
