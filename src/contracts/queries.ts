@@ -2,6 +2,7 @@ import { sql, type Insertable, type Updateable } from 'kysely';
 import type { ContractKind, ContractsTable, ContractStatus } from '../db/schema.js';
 import type { Tx } from '../db/tenant-context.js';
 import type { Cursor } from '../http/pagination.js';
+import { queryShape } from '../db/query-shapes.js';
 import { escapeLike } from '../vendors/queries.js';
 
 // An aggregate without GROUP BY yields exactly one row, so the totals are joined laterally with an inner join.
@@ -65,14 +66,25 @@ export interface ContractFilter {
   q?: string;
 }
 
-/** Newest first by creation time, then id: a stable keyset order that the listing index serves. */
-export function listContractViews(tx: Tx, options: ContractFilter & { after: Cursor | null; limit: number }) {
+/** What a list filters by; `pattern` is an ILIKE pattern, `limit` the number of rows to fetch. */
+interface ContractListValues extends Record<string, unknown> {
+  vendorId?: string;
+  kind?: ContractKind;
+  status?: ContractStatus;
+  pattern?: string;
+  afterKey?: string;
+  afterId?: string;
+  limit: number;
+}
+
+/** Built once per combination of filters: the list is the hottest query of the API (src/db/query-shapes.ts). */
+const contractList = queryShape((tx: Tx, values: ContractListValues) => {
   let query = contractViews(tx);
-  if (options.vendorId) query = query.where('c.vendor_id', '=', options.vendorId);
-  if (options.kind) query = query.where('c.kind', '=', options.kind);
-  if (options.status) query = query.where('c.status', '=', options.status);
-  if (options.q) {
-    const pattern = `%${escapeLike(options.q)}%`;
+  if (values.vendorId !== undefined) query = query.where('c.vendor_id', '=', values.vendorId);
+  if (values.kind !== undefined) query = query.where('c.kind', '=', values.kind);
+  if (values.status !== undefined) query = query.where('c.status', '=', values.status);
+  if (values.pattern !== undefined) {
+    const pattern = values.pattern;
     query = query.where((eb) =>
       eb.or([
         eb('c.title', 'ilike', pattern),
@@ -90,10 +102,23 @@ export function listContractViews(tx: Tx, options: ContractFilter & { after: Cur
       ]),
     );
   }
-  if (options.after) {
-    query = query.where(sql<boolean>`(c.created_at, c.id) < (${options.after.key}::timestamptz, ${options.after.id}::uuid)`);
+  if (values.afterKey !== undefined && values.afterId !== undefined) {
+    query = query.where(sql<boolean>`(c.created_at, c.id) < (${values.afterKey}::timestamptz, ${values.afterId}::uuid)`);
   }
-  return query.orderBy('c.created_at', 'desc').orderBy('c.id', 'desc').limit(options.limit + 1).execute();
+  return query.orderBy('c.created_at', 'desc').orderBy('c.id', 'desc').limit(values.limit);
+});
+
+/** Newest first by creation time, then id: a stable keyset order that the listing index serves. */
+export function listContractViews(tx: Tx, options: ContractFilter & { after: Cursor | null; limit: number }) {
+  return contractList(tx, {
+    vendorId: options.vendorId,
+    kind: options.kind,
+    status: options.status,
+    pattern: options.q ? `%${escapeLike(options.q)}%` : undefined,
+    afterKey: options.after?.key,
+    afterId: options.after?.id,
+    limit: options.limit + 1,
+  });
 }
 
 export function listLineItems(tx: Tx, contractId: string) {

@@ -2,6 +2,10 @@ import type { Selectable } from 'kysely';
 import type { LineItemsTable } from '../db/schema.js';
 import type { ContractViewRow } from './queries.js';
 
+/**
+ * One object literal per row, extended in place: the list maps 50 rows per request, and copying each with
+ * spread syntax cost more than building it.
+ */
 function summaryFields(row: ContractViewRow) {
   return {
     id: row.id,
@@ -28,13 +32,13 @@ function summaryFields(row: ContractViewRow) {
       annualMaintenance: row.annual_maintenance,
       lineItems: row.line_item_count,
     },
-    createdAt: new Date(row.created_at).toISOString(),
-    updatedAt: new Date(row.updated_at).toISOString(),
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
   };
 }
 
 export function contractSummaryView(row: ContractViewRow) {
-  return { ...summaryFields(row), vendorName: row.vendor_name };
+  return Object.assign(summaryFields(row), { vendorName: row.vendor_name });
 }
 
 export function contractView(row: ContractViewRow, lineItems: Selectable<LineItemsTable>[]) {
