@@ -9,7 +9,8 @@
 import { Agent, request as httpRequest } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
-export type HttpClient = 'http' | 'fetch';
+/** wrk runs as its own program (bench/api-wrk.ts); the other two run in this process. */
+export type HttpClient = 'wrk' | 'http' | 'fetch';
 
 export interface LoadRequest {
   client: HttpClient;
@@ -26,7 +27,9 @@ export interface LoadRequest {
 export interface LoadResult {
   requests: number;
   seconds: number;
-  latencies: number[];
+  /** Latency percentiles in ms. */
+  p50: number;
+  p99: number;
   errorCount: number;
   /** CPU time this client process used during the run. */
   cpuSeconds: number;
@@ -95,7 +98,17 @@ async function run(request: LoadRequest): Promise<LoadResult> {
   };
   await Promise.all(Array.from({ length: request.concurrency }, client));
   const cpu = process.cpuUsage(cpuBefore);
-  return { requests: latencies.length, seconds: (performance.now() - begin) / 1000, latencies, errorCount, cpuSeconds: (cpu.user + cpu.system) / 1e6, errors };
+  const sorted = latencies.sort((x, y) => x - y);
+  const percentile = (p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
+  return {
+    requests: latencies.length,
+    seconds: (performance.now() - begin) / 1000,
+    p50: percentile(50),
+    p99: percentile(99),
+    errorCount,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    errors,
+  };
 }
 
 process.on('message', (message: LoadRequest | 'exit') => {

@@ -10,7 +10,8 @@
  *
  * Three phases, the same page of 50 contracts with line-item totals for a random tenant per request,
  * CONCURRENCY clients, pools of POOL_SIZE, interleaved rounds of a fixed duration, median of ROUNDS:
- *   (a) GET /api/v1/contracts through the full app over real HTTP (clients in a child process);
+ *   (a) GET /api/v1/contracts through the full app over real HTTP (clients in another process: wrk if
+ *       installed, bench/api-wrk.ts, else node:http clients, bench/api-http-load.ts);
  *   (b) the same SQL text and parameters the app's query function (listContractViews) sends, compiled
  *       once as in (c), in the transaction a scoped read runs in — READ ONLY, with role, tenant and user
  *       settings where the app has its session check (readInTenant) — without Fastify, without the
@@ -27,8 +28,8 @@
  * /proc, so only for a server on this machine).
  * Results go to stdout and to the "API" section of bench/README.md. Exits 0 unless a request failed.
  *
- * Other settings: PACTUM_BENCH_SECONDS (per round; 10, small scale 4), PACTUM_BENCH_HTTP_CLIENT (http, the
- * default, or fetch), PACTUM_LOG_LEVEL (the app's, default info as in production; logs are discarded),
+ * Other settings: PACTUM_BENCH_SECONDS (per round; 10, small scale 4), PACTUM_BENCH_HTTP_CLIENT (wrk, the
+ * default when installed; http, the default otherwise; or fetch), PACTUM_LOG_LEVEL (the app's, default info as in production; logs are discarded),
  * PACTUM_BENCH_EXPLAIN=1 (print EXPLAIN ANALYZE of the list query as pactum_app and as the owner),
  * PACTUM_BENCH_CPU_PROFILE=dir (a .cpuprofile of this process per measured round, e.g. a-1.cpuprofile).
  */
@@ -36,7 +37,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { FastifyRequest } from 'fastify';
 import { Session } from 'node:inspector/promises';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { cpus, totalmem, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -54,6 +55,7 @@ import { inTenant, readInTenant } from '../src/db/tenant-context.js';
 import { buildApp } from '../src/http/app.js';
 import { createSessionCookies, createSessionGuard } from '../src/identity/sessions.js';
 import type { HttpClient, LoadRequest, LoadResult } from './api-http-load.js';
+import { runWrk, wrkInstalled } from './api-wrk.js';
 import { seed, type BenchTenant, type SeedScale } from './api-seed.js';
 import { runBenchmark } from './run.js';
 
@@ -71,7 +73,12 @@ const TARGET_AB = 0.6;
 const TARGET_BC = 0.8;
 const adminUrl = process.env.PACTUM_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const keep = process.env.PACTUM_BENCH_KEEP === '1';
-const HTTP_CLIENT = (process.env.PACTUM_BENCH_HTTP_CLIENT || 'http') as HttpClient;
+const HTTP_CLIENT = (process.env.PACTUM_BENCH_HTTP_CLIENT || (wrkInstalled() ? 'wrk' : 'http')) as HttpClient;
+const CLIENT_DESCRIPTION: Record<HttpClient, string> = {
+  wrk: 'wrk, one thread, keep-alive',
+  http: 'node:http with a keep-alive agent, in a child process',
+  fetch: 'fetch (undici), keep-alive, in a child process',
+};
 const README = fileURLToPath(new URL('./README.md', import.meta.url));
 
 const PUBLIC_URL = 'http://localhost:3000';
@@ -157,7 +164,11 @@ async function startMonitor(url: string) {
 async function main(): Promise<number> {
   const scale = SCALES[scaleName];
   if (!scale) throw new Error(`PACTUM_BENCH_SCALE must be one of ${Object.keys(SCALES).join(', ')}`);
-  if (HTTP_CLIENT !== 'http' && HTTP_CLIENT !== 'fetch') throw new Error('PACTUM_BENCH_HTTP_CLIENT must be http or fetch');
+  if (!(HTTP_CLIENT in CLIENT_DESCRIPTION)) throw new Error('PACTUM_BENCH_HTTP_CLIENT must be wrk, http or fetch');
+  if (HTTP_CLIENT === 'wrk' && !wrkInstalled()) throw new Error('PACTUM_BENCH_HTTP_CLIENT=wrk, but wrk is not installed (apt-get install wrk)');
+  if (HTTP_CLIENT !== 'wrk' && !process.env.PACTUM_BENCH_HTTP_CLIENT) {
+    console.log('wrk is not installed: (a) uses node:http clients, which cost the shared CPUs about six times what wrk costs per request (apt-get install wrk).\n');
+  }
   const url = await createDatabase();
   await startMonitor(url);
   // Pools keep their connections between rounds, as under steady load: each phase waits its turn for
@@ -188,7 +199,7 @@ async function main(): Promise<number> {
   const list = await compileListQuery();
   const owner = ownerQuery(list);
   const sessionGuard = createSessionGuard(benchDatabase.kysely, createSessionCookies(new URL(PUBLIC_URL)));
-  const load = startLoadProcess();
+  const load = HTTP_CLIENT === 'wrk' ? null : startLoadProcess();
 
   const phase: Record<PhaseName, (durationMs: number) => Promise<Round>> = {
     a: (durationMs) =>
@@ -267,6 +278,7 @@ async function profiled<T>(label: string, work: () => Promise<T>): Promise<T> {
     return await work();
   } finally {
     const { profile } = await session.post('Profiler.stop');
+    mkdirSync(dir, { recursive: true });
     writeFileSync(`${dir}/${label}.cpuprofile`, JSON.stringify(profile));
     session.disconnect();
   }
@@ -450,7 +462,8 @@ async function inProcessRound(tenants: BenchTenant[], durationMs: number, work: 
   await Promise.all(Array.from({ length: CONCURRENCY }, client));
   const seconds = (performance.now() - begin) / 1000;
   const cpu = cpuPerRequest(cpuBefore, await cpuMark(), 0, latencies.length);
-  return roundOf(latencies, seconds, (roundTrips - roundTripsBefore) / Math.max(1, latencies.length), cpu, errorCount, errors);
+  const measured = { requests: latencies.length, seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errorCount, errors };
+  return roundOf(measured, (roundTrips - roundTripsBefore) / Math.max(1, latencies.length), cpu);
 }
 
 function startLoadProcess(): ChildProcess {
@@ -461,17 +474,35 @@ function startLoadProcess(): ChildProcess {
   return child;
 }
 
-async function httpRound(child: ChildProcess, request: LoadRequest): Promise<Round> {
+async function httpRound(child: ChildProcess | null, request: LoadRequest): Promise<Round> {
   const roundTripsBefore = roundTrips;
   const cpuBefore = await cpuMark();
-  const result = await new Promise<LoadResult>((resolve, reject) => {
-    child.once('message', (message) => resolve(message as LoadResult));
+  const result = child ? await childProcessLoad(child, request) : await runWrk(request);
+  const cpu = cpuPerRequest(cpuBefore, await cpuMark(), result.cpuSeconds, result.requests);
+  if (!child && result.errorCount === 0) await checkOneAnswer(request, result);
+  return roundOf(result, (roundTrips - roundTripsBefore) / Math.max(1, result.requests), cpu);
+}
+
+function childProcessLoad(child: ChildProcess, request: LoadRequest): Promise<LoadResult> {
+  return new Promise<LoadResult>((resolve, reject) => {
+    child.once('message', (message) => {
+      child.removeAllListeners('exit');
+      resolve(message as LoadResult);
+    });
     child.once('exit', (code) => reject(new Error(`the HTTP client process exited with ${code}`)));
     child.send(request);
   });
-  child.removeAllListeners('exit');
-  const cpu = cpuPerRequest(cpuBefore, await cpuMark(), result.cpuSeconds, result.requests);
-  return roundOf(result.latencies, result.seconds, (roundTrips - roundTripsBefore) / Math.max(1, result.requests), cpu, result.errorCount, result.errors);
+}
+
+/** wrk counts answers but does not read them: after each round, one answer is read and checked here. */
+async function checkOneAnswer(request: LoadRequest, result: LoadResult): Promise<void> {
+  const response = await fetch(request.baseUrl + request.path, { headers: { cookie: `${request.cookieName}=${request.tokens[0]}` } });
+  const body = await response.text();
+  const items = response.status === 200 ? (JSON.parse(body) as { items: unknown[] }).items.length : -1;
+  if (items !== request.expectedItems) {
+    result.errorCount += 1;
+    result.errors.push(`after the round: HTTP ${response.status}, ${items} items (expected ${request.expectedItems}): ${body.slice(0, 300)}`);
+  }
 }
 
 function cpuPerRequest(before: CpuMark, after: CpuMark, clientSeconds: number, requests: number): Round['cpu'] {
@@ -489,18 +520,9 @@ function postgresSecondsBetween(before: Map<number, number>, after: Map<number, 
   return seconds;
 }
 
-function roundOf(latencies: number[], seconds: number, roundTripsPerRequest: number, cpu: Round['cpu'], errorCount: number, errors: string[]): Round {
-  return {
-    requests: latencies.length,
-    seconds,
-    perSecond: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    roundTripsPerRequest,
-    cpu,
-    errorCount,
-    errors,
-  };
+function roundOf(result: Omit<LoadResult, 'cpuSeconds'>, roundTripsPerRequest: number, cpu: Round['cpu']): Round {
+  const { requests, seconds, p50, p99, errorCount, errors } = result;
+  return { requests, seconds, perSecond: requests / seconds, p50, p99, roundTripsPerRequest, cpu, errorCount, errors };
 }
 
 function summarise(rounds: Round[]) {
@@ -550,7 +572,7 @@ Last run: ${new Date().toISOString().slice(0, 10)}, ${scaleName} scale (${scale.
 seeded in ${fmt(run.seedSeconds, 0)} s), ${cpus().length} vCPU (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), node ${process.version},
 PostgreSQL ${server.version} with shared_buffers = ${server.sharedBuffers} (as configured). ${CONCURRENCY} concurrent clients, pools of ${POOL_SIZE},
 ${ROUNDS} interleaved rounds of ${ROUND_SECONDS} s per phase, medians; warm cache (every tenant's first page read once, then one
-unmeasured round per phase). The HTTP clients of (a) run in a child process (${HTTP_CLIENT === 'http' ? 'node:http, keep-alive agent' : 'fetch (undici), keep-alive'}); app, clients and PostgreSQL share the machine.
+unmeasured round per phase). HTTP clients of (a) and (h): ${CLIENT_DESCRIPTION[HTTP_CLIENT]}; app, clients and PostgreSQL share the machine.
 
 | phase | req/s | p50 ms | p99 ms | round trips per request | CPU per request |
 | --- | ---: | ---: | ---: | ---: | --- |
