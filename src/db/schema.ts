@@ -211,7 +211,13 @@ export interface ReminderDeliveriesTable {
   deadline: string;
   lead_days: number;
   recipient_id: string;
-  sent_at: Timestamp;
+  /** Set once the mail server took the message (migration 0008). */
+  sent_at: NullableTimestamp;
+  claimed_at: Defaulted<Date>;
+  failures: Defaulted<number>;
+  /** The last send failed before the server took the message: the job may claim it again. */
+  retryable: Defaulted<boolean>;
+  last_failure: string | null;
 }
 
 export interface InvitationsTable {

@@ -9,10 +9,26 @@ export interface MailMessage {
   text: string;
 }
 
-/** Sends one plain-text message; resolves once the server accepted it, rejects when it did not. */
+/**
+ * Sends one plain-text message; resolves once the server accepted it, rejects when it did not. A rejection
+ * with MailNotAccepted means the server certainly does not have the message, so sending it again cannot
+ * deliver it twice; any other rejection leaves that open.
+ */
 export interface Mailer {
   send(message: MailMessage): Promise<void>;
   close(): void;
+}
+
+/** The server refused the message or could not be reached: it was not taken. */
+export class MailNotAccepted extends Error {
+  /** A short code for the record, e.g. 'EENVELOPE 451': no addresses, no message text. */
+  readonly reason: string;
+
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(`the mail server did not take the message (${reason})`, options);
+    this.name = 'MailNotAccepted';
+    this.reason = reason;
+  }
 }
 
 export type MailLogger = Pick<FastifyBaseLogger, 'info'>;

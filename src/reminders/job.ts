@@ -6,7 +6,7 @@ import { daysBetween, todayUtc } from '../deadlines/dates.js';
 import { contractDeadlines } from '../deadlines/service.js';
 import type { Schema } from '../db/schema.js';
 import { asAppWithoutTenant, inTenant } from '../db/tenant-context.js';
-import type { Mailer, MailMessage } from '../mail/mailer.js';
+import { MailNotAccepted, type Mailer, type MailMessage } from '../mail/mailer.js';
 import { reminderMessage } from './message.js';
 import * as queries from './queries.js';
 
@@ -71,27 +71,49 @@ export function dueLead(deadline: string, today: string, leadDays: readonly numb
  *
  * Delivery is record-then-send: the reminder_deliveries row is committed first (its primary key makes
  * the claim unique across runs and nodes), and the e-mail goes out after the commit, never inside the
- * transaction. A reminder is therefore never sent twice. If sending fails, the row stays (the app role
- * cannot delete it, and retrying blindly could duplicate a message the server did accept) and the failure
- * is logged as an error with every id needed to follow it up — not dropped silently; the next, shorter
- * lead time still produces its own reminder. Sending first and recording afterwards would instead repeat
- * a reminder whenever the process died between the two.
+ * transaction; then the outcome is recorded. A reminder is therefore never sent twice. A send the mail
+ * server certainly did not take (it refused, or could not be reached: MailNotAccepted) is marked
+ * retryable and claimed again by later runs while its lead time is still the one due, up to
+ * MAX_SEND_FAILURES (migration 0008). Any other failure — the server may have taken the message — is not
+ * repeated. Every failure is logged as an error with the ids needed to follow it up. Sending first and
+ * recording afterwards would instead repeat a reminder whenever the process died between the two.
  */
+/** What the record keeps of a failure: an error code, never an address or the message. */
+function failureReason(error: unknown): string {
+  if (error instanceof MailNotAccepted) return error.reason;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code.slice(0, 200) : 'unknown';
+}
+
 export function createReminderJob(deps: ReminderJobDeps): ReminderJob {
   const holder = deps.holder ?? `${hostname()}:${process.pid}:${randomUUID()}`.slice(0, 200);
   const leaseSeconds = deps.leaseSeconds ?? 2 * 60 * 60;
   const takeLease = () => asAppWithoutTenant(deps.kysely, (tx) => queries.takeLease(tx, REMINDER_LEASE, holder, leaseSeconds));
 
-  async function send(outgoing: Outgoing[]): Promise<{ sent: number; failed: number }> {
+  /** Sends what one user's claim returned, after its commit, and records each outcome. */
+  async function send(tenantId: string, userId: string, outgoing: Outgoing[]): Promise<{ sent: number; failed: number }> {
     let sent = 0;
     let failed = 0;
     for (const { message, ids } of outgoing) {
+      const key = { contractId: ids.contractId, deadline: ids.deadline, leadDays: ids.leadDays, recipientId: ids.recipientId };
+      const outcome = await deps.mailer.send(message).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      if (outcome === null) sent += 1;
+      else failed += 1;
+      const retryable = outcome instanceof MailNotAccepted;
+      if (outcome !== null) {
+        const next = retryable ? 'it will be tried again at the next run' : 'the server may have taken it, so it is not sent again';
+        deps.logger.error({ err: outcome, reminder: ids }, `deadline reminder could not be sent; ${next}`);
+      }
       try {
-        await deps.mailer.send(message);
-        sent += 1;
+        await inTenant(deps.kysely, { tenantId, userId }, (tx) =>
+          outcome === null ? queries.markSent(tx, key) : queries.markFailed(tx, key, { reason: failureReason(outcome), retryable }),
+        );
       } catch (error) {
-        failed += 1;
-        deps.logger.error({ err: error, reminder: ids }, 'deadline reminder could not be sent; it is recorded and will not be retried');
+        // Unrecorded, the reminder stays claimed and is not sent again: a duplicate is not risked.
+        deps.logger.error({ err: error, reminder: ids }, 'deadline reminder outcome could not be recorded');
       }
     }
     return { sent, failed };
@@ -145,7 +167,7 @@ export function createReminderJob(deps: ReminderJobDeps): ReminderJob {
           const users = await inTenant(deps.kysely, { tenantId, userId: null }, (tx) => queries.activeUsers(tx));
           for (const user of users) {
             const outgoing = await claimForUser(tenantId, user, today);
-            const outcome = await send(outgoing);
+            const outcome = await send(tenantId, user.id, outgoing);
             result.sent += outcome.sent;
             result.failed += outcome.failed;
           }

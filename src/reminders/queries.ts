@@ -43,25 +43,58 @@ export function contractsToRemind(tx: Tx, user: { id: string; role: 'master' | '
     .execute();
 }
 
+export interface DeliveryKey {
+  contractId: string;
+  deadline: string;
+  leadDays: number;
+  recipientId: string;
+}
+
+/** Failures after which a reminder is no longer claimed again. */
+export const MAX_SEND_FAILURES = 5;
+
 /**
  * Records a reminder as ours to send. The primary key (contract, type, deadline, lead, recipient) makes the
- * claim unique across runs and nodes: false means it was recorded before, by us or by anyone.
+ * claim unique across runs and nodes: false means it is recorded already and not ours to send — sent, being
+ * sent, of unknown outcome, or out of tries. A reminder whose last send the server certainly did not take
+ * is claimed again: the claim clears `retryable`, so a run that dies while sending leaves it alone.
  */
-export async function claimDelivery(
-  tx: Tx,
-  delivery: { contractId: string; deadline: string; leadDays: number; recipientId: string },
-): Promise<boolean> {
+export async function claimDelivery(tx: Tx, delivery: DeliveryKey): Promise<boolean> {
   const row = await tx
     .insertInto('reminder_deliveries')
-    .values({
-      contract_id: delivery.contractId,
-      deadline_type: 'notice',
-      deadline: delivery.deadline,
-      lead_days: delivery.leadDays,
-      recipient_id: delivery.recipientId,
-    })
-    .onConflict((conflict) => conflict.doNothing())
+    .values(keyOf(delivery))
+    .onConflict((conflict) =>
+      conflict
+        .columns(['tenant_id', 'contract_id', 'deadline_type', 'deadline', 'lead_days', 'recipient_id'])
+        .doUpdateSet({ retryable: false, claimed_at: sql`now()` })
+        .where('reminder_deliveries.sent_at', 'is', null)
+        .where('reminder_deliveries.retryable', '=', true)
+        .where('reminder_deliveries.failures', '<', MAX_SEND_FAILURES),
+    )
     .returning('contract_id')
     .executeTakeFirst();
   return row !== undefined;
+}
+
+/** The primary key of one reminder (tenant_id comes from row-level security). */
+function keyOf(delivery: DeliveryKey) {
+  return { contract_id: delivery.contractId, deadline_type: 'notice' as const, deadline: delivery.deadline, lead_days: delivery.leadDays, recipient_id: delivery.recipientId };
+}
+
+export async function markSent(tx: Tx, delivery: DeliveryKey): Promise<void> {
+  await tx
+    .updateTable('reminder_deliveries')
+    .set({ sent_at: sql`now()`, retryable: false })
+    .where((eb) => eb.and(keyOf(delivery)))
+    .execute();
+}
+
+/** Counts a failed send; `retryable` when the server certainly does not have the message. */
+export async function markFailed(tx: Tx, delivery: DeliveryKey, failure: { reason: string; retryable: boolean }): Promise<void> {
+  await tx
+    .updateTable('reminder_deliveries')
+    .set((eb) => ({ failures: eb('failures', '+', 1), retryable: failure.retryable, last_failure: failure.reason.slice(0, 200) }))
+    .where((eb) => eb.and(keyOf(delivery)))
+    .where('sent_at', 'is', null)
+    .execute();
 }

@@ -20,6 +20,11 @@ export interface FakeSmtp {
   commands: string[];
   /** Answer the next MAIL FROM with this code (e.g. 451) instead of 250. */
   failNextMail(code: number): void;
+  /**
+   * Keep the next message but close the connection instead of answering its final dot: the client cannot
+   * know whether the message was taken (it was).
+   */
+  dropAfterNextMessage(): void;
   close(): Promise<void>;
 }
 
@@ -29,6 +34,7 @@ export async function startFakeSmtp(): Promise<FakeSmtp> {
   const messages: FakeSmtpMessage[] = [];
   const commands: string[] = [];
   const failures: number[] = [];
+  let dropAfterMessage = false;
   const sockets = new Set<Socket>();
 
   const server = createServer((socket) => {
@@ -47,6 +53,11 @@ export async function startFakeSmtp(): Promise<FakeSmtp> {
           messages.push({ from: envelope?.from ?? '', to: envelope?.to ?? [], data: dataLines.join('\r\n') });
           dataLines = null;
           envelope = null;
+          if (dropAfterMessage) {
+            dropAfterMessage = false;
+            socket.destroy();
+            return;
+          }
           reply('250 2.0.0 OK: queued');
           return;
         }
@@ -128,6 +139,9 @@ export async function startFakeSmtp(): Promise<FakeSmtp> {
     messages,
     commands,
     failNextMail: (code) => void failures.push(code),
+    dropAfterNextMessage: () => {
+      dropAfterMessage = true;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

@@ -3,26 +3,33 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { addDays } from '../../src/deadlines/dates.js';
-import { createMailer, type Mailer, type MailMessage } from '../../src/mail/mailer.js';
+import { createMailer, MailNotAccepted, type Mailer, type MailMessage } from '../../src/mail/mailer.js';
 import { createReminderJob, REMINDER_LEASE, type ReminderJob } from '../../src/reminders/job.js';
+import { MAX_SEND_FAILURES } from '../../src/reminders/queries.js';
 import { startFakeSmtp } from '../fakes/fake-smtp.js';
 import { addMember, createGroup, type Member } from '../helpers/members.js';
 import { PUBLIC_URL, registerCompany, startTestApp, type Registered, type TestApp } from '../helpers/test-app.js';
 import { engineName } from '../helpers/test-database.js';
 import { createContract, createVendor } from '../holdings/vault-fixtures.js';
 
-/** A mailer that keeps what it was given; mail to an address in `failing` throws like an SMTP error. */
+/**
+ * A mailer that keeps what it was given. Mail to an address in `failing` fails with an outcome the job
+ * cannot know (the server may have it); mail to an address in `refusing` is refused by the server.
+ */
 function capturingMailer() {
   const sent: MailMessage[] = [];
   const failing = new Set<string>();
+  const refusing = new Set<string>();
   const attempted: string[] = [];
-  const mailer: Mailer & { sent: MailMessage[]; failing: Set<string>; attempts(to?: string): number } = {
+  const mailer: Mailer & { sent: MailMessage[]; failing: Set<string>; refusing: Set<string>; attempts(to?: string): number } = {
     sent,
     failing,
+    refusing,
     attempts: (to) => attempted.filter((address) => to === undefined || address === to).length,
     async send(message) {
       attempted.push(message.to);
-      if (failing.has(message.to)) throw new Error('451 4.3.0 mail server unavailable');
+      if (failing.has(message.to)) throw Object.assign(new Error('Connection closed unexpectedly'), { code: 'ECONNECTION' });
+      if (refusing.has(message.to)) throw new MailNotAccepted('EENVELOPE 451');
       sent.push(message);
     },
     close() {},
@@ -272,7 +279,7 @@ describe(`deadline reminders (${engineName})`, () => {
     expect(lease!.holder).toBe(job.holder);
   });
 
-  it('logs a failed send as an error, keeps it recorded, and never sends it twice', async () => {
+  it('logs a send of unknown outcome as an error, keeps it recorded, and never sends it twice', async () => {
     const c = await company();
     const contractId = await createContract(c.master.client, { vendorId: c.vendorId, title: 'Mail server down', endsOn: '2034-09-30', noticePeriodDays: 0, managerId: c.manager.userId });
     const mailer = capturingMailer();
@@ -293,6 +300,94 @@ describe(`deadline reminders (${engineName})`, () => {
     await job.runOnce();
     expect(mailer.attempts(c.manager.email)).toBe(1);
     expect(mailsOf(mailer, c)).toHaveLength(0);
+  });
+
+  /** How sending went, per lead time, longest first. */
+  async function outcomes(contractId: string) {
+    return t.db.asOwner<{ lead_days: number; sent: boolean; failures: number; retryable: boolean; last_failure: string | null }>(
+      'SELECT lead_days, sent_at IS NOT NULL AS sent, failures, retryable, last_failure FROM reminder_deliveries WHERE contract_id = $1 ORDER BY lead_days DESC',
+      [contractId],
+    );
+  }
+
+  it('tries a reminder the server refused again at later runs, and sends it once', async () => {
+    const c = await company();
+    const contractId = await createContract(c.master.client, { vendorId: c.vendorId, title: 'Greylisted', endsOn: '2036-05-31', noticePeriodDays: 0, managerId: c.manager.userId });
+    const mailer = capturingMailer();
+    const { logger, lines } = capturingLogger();
+    const job = newJob({ mailer, logger });
+    setToday('2036-05-02');
+    mailer.refusing.add(c.manager.email);
+
+    await job.runOnce();
+    expect(await outcomes(contractId)).toEqual([{ lead_days: 30, sent: false, failures: 1, retryable: true, last_failure: 'EENVELOPE 451' }]);
+    const failure = lines.map((line) => JSON.parse(line)).find((entry) => entry.reminder?.contractId === contractId);
+    expect(failure).toMatchObject({ level: 50, msg: expect.stringContaining('tried again') });
+    expect(lines.join('\n')).not.toContain(c.manager.email);
+
+    await job.runOnce(); // the next hourly run: refused again
+    setToday('2036-05-03');
+    mailer.refusing.delete(c.manager.email);
+    await job.runOnce();
+    await job.runOnce();
+    setToday('2036-05-04');
+    await job.runOnce();
+
+    expect(mailer.attempts(c.manager.email)).toBe(3);
+    expect(mailsOf(mailer, c).map((mail) => mail.subject)).toEqual([expect.stringContaining('Greylisted')]);
+    expect(await outcomes(contractId)).toEqual([{ lead_days: 30, sent: true, failures: 2, retryable: false, last_failure: 'EENVELOPE 451' }]);
+  });
+
+  it(`gives a refused reminder up after ${MAX_SEND_FAILURES} failures`, async () => {
+    const c = await company();
+    const contractId = await createContract(c.master.client, { vendorId: c.vendorId, title: 'Bounced', endsOn: '2036-08-31', noticePeriodDays: 0, managerId: c.manager.userId });
+    const mailer = capturingMailer();
+    const job = newJob({ mailer });
+    setToday('2036-08-02');
+    mailer.refusing.add(c.manager.email);
+    for (let run = 0; run < MAX_SEND_FAILURES + 2; run += 1) await job.runOnce();
+    expect(mailer.attempts(c.manager.email)).toBe(MAX_SEND_FAILURES);
+    expect(await outcomes(contractId)).toMatchObject([{ lead_days: 30, sent: false, failures: MAX_SEND_FAILURES }]);
+  });
+
+  it('no longer tries a refused reminder once a shorter lead time is due, and sends that one', async () => {
+    const c = await company();
+    const contractId = await createContract(c.master.client, { vendorId: c.vendorId, title: 'Late fix', endsOn: '2036-11-30', noticePeriodDays: 0, managerId: c.manager.userId });
+    const mailer = capturingMailer();
+    const job = newJob({ mailer });
+    setToday('2036-11-01');
+    mailer.refusing.add(c.manager.email);
+    await job.runOnce();
+    mailer.refusing.delete(c.manager.email);
+    setToday('2036-11-25');
+    await job.runOnce();
+    await job.runOnce();
+    expect(mailsOf(mailer, c).map((mail) => mail.subject)).toEqual([expect.stringContaining('in 5 days')]);
+    expect(await outcomes(contractId)).toMatchObject([
+      { lead_days: 30, sent: false, failures: 1 },
+      { lead_days: 7, sent: true, failures: 0 },
+    ]);
+  });
+
+  it('tries again over SMTP after the server answered 451, and delivers once', async () => {
+    const smtp = await startFakeSmtp();
+    try {
+      const c = await company();
+      const contractId = await createContract(c.master.client, { vendorId: c.vendorId, title: 'Try later', endsOn: '2037-02-28', noticePeriodDays: 0, managerId: c.manager.userId });
+      const config = loadConfig({ PACTUM_SMTP_URL: smtp.url, PACTUM_MASTER_KEY: Buffer.alloc(32, 1).toString('base64') });
+      const mailer = createMailer(config.mail, capturingLogger().logger);
+      const job = newJob({ mailer });
+      setToday('2037-02-22');
+      smtp.failNextMail(451);
+      expect(await job.runOnce()).toMatchObject({ failed: 1, sent: 0 });
+      expect(await job.runOnce()).toMatchObject({ failed: 0, sent: 1 });
+      expect(await job.runOnce()).toMatchObject({ failed: 0, sent: 0 });
+      mailer.close();
+      expect(smtp.messages.filter((m) => m.to.includes(c.manager.email))).toHaveLength(1);
+      expect(await outcomes(contractId)).toEqual([{ lead_days: 7, sent: true, failures: 1, retryable: false, last_failure: 'EENVELOPE 451' }]);
+    } finally {
+      await smtp.close();
+    }
   });
 
   it('delivers over SMTP to the server named by PACTUM_SMTP_URL', async () => {
