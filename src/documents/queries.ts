@@ -4,8 +4,15 @@ import type { Tx } from '../db/tenant-context.js';
 import type { Cursor } from '../http/pagination.js';
 
 /** Whether the caller can see the contract: the contracts policy decides, no filter here does. */
+/** Whether the caller sees the contract (RLS), archived or not: its documents stay readable. */
 export async function contractVisible(tx: Tx, contractId: string): Promise<boolean> {
   const row = await tx.selectFrom('contracts').select('id').where('id', '=', contractId).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** A contract the caller sees and that is not archived: the only kind that takes new documents. */
+export async function liveContractVisible(tx: Tx, contractId: string): Promise<boolean> {
+  const row = await tx.selectFrom('contracts').select('id').where('id', '=', contractId).where('archived_at', 'is', null).executeTakeFirst();
   return row !== undefined;
 }
 

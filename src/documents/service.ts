@@ -91,7 +91,8 @@ export function createDocumentService({ storage, wrappingKey }: DocumentServiceD
      */
     async upload(asCaller: AsCaller, contractId: string, openSource: () => Promise<UploadSource>, log: FastifyBaseLogger) {
       const prepared = await asCaller(async (tx, actor) => {
-        if (!(await queries.contractVisible(tx, contractId))) throw notFound();
+        // An archived contract answers 404 like every other write to it.
+        if (!(await queries.liveContractVisible(tx, contractId))) throw notFound();
         return { tenantId: actor.tenantId, userId: actor.userId, tenantKey: await currentTenantKey(tx, wrappingKey, actor.tenantId) };
       });
       const documentId = randomUUID();
@@ -111,7 +112,7 @@ export function createDocumentService({ storage, wrappingKey }: DocumentServiceD
         const row = await asCaller(async (tx, actor) => {
           // Same caller as in tx1 (the blob is bound to that tenant), and the contract still visible to them.
           if (actor.tenantId !== prepared.tenantId || actor.userId !== prepared.userId) throw notFound();
-          if (!(await queries.contractVisible(tx, contractId))) throw notFound();
+          if (!(await queries.liveContractVisible(tx, contractId))) throw notFound();
           return queries.insertDocument(tx, {
             id: documentId,
             contract_id: contractId,

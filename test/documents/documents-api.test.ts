@@ -163,6 +163,21 @@ describe(`documents: upload, list, download (${engineName})`, () => {
     expect((await company.client.get(`/api/v1/documents/${unknown}`)).statusCode).toBe(404);
     expect((await company.client.get('/api/v1/documents/not-a-uuid')).statusCode).toBe(400);
   });
+
+  it('takes no new documents for an archived contract, and keeps serving the ones it has', async () => {
+    const archived = await createContract(company.client);
+    const kept = await upload(company.client, archived, samples.pdf('signed before archiving'));
+    expect(kept.statusCode, kept.body).toBe(201);
+    expect((await company.client.request({ method: 'DELETE', url: `/api/v1/contracts/${archived}` })).statusCode).toBe(204);
+    const blobsBefore = readdirSync(join(t.config.dataDir, 'documents', company.tenantId)).length;
+
+    const refused = await upload(company.client, archived, samples.pdf('after archiving'));
+    expect(refused.statusCode, refused.body).toBe(404);
+    expect(refused.json().code).toBe('not_found');
+    expect(readdirSync(join(t.config.dataDir, 'documents', company.tenantId)).length).toBe(blobsBefore);
+    expect((await company.client.get(`/api/v1/contracts/${archived}/documents`)).json().items.map((d: { id: string }) => d.id)).toEqual([kept.json().id]);
+    expect((await company.client.get(`/api/v1/documents/${kept.json().id}`)).statusCode).toBe(200);
+  });
 });
 
 describe(`documents: encryption at rest and integrity (${engineName})`, () => {
