@@ -41,3 +41,20 @@ export function assertPatchMove(kind: ContractKind, from: ContractStatus, to: Co
   }
   throw invalidTransition(`A ${kind} cannot move from ${from} to ${to}.`);
 }
+
+/**
+ * What a PATCH may still change on a decided (accepted, rejected or superseded) proposal: how it is named
+ * and who manages and may see it. The offer itself — vendor, dates, money, terms, line items — is history:
+ * price history shows it, an accepted one was copied into its contract, and a new offer is a new version.
+ */
+const EDITABLE_WHEN_DECIDED: ReadonlySet<string> = new Set(['reference', 'title', 'managerId', 'groupIds', 'status']);
+
+/** Throws 409 proposal_decided, naming the fields, when a PATCH would change a decided proposal's offer. */
+export function assertOfferOpen(kind: ContractKind, status: ContractStatus, fields: readonly string[]): void {
+  if (kind !== 'proposal' || status === 'pending') return;
+  const frozen = fields.filter((field) => !EDITABLE_WHEN_DECIDED.has(field));
+  if (frozen.length === 0) return;
+  throw new ProblemError(409, 'proposal_decided', `This proposal is ${status}: its offer stays as it was. Make a new version with supersedesId instead.`, {
+    fields: frozen,
+  });
+}

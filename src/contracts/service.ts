@@ -6,7 +6,7 @@ import { notFound, ProblemError } from '../http/problem.js';
 import type { Actor } from '../identity/sessions.js';
 import { findVendor } from '../vendors/queries.js';
 import { checkAccess, checkGroups, checkKeptLineItems, checkLineItems, checkManager, checkTerm, checkVendor, throwIfAny, type Errors } from './input-checks.js';
-import { assertPatchMove, defaultStatus, initialStatuses, invalidTransition, statusFitsKind } from './lifecycle.js';
+import { assertOfferOpen, assertPatchMove, defaultStatus, initialStatuses, invalidTransition, statusFitsKind } from './lifecycle.js';
 import * as queries from './queries.js';
 import type { ContractInput, ContractListQuery, ContractPatch } from './schemas.js';
 import { contractSummaryView, contractView } from './views.js';
@@ -118,6 +118,7 @@ const patched = <T>(value: T | undefined, current: T): T => (value === undefined
 export async function updateContract(tx: Tx, actor: Actor, id: string, patch: ContractPatch, audit: AuditContext) {
   const row = await queries.lockContract(tx, id);
   if (!row) throw notFound();
+  assertOfferOpen(row.kind, row.status, Object.keys(patch));
   const errors: Errors = [];
   if (patch.status !== undefined && !statusFitsKind(row.kind, patch.status)) errors.push({ path: 'body:/status', message: `is not a status of a ${row.kind}` });
   checkTerm(errors, {

@@ -30,6 +30,7 @@ export const problemTitles = {
   vendor_in_use: 'The vendor is still in use',
   product_in_use: 'The product is still in use',
   invalid_transition: 'This status change is not possible',
+  proposal_decided: 'A decided proposal keeps its offer as it was',
   document_integrity_failed: 'The stored document failed its integrity check',
   group_in_use: 'The access group still restricts contracts',
   handover_required: 'Contracts would be left without anyone who can see them',

@@ -120,6 +120,38 @@ describe(`proposals (${engineName})`, () => {
     expect((await patch(master.client, url, { status: 'rejected', title: 'Rejected offer' })).statusCode).toBe(200);
   });
 
+  it('keeps a decided proposal\'s offer as it was, and lets its name, manager and groups change', async () => {
+    const rejected = await createContract(master.client, proposal({ title: 'Turned down' }));
+    expect((await patch(master.client, `/api/v1/contracts/${rejected.id}`, { status: 'rejected' })).statusCode).toBe(200);
+    const superseded = await createContract(master.client, proposal({ title: 'First offer' }));
+    await createContract(master.client, proposal({ title: 'Second offer', supersedesId: superseded.id }));
+    const accepted = await createContract(master.client, proposal({ title: 'Taken' }));
+    expect((await accept(accepted.id)).statusCode).toBe(201);
+    const group = await addGroup(t, master.tenantId, 'Procurement', [master.userId]);
+
+    for (const decided of [rejected, superseded, accepted]) {
+      const before = await get(decided.id);
+      const refused = await patch(master.client, `/api/v1/contracts/${decided.id}`, {
+        title: 'Renamed',
+        lineItems: [{ productId, quantity: 1, listUnitPrice: '1' }],
+        endsOn: '2040-12-31',
+      });
+      expect(refused.statusCode, refused.body).toBe(409);
+      expect(refused.json()).toMatchObject({ code: 'proposal_decided', fields: ['lineItems', 'endsOn'] });
+      expect(await get(decided.id)).toEqual(before);
+
+      const renamed = await patch(master.client, `/api/v1/contracts/${decided.id}`, { title: 'Renamed', reference: 'ARCHIVE-1', groupIds: [group] });
+      expect(renamed.statusCode, renamed.body).toBe(200);
+      const { title: _t, reference: _r, groupIds: _g, updatedAt: _u, ...offer } = before;
+      expect(renamed.json()).toMatchObject({ ...offer, title: 'Renamed', reference: 'ARCHIVE-1', groupIds: [group] });
+    }
+
+    const pending = await createContract(master.client, proposal({ title: 'Still open' }));
+    const changed = await patch(master.client, `/api/v1/contracts/${pending.id}`, { lineItems: [{ productId, quantity: 3, listUnitPrice: '10' }] });
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(changed.json().totals.net).toBe('30.0000');
+  });
+
   it('lets a proposal offer the renewal of a contract, and keeps contracts from superseding proposals', async () => {
     const current = await createContract(master.client, contractBody(vendorId, productId, { title: 'CAD 2025' }));
     const offer = await createContract(master.client, proposal({ title: 'CAD 2026 offer', supersedesId: current.id, startsOn: '2026-01-01', endsOn: '2026-12-31' }));
