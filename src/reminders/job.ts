@@ -63,6 +63,13 @@ export function dueLead(deadline: string, today: string, leadDays: readonly numb
   return due.length === 0 ? null : Math.min(...due);
 }
 
+/** What the record keeps of a failure: an error code, never an address or the message. */
+function failureReason(error: unknown): string {
+  if (error instanceof MailNotAccepted) return error.reason;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code.slice(0, 200) : 'unknown';
+}
+
 /**
  * The daily deadline reminders. Exactly one node works at a time: the one holding the 'deadline-reminders'
  * lease. It visits every active tenant and, for each active user, works inside that tenant AS that user,
@@ -78,13 +85,6 @@ export function dueLead(deadline: string, today: string, leadDays: readonly numb
  * repeated. Every failure is logged as an error with the ids needed to follow it up. Sending first and
  * recording afterwards would instead repeat a reminder whenever the process died between the two.
  */
-/** What the record keeps of a failure: an error code, never an address or the message. */
-function failureReason(error: unknown): string {
-  if (error instanceof MailNotAccepted) return error.reason;
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code.slice(0, 200) : 'unknown';
-}
-
 export function createReminderJob(deps: ReminderJobDeps): ReminderJob {
   const holder = deps.holder ?? `${hostname()}:${process.pid}:${randomUUID()}`.slice(0, 200);
   const leaseSeconds = deps.leaseSeconds ?? 2 * 60 * 60;
@@ -95,7 +95,6 @@ export function createReminderJob(deps: ReminderJobDeps): ReminderJob {
     let sent = 0;
     let failed = 0;
     for (const { message, ids } of outgoing) {
-      const key = { contractId: ids.contractId, deadline: ids.deadline, leadDays: ids.leadDays, recipientId: ids.recipientId };
       const outcome = await deps.mailer.send(message).then(
         () => null,
         (error: unknown) => error,
@@ -104,12 +103,14 @@ export function createReminderJob(deps: ReminderJobDeps): ReminderJob {
       else failed += 1;
       const retryable = outcome instanceof MailNotAccepted;
       if (outcome !== null) {
-        const next = retryable ? 'it will be tried again at the next run' : 'the server may have taken it, so it is not sent again';
+        const next = retryable
+          ? `the server did not take it, so later runs try again (${queries.MAX_SEND_FAILURES} failures in all)`
+          : 'the server may have taken it, so it is not sent again';
         deps.logger.error({ err: outcome, reminder: ids }, `deadline reminder could not be sent; ${next}`);
       }
       try {
         await inTenant(deps.kysely, { tenantId, userId }, (tx) =>
-          outcome === null ? queries.markSent(tx, key) : queries.markFailed(tx, key, { reason: failureReason(outcome), retryable }),
+          outcome === null ? queries.markSent(tx, ids) : queries.markFailed(tx, ids, { reason: failureReason(outcome), retryable }),
         );
       } catch (error) {
         // Unrecorded, the reminder stays claimed and is not sent again: a duplicate is not risked.

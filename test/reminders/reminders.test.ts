@@ -322,7 +322,7 @@ describe(`deadline reminders (${engineName})`, () => {
     await job.runOnce();
     expect(await outcomes(contractId)).toEqual([{ lead_days: 30, sent: false, failures: 1, retryable: true, last_failure: 'EENVELOPE 451' }]);
     const failure = lines.map((line) => JSON.parse(line)).find((entry) => entry.reminder?.contractId === contractId);
-    expect(failure).toMatchObject({ level: 50, msg: expect.stringContaining('tried again') });
+    expect(failure).toMatchObject({ level: 50, msg: expect.stringContaining('try again') });
     expect(lines.join('\n')).not.toContain(c.manager.email);
 
     await job.runOnce(); // the next hourly run: refused again
