@@ -76,7 +76,7 @@ export async function claimDelivery(tx: Tx, delivery: DeliveryKey): Promise<bool
   return row !== undefined;
 }
 
-/** The primary key of one reminder (tenant_id comes from row-level security). */
+/** The primary key of one reminder; tenant_id is the column default on insert, and row-level security keeps updates in the tenant. */
 function keyOf(delivery: DeliveryKey) {
   return { contract_id: delivery.contractId, deadline_type: 'notice' as const, deadline: delivery.deadline, lead_days: delivery.leadDays, recipient_id: delivery.recipientId };
 }
