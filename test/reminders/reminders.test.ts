@@ -109,6 +109,13 @@ describe(`deadline reminders (${engineName})`, () => {
     );
   }
 
+  /** A new company and a contract of it whose manager is reminded; the notice deadline is the end date. */
+  async function contractEnding(title: string, endsOn: string) {
+    const c = await company();
+    const contractId = await createContract(c.master.client, { vendorId: c.vendorId, title, endsOn, noticePeriodDays: 0, managerId: c.manager.userId });
+    return { c, contractId };
+  }
+
   const revoke = (userId: string) => t.db.asOwner("UPDATE users SET status = 'revoked', revoked_at = now() WHERE id = $1", [userId]);
 
   it('sends each reminder once, 90, 30 and 7 days before the notice deadline, to the manager', async () => {
@@ -280,8 +287,7 @@ describe(`deadline reminders (${engineName})`, () => {
   });
 
   it('logs a send of unknown outcome as an error, keeps it recorded, and never sends it twice', async () => {
-    const c = await company();
-    const contractId = await createContract(c.master.client, { vendorId: c.vendorId, title: 'Mail server down', endsOn: '2034-09-30', noticePeriodDays: 0, managerId: c.manager.userId });
+    const { c, contractId } = await contractEnding('Mail server down', '2034-09-30');
     const mailer = capturingMailer();
     const { logger, lines } = capturingLogger();
     const job = newJob({ mailer, logger });
@@ -311,8 +317,7 @@ describe(`deadline reminders (${engineName})`, () => {
   }
 
   it('tries a reminder the server refused again at later runs, and sends it once', async () => {
-    const c = await company();
-    const contractId = await createContract(c.master.client, { vendorId: c.vendorId, title: 'Greylisted', endsOn: '2036-05-31', noticePeriodDays: 0, managerId: c.manager.userId });
+    const { c, contractId } = await contractEnding('Greylisted', '2036-05-31');
     const mailer = capturingMailer();
     const { logger, lines } = capturingLogger();
     const job = newJob({ mailer, logger });
@@ -339,8 +344,7 @@ describe(`deadline reminders (${engineName})`, () => {
   });
 
   it(`gives a refused reminder up after ${MAX_SEND_FAILURES} failures`, async () => {
-    const c = await company();
-    const contractId = await createContract(c.master.client, { vendorId: c.vendorId, title: 'Bounced', endsOn: '2036-08-31', noticePeriodDays: 0, managerId: c.manager.userId });
+    const { c, contractId } = await contractEnding('Bounced', '2036-08-31');
     const mailer = capturingMailer();
     const job = newJob({ mailer });
     setToday('2036-08-02');
@@ -351,8 +355,7 @@ describe(`deadline reminders (${engineName})`, () => {
   });
 
   it('no longer tries a refused reminder once a shorter lead time is due, and sends that one', async () => {
-    const c = await company();
-    const contractId = await createContract(c.master.client, { vendorId: c.vendorId, title: 'Late fix', endsOn: '2036-11-30', noticePeriodDays: 0, managerId: c.manager.userId });
+    const { c, contractId } = await contractEnding('Late fix', '2036-11-30');
     const mailer = capturingMailer();
     const job = newJob({ mailer });
     setToday('2036-11-01');
@@ -372,8 +375,7 @@ describe(`deadline reminders (${engineName})`, () => {
   it('tries again over SMTP after the server answered 451, and delivers once', async () => {
     const smtp = await startFakeSmtp();
     try {
-      const c = await company();
-      const contractId = await createContract(c.master.client, { vendorId: c.vendorId, title: 'Try later', endsOn: '2037-02-28', noticePeriodDays: 0, managerId: c.manager.userId });
+      const { c, contractId } = await contractEnding('Try later', '2037-02-28');
       const config = loadConfig({ PACTUM_SMTP_URL: smtp.url, PACTUM_MASTER_KEY: Buffer.alloc(32, 1).toString('base64') });
       const mailer = createMailer(config.mail, capturingLogger().logger);
       const job = newJob({ mailer });
