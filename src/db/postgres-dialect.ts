@@ -118,8 +118,20 @@ interface HeldStatement {
 
 const READ_ONLY = CompiledQuery.raw('SET TRANSACTION READ ONLY');
 
-/** Context statements repeat verbatim; each connection prepares them once, under a name from their text. */
-const preparedName = (sql: string) => `pactum_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+/**
+ * Context statements repeat verbatim; each connection prepares them once, under a name from their text.
+ * Held statements come from a handful of texts in our code (BEGIN, the context and session-check
+ * statements, READ ONLY), so names are kept rather than hashed again for every batch of every request.
+ */
+const preparedNames = new Map<string, string>();
+function preparedName(sql: string): string {
+  let name = preparedNames.get(sql);
+  if (name === undefined) {
+    name = `pactum_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
+    preparedNames.set(sql, name);
+  }
+  return name;
+}
 
 class BatchingConnection implements DeferringConnection {
   readonly #client: pg.PoolClient;
