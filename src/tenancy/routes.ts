@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { auditContext } from '../audit/request-context.js';
+import type { Tx } from '../db/tenant-context.js';
 import { IdParams } from '../http/schema-types.js';
 import { clientOf } from '../identity/routes.js';
 import type { IdentityDeps } from '../identity/service.js';
-import type { SessionCookies, SessionGuard } from '../identity/sessions.js';
+import type { AuditingSessionGuard } from '../audit/refusals.js';
+import type { Actor, SessionCookies } from '../identity/sessions.js';
 import { acceptInvitation, inviteUser, sendInvitation } from './invitations.js';
 import { revokeUser } from './revocation.js';
 import * as schemas from './schemas.js';
@@ -13,7 +15,7 @@ import { listUsers, updateUser } from './users.js';
 export interface TenancyRouteOptions {
   deps: IdentityDeps;
   cookies: SessionCookies;
-  withSession: SessionGuard;
+  withSession: AuditingSessionGuard;
   authRateLimitPerMinute: number;
 }
 
@@ -40,7 +42,12 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
 
   app.patch('/api/v1/users/:id', {
     schema: { params: IdParams, body: schemas.UserPatch, response: { 200: schemas.User } },
-    handler: (request) => withSession(request, (tx, actor) => updateUser(tx, actor, request.params.id, request.body, auditContext(request, actor))),
+    handler: (request) => {
+      const update = (tx: Tx, actor: Actor) => updateUser(tx, actor, request.params.id, request.body, auditContext(request, actor));
+      if (request.body.role === undefined) return withSession(request, update);
+      const attempt = { action: 'user.role_change_refused', target: { type: 'user', id: request.params.id }, details: { role: request.body.role } };
+      return withSession.auditingRefusal(request, attempt, update);
+    },
   });
 
   app.post('/api/v1/users/:id/revoke', {
@@ -49,7 +56,11 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
     preValidation: async (request) => {
       request.body ??= {};
     },
-    handler: (request) => withSession(request, (tx, actor) => revokeUser(tx, actor, request.params.id, request.body, auditContext(request, actor))),
+    handler: (request) => {
+      const { successorId } = request.body;
+      const attempt = { action: 'user.revoke_refused', target: { type: 'user', id: request.params.id }, details: successorId ? { successorId } : {} };
+      return withSession.auditingRefusal(request, attempt, (tx, actor) => revokeUser(tx, actor, request.params.id, request.body, auditContext(request, actor)));
+    },
   });
 
   app.post('/api/v1/users/:id/sessions/end', {
