@@ -22,6 +22,8 @@ export interface RefusedAttempt {
   target?: { type: string; id: string };
   /** Never secrets; the reason code is added. */
   details?: Record<string, unknown>;
+  /** Whether a refusal concerns what this attempt names (default: every refusal does). */
+  concerns?: (problem: ProblemError) => boolean;
 }
 
 export interface RefusalLog {
@@ -78,7 +80,7 @@ export function auditingRefusals(withSession: SessionGuard, refusals: RefusalLog
         return work(tx, actor);
       });
     } catch (error) {
-      if (caller && error instanceof ProblemError && REFUSAL_STATUSES.has(error.status)) {
+      if (caller && error instanceof ProblemError && REFUSAL_STATUSES.has(error.status) && (attempt.concerns?.(error) ?? true)) {
         await refusals.record(caller, auditContext(request, caller), attempt, error.code).catch((failure: unknown) => {
           (logger ?? request.log).error({ err: failure, action: attempt.action }, 'a refused attempt could not be recorded');
         });
