@@ -124,7 +124,9 @@ export async function buildApp({ config, database, logStream }: AppOptions): Pro
 
   await app.register(healthRoutes, { database });
   await app.register(identityRoutes, { deps: identityDeps, cookies, withSession, authRateLimitPerMinute: config.authRateLimitPerMinute });
-  await app.register(tenancyRoutes, { deps: identityDeps, cookies, withSession, authRateLimitPerMinute: config.authRateLimitPerMinute });
+  await app.register(tenancyRoutes, {
+    deps: identityDeps, cookies, withSession, authRateLimitPerMinute: config.authRateLimitPerMinute, invitationLimits: config.invitationLimits,
+  });
   await app.register(vendorRoutes, { withSession });
   await app.register(productRoutes, { withSession });
   await app.register(contractRoutes, { withSession });

@@ -6,7 +6,7 @@ import { clientOf } from '../identity/routes.js';
 import type { IdentityDeps } from '../identity/service.js';
 import type { AuditingSessionGuard } from '../audit/refusals.js';
 import type { Actor, SessionCookies } from '../identity/sessions.js';
-import { acceptInvitation, inviteUser, sendInvitation } from './invitations.js';
+import { acceptInvitation, inviteUser, reserveInvitation, sendInvitation, type InvitationLimits } from './invitations.js';
 import { revokeUser } from './revocation.js';
 import * as schemas from './schemas.js';
 import { endOwnSession, endSessionsOfUser, listOwnSessions } from './sessions.js';
@@ -17,6 +17,7 @@ export interface TenancyRouteOptions {
   cookies: SessionCookies;
   withSession: AuditingSessionGuard;
   authRateLimitPerMinute: number;
+  invitationLimits: InvitationLimits;
 }
 
 /**
@@ -25,7 +26,7 @@ export interface TenancyRouteOptions {
  * an id of another tenant is 404 through row-level security. Role changes, revocation and ending someone's
  * sessions also need a recent authentication (403 reauthentication_required).
  */
-export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = async (app, { deps, cookies, withSession, authRateLimitPerMinute }) => {
+export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = async (app, { deps, cookies, withSession, authRateLimitPerMinute, invitationLimits }) => {
   app.get('/api/v1/users', {
     schema: { querystring: schemas.UserListQuery, response: { 200: schemas.UserList } },
     handler: (request) => withSession.scoped(request, (tx) => listUsers(tx, request.query)),
@@ -34,7 +35,12 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
   app.post('/api/v1/users', {
     schema: { body: schemas.InviteBody, response: { 201: schemas.InviteResponse } },
     handler: async (request, reply) => {
-      const { mail, ...invited } = await withSession(request, (tx, actor) => inviteUser(tx, deps, actor, request.body, auditContext(request, actor)));
+      // Counted first, in its own transaction; every refusal (429, 409 email_taken, …) is audited.
+      const attempt = { action: 'invitation.refused', details: { email: request.body.email.toLowerCase(), role: request.body.role ?? 'member' } };
+      await withSession.auditingRefusal(request, attempt, (tx, actor) => reserveInvitation(tx, deps, actor, request.body, invitationLimits));
+      const { mail, ...invited } = await withSession.auditingRefusal(request, attempt, (tx, actor) =>
+        inviteUser(tx, deps, actor, request.body, auditContext(request, actor)),
+      );
       sendInvitation(deps, mail);
       return reply.status(201).send(invited);
     },
