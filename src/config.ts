@@ -18,6 +18,8 @@ export interface Config {
   loginIpLimit: { windowSeconds: number; maxHits: number };
   /** Password-reset requests per hour, per client IP and per e-mail address (counted in the database). */
   passwordResetLimit: { windowSeconds: number; perIp: number; perEmail: number };
+  /** Invitations per recipient per 10 minutes and per company per hour (counted in the database). */
+  invitationLimits: { perRecipient: number; recipientWindowSeconds: number; perTenantHourly: number };
   rateLimitPerMinute: number;
   authRateLimitPerMinute: number;
   /** Mean event-loop delay (ms) above which requests are shed with 503 `overloaded`; 0 turns shedding off. */
@@ -99,6 +101,11 @@ export function loadConfig(env: Env = process.env): Config {
       windowSeconds: 60 * 60,
       perIp: integer(env, 'PACTUM_PASSWORD_RESET_IP_LIMIT', 20, 1, 1_000_000),
       perEmail: integer(env, 'PACTUM_PASSWORD_RESET_EMAIL_LIMIT', 3, 1, 1000),
+    },
+    invitationLimits: {
+      perRecipient: integer(env, 'PACTUM_INVITATION_RECIPIENT_LIMIT', 1, 1, 1000),
+      recipientWindowSeconds: 10 * 60,
+      perTenantHourly: integer(env, 'PACTUM_INVITATION_TENANT_HOURLY_LIMIT', 50, 1, 1_000_000),
     },
     rateLimitPerMinute: integer(env, 'PACTUM_RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
     authRateLimitPerMinute: integer(env, 'PACTUM_AUTH_RATE_LIMIT_PER_MINUTE', 60, 1, 10_000_000),

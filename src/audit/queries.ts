@@ -27,3 +27,17 @@ export function listAuditEvents(tx: Tx, options: AuditEventFilter & { afterId: s
   }
   return query.orderBy('occurred_at', 'desc').orderBy('seq', 'desc').limit(options.limit + 1).execute();
 }
+
+export interface RefusalBudgetSpent {
+  write_row: boolean;
+  first_suppressed: boolean;
+  suppressed_before: number;
+  previous_window_start: Date | string;
+}
+
+/** One refusal of the actor against their budget per window; see pactum_spend_refusal_budget (0010). */
+export async function spendRefusalBudget(tx: Tx, actorId: string, limit: number, windowSeconds: number): Promise<RefusalBudgetSpent> {
+  const { rows } = await sql<RefusalBudgetSpent>`
+    SELECT * FROM pactum_spend_refusal_budget(${actorId}::uuid, ${limit}::int, ${windowSeconds}::int)`.execute(tx);
+  return rows[0]!;
+}

@@ -255,6 +255,12 @@ export async function isMemberOfAny(tx: Tx, userId: string, groupIds: string[]):
   return row !== undefined;
 }
 
+export async function isMemberOfAll(tx: Tx, userId: string, groupIds: string[]): Promise<boolean> {
+  if (groupIds.length === 0) return true;
+  const rows = await tx.selectFrom('access_group_members').select('group_id').where('user_id', '=', userId).where('group_id', 'in', groupIds).execute();
+  return new Set(rows.map((row) => row.group_id)).size === new Set(groupIds).size;
+}
+
 /** Vendors of the products on a contract's current line items. */
 export async function lineItemVendorIds(tx: Tx, contractId: string): Promise<string[]> {
   const rows = await tx
@@ -293,5 +299,20 @@ export function vendorTotalsByCurrency(tx: Tx, vendorId: string) {
     .where('c.archived_at', 'is', null)
     .groupBy('c.currency')
     .orderBy('c.currency')
+    .execute();
+}
+
+/**
+ * Of the given contracts, those the caller can see, with their titles: row-level security decides. Used
+ * where a SECURITY DEFINER function named contracts seen whole, so hidden titles never reach an answer.
+ */
+export function visibleContractTitles(tx: Tx, ids: string[]) {
+  if (ids.length === 0) return Promise.resolve([]);
+  return tx
+    .selectFrom('contracts')
+    .select(['id', 'title'])
+    .where('id', '=', sql<string>`any(${ids}::uuid[])`)
+    .orderBy('title')
+    .orderBy('id')
     .execute();
 }

@@ -1,16 +1,34 @@
 import { auditContext } from '../audit/request-context.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import type { Tx } from '../db/tenant-context.js';
 import { IdParams } from '../http/schema-types.js';
-import type { SessionGuard } from '../identity/sessions.js';
+import type { Actor } from '../identity/sessions.js';
+import type { AuditingSessionGuard, RefusedAttempt } from '../audit/refusals.js';
+import type { ProblemError } from '../http/problem.js';
 import * as schemas from './schemas.js';
 import * as contracts from './service.js';
+
+/**
+ * A refused write that sets groupIds is audited as a refused visibility change when the refusal is about
+ * who may see the contract: a 403, or a field error on groupIds. Other field errors are plain typos.
+ */
+function visibilityAttempt(groupIds: string[], contractId?: string): RefusedAttempt {
+  return {
+    action: 'contract.visibility_change_refused',
+    ...(contractId ? { target: { type: 'contract', id: contractId } } : {}),
+    details: { groupIdsRequested: [...groupIds].sort() },
+    concerns: (problem: ProblemError) =>
+      problem.status === 403 ||
+      (Array.isArray(problem.extensions.errors) && problem.extensions.errors.some((error: { path?: string }) => error.path?.startsWith('body:/groupIds'))),
+  };
+}
 
 /**
  * Contracts and proposals with their line items, and per-vendor totals. Any active user of the tenant may
  * call these; which contracts they reach is decided by row-level security (tenant and access groups).
  */
-export const contractRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGuard }> = async (app, { withSession }) => {
+export const contractRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSessionGuard }> = async (app, { withSession }) => {
   app.get('/api/v1/contracts', {
     schema: { querystring: schemas.ContractListQuery, response: { 200: schemas.ContractList } },
     handler: (request) => withSession.scoped(request, (tx) => contracts.listContracts(tx, request.query)),
@@ -18,7 +36,12 @@ export const contractRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGua
 
   app.post('/api/v1/contracts', {
     schema: { body: schemas.ContractInput, response: { 201: schemas.Contract } },
-    handler: async (request, reply) => reply.status(201).send(await withSession(request, (tx, actor) => contracts.createContract(tx, actor, request.body, auditContext(request, actor)))),
+    handler: async (request, reply) => {
+      const create = (tx: Tx, actor: Actor) => contracts.createContract(tx, actor, request.body, auditContext(request, actor));
+      const { groupIds } = request.body;
+      const created = groupIds?.length ? await withSession.auditingRefusal(request, visibilityAttempt(groupIds), create) : await withSession(request, create);
+      return reply.status(201).send(created);
+    },
   });
 
   app.get('/api/v1/contracts/:id', {
@@ -28,7 +51,11 @@ export const contractRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGua
 
   app.patch('/api/v1/contracts/:id', {
     schema: { params: IdParams, body: schemas.ContractPatch, response: { 200: schemas.Contract } },
-    handler: (request) => withSession(request, (tx, actor) => contracts.updateContract(tx, actor, request.params.id, request.body, auditContext(request, actor))),
+    handler: (request) => {
+      const update = (tx: Tx, actor: Actor) => contracts.updateContract(tx, actor, request.params.id, request.body, auditContext(request, actor));
+      const { groupIds } = request.body;
+      return groupIds ? withSession.auditingRefusal(request, visibilityAttempt(groupIds, request.params.id), update) : withSession(request, update);
+    },
   });
 
   app.delete('/api/v1/contracts/:id', {

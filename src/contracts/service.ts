@@ -3,6 +3,7 @@ import type { ContractKind } from '../db/schema.js';
 import type { Tx } from '../db/tenant-context.js';
 import { decodeCursor, page, type Cursor } from '../http/pagination.js';
 import { notFound, ProblemError } from '../http/problem.js';
+import { requireRecentAuthentication } from '../identity/recent-authentication.js';
 import type { Actor } from '../identity/sessions.js';
 import { findVendor } from '../vendors/queries.js';
 import { checkAccess, checkGroups, checkKeptLineItems, checkLineItems, checkManager, checkTerm, checkVendor, throwIfAny, type Errors } from './input-checks.js';
@@ -64,16 +65,21 @@ export async function createContract(tx: Tx, actor: Actor, input: ContractInput,
   const kind = input.kind ?? 'contract';
   const status = input.status ?? defaultStatus(kind);
   const managerId = input.managerId ?? actor.userId;
-  const groupIds = input.groupIds ?? [];
   const errors: Errors = [];
+  // A new version or renewal keeps its predecessor's groups unless told otherwise: a restricted offer's
+  // next version is never visible to everyone, not even for a moment.
+  const predecessor = input.supersedesId ? await checkPredecessor(tx, errors, kind, input.supersedesId, input.vendorId) : undefined;
+  const inheritedGroupIds = predecessor ? await queries.groupIdsOf(tx, predecessor.id) : [];
+  const groupIds = input.groupIds ?? inheritedGroupIds;
   if (!initialStatuses(kind).includes(status)) errors.push({ path: 'body:/status', message: `must be one of ${initialStatuses(kind).join(', ')} for a new ${kind}` });
   checkTerm(errors, { startsOn: input.startsOn, endsOn: input.endsOn ?? null, autoRenew: input.autoRenew ?? false, renewalTermMonths: input.renewalTermMonths ?? null });
   await checkVendor(tx, errors, input.vendorId);
   if (input.managerId !== undefined) await checkManager(tx, errors, input.managerId);
-  if (await checkGroups(tx, errors, groupIds)) await checkAccess(tx, errors, { groupIds, managerId, callerId: actor.userId, groupsChanged: true });
+  const groupsKnown = await checkGroups(tx, errors, groupIds);
+  if (groupsKnown) await checkAccess(tx, errors, { groupIds, managerId, callerId: actor.userId, groupsChanged: true });
   const lineItems = await checkLineItems(tx, errors, input.lineItems ?? [], input.vendorId);
-  const predecessor = input.supersedesId ? await checkPredecessor(tx, errors, kind, input.supersedesId, input.vendorId) : undefined;
   throwIfAny(errors);
+  await checkNewContractGroups(tx, actor, groupIds, inheritedGroupIds);
 
   if (predecessor?.kind === 'proposal' && kind === 'proposal') {
     if (predecessor.status !== 'pending' || !(await queries.moveStatus(tx, predecessor.id, 'pending', 'superseded'))) {
@@ -103,6 +109,31 @@ export async function createContract(tx: Tx, actor: Actor, input: ContractInput,
   return getContract(tx, id);
 }
 
+const sameGroups = (a: string[], b: string[]) => a.length === b.length && a.every((groupId) => b.includes(groupId));
+
+const forbidden = (detail: string) => new ProblemError(403, 'forbidden', detail);
+
+/**
+ * Promise 2: the master defines who sees which contract (issue 9, finding 2). A member may restrict a new
+ * contract only to access groups they belong to, so a confidential contract is never visible to everyone
+ * and never hidden from its own author; a new version keeps its predecessor's groups unless a master
+ * changes them. A master may choose any groups (checkAccess still keeps the master's own sight).
+ */
+async function checkNewContractGroups(tx: Tx, actor: Actor, groupIds: string[], inheritedGroupIds: string[]) {
+  if (actor.role === 'master' || sameGroups(groupIds, inheritedGroupIds)) return;
+  if (inheritedGroupIds.length > 0) throw forbidden('A new version keeps the access groups of the one it supersedes; only a master changes them.');
+  if (!(await queries.isMemberOfAll(tx, actor.userId, groupIds))) throw forbidden('You may restrict a new contract only to access groups you belong to.');
+}
+
+/**
+ * Changing an existing contract's groups is a master's act with a fresh authentication. A member who can
+ * see the contract is told so (403); one who cannot never got this far (404 from the locked read).
+ */
+function checkGroupsChange(actor: Actor) {
+  if (actor.role !== 'master') throw forbidden("Only a master changes who may see a contract.");
+  requireRecentAuthentication(actor);
+}
+
 /** Who may see a contract is security-relevant: every change of its groups goes to the audit trail. */
 async function recordVisibilityChange(tx: Tx, audit: AuditContext, contractId: string, before: string[], after: string[]) {
   await recordAudit(tx, audit, {
@@ -119,6 +150,9 @@ export async function updateContract(tx: Tx, actor: Actor, id: string, patch: Co
   const row = await queries.lockContract(tx, id);
   if (!row) throw notFound();
   assertOfferOpen(row.kind, row.status, Object.keys(patch));
+  const groupIdsBefore = await queries.groupIdsOf(tx, id);
+  const groupsChange = patch.groupIds !== undefined && !sameGroups(patch.groupIds, groupIdsBefore);
+  if (groupsChange) checkGroupsChange(actor);
   const errors: Errors = [];
   if (patch.status !== undefined && !statusFitsKind(row.kind, patch.status)) errors.push({ path: 'body:/status', message: `is not a status of a ${row.kind}` });
   checkTerm(errors, {
@@ -133,7 +167,7 @@ export async function updateContract(tx: Tx, actor: Actor, id: string, patch: Co
   const groupsKnown = patch.groupIds === undefined || (await checkGroups(tx, errors, patch.groupIds));
   if ((patch.groupIds !== undefined || patch.managerId !== undefined) && groupsKnown) {
     await checkAccess(tx, errors, {
-      groupIds: patch.groupIds ?? (await queries.groupIdsOf(tx, id)),
+      groupIds: patch.groupIds ?? groupIdsBefore,
       managerId: patched(patch.managerId, row.manager_id),
       callerId: actor.userId,
       groupsChanged: patch.groupIds !== undefined,
@@ -159,11 +193,9 @@ export async function updateContract(tx: Tx, actor: Actor, id: string, patch: Co
     ...(patch.managerId === undefined ? {} : { manager_id: patch.managerId }),
     ...(patch.terms === undefined ? {} : { terms: patch.terms }),
   });
-  if (patch.groupIds !== undefined) {
-    const before = await queries.groupIdsOf(tx, id);
+  if (patch.groupIds !== undefined && groupsChange) {
     await queries.replaceGroups(tx, id, patch.groupIds);
-    const changed = before.length !== patch.groupIds.length || before.some((groupId) => !patch.groupIds!.includes(groupId));
-    if (changed) await recordVisibilityChange(tx, audit, id, before, patch.groupIds);
+    await recordVisibilityChange(tx, audit, id, groupIdsBefore, patch.groupIds);
   }
   if (lineItems !== undefined) await queries.replaceLineItems(tx, id, lineItems);
   return getContract(tx, id);

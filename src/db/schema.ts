@@ -262,6 +262,15 @@ export interface AuditEventsTable {
   hash: ColumnType<Buffer, never, never>;
 }
 
+/** Per actor: refusals recorded and only counted in the current minute (migration 0010). */
+export interface AuditRefusalBudgetsTable {
+  tenant_id: Defaulted<string>;
+  actor_id: string;
+  window_start: Date | string;
+  recorded: number;
+  suppressed: number;
+}
+
 /** Tables the application role can reach. Global tables behind SECURITY DEFINER functions are absent on purpose. */
 export interface Schema {
   tenants: TenantsTable;
@@ -282,4 +291,5 @@ export interface Schema {
   invitations: InvitationsTable;
   password_resets: PasswordResetsTable;
   audit_events: AuditEventsTable;
+  audit_refusal_budgets: AuditRefusalBudgetsTable;
 }

@@ -93,8 +93,23 @@ export async function lockTenantAccess(tx: Tx): Promise<void> {
   await sql`SELECT pg_advisory_xact_lock(hashtext('pactum_access'), hashtext(pactum_current_tenant()::text))`.execute(tx);
 }
 
-/** Live restricted contracts that no active user of the tenant can see, seen whole (also those the caller cannot see). */
-export async function orphanedContracts(tx: Tx): Promise<Array<{ id: string; title: string }>> {
-  const { rows } = await sql<{ id: string; title: string }>`SELECT contract_id AS id, title FROM pactum_orphaned_contracts()`.execute(tx);
-  return rows;
+/**
+ * Ids of live restricted contracts that no active user of the tenant can see, found over the whole tenant
+ * (also those the caller cannot see). Only ids: titles come through row-level security.
+ */
+export async function orphanedContractIds(tx: Tx): Promise<string[]> {
+  const { rows } = await sql<{ id: string }>`SELECT contract_id AS id FROM pactum_orphaned_contracts()`.execute(tx);
+  return rows.map((row) => row.id);
+}
+
+/**
+ * A savepoint before a membership change, so that a refusal can look at contracts through the caller's
+ * eyes as they were before the change (after it, an orphaned contract is by definition seen by nobody).
+ */
+export async function savepointBeforeMembershipChange(tx: Tx): Promise<void> {
+  await sql`SAVEPOINT membership_change`.execute(tx);
+}
+
+export async function undoMembershipChange(tx: Tx): Promise<void> {
+  await sql`ROLLBACK TO SAVEPOINT membership_change`.execute(tx);
 }

@@ -2,15 +2,16 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { auditContext } from '../audit/request-context.js';
 import { IdParams } from '../http/schema-types.js';
-import type { SessionGuard } from '../identity/sessions.js';
+import type { AuditingSessionGuard } from '../audit/refusals.js';
 import * as groups from './service.js';
 import * as schemas from './schemas.js';
 
 /**
  * Access groups: any active user reads them; only masters write, and membership changes also need a
  * recent authentication. Which contracts a group reveals is the database's visibility policy, not ours.
+ * A refused membership change is audited on its own (the refused transaction rolls back).
  */
-export const groupRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGuard }> = async (app, { withSession }) => {
+export const groupRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSessionGuard }> = async (app, { withSession }) => {
   app.get('/api/v1/groups', {
     schema: { querystring: schemas.GroupListQuery, response: { 200: schemas.GroupList } },
     handler: (request) => withSession.scoped(request, (tx) => groups.listGroups(tx, request.query)),
@@ -44,7 +45,8 @@ export const groupRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGuard 
     schema: { params: schemas.MemberParams, response: { 204: Type.Null() } },
     handler: async (request, reply) => {
       const { id, userId } = request.params;
-      await withSession(request, (tx, actor) => groups.addMember(tx, actor, auditContext(request, actor), id, userId));
+      const attempt = { action: 'group.member_add_refused', target: { type: 'group', id }, details: { groupId: id, userId } };
+      await withSession.auditingRefusal(request, attempt, (tx, actor) => groups.addMember(tx, actor, auditContext(request, actor), id, userId));
       return reply.status(204).send(null);
     },
   });
@@ -53,7 +55,8 @@ export const groupRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGuard 
     schema: { params: schemas.MemberParams, response: { 204: Type.Null() } },
     handler: async (request, reply) => {
       const { id, userId } = request.params;
-      await withSession(request, (tx, actor) => groups.removeMember(tx, actor, auditContext(request, actor), id, userId));
+      const attempt = { action: 'group.member_remove_refused', target: { type: 'group', id }, details: { groupId: id, userId } };
+      await withSession.auditingRefusal(request, attempt, (tx, actor) => groups.removeMember(tx, actor, auditContext(request, actor), id, userId));
       return reply.status(204).send(null);
     },
   });

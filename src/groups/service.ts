@@ -1,4 +1,5 @@
 import { recordAudit, type AuditContext } from '../audit/record.js';
+import { visibleContractTitles } from '../contracts/queries.js';
 import { isForeignKeyViolation, refusingDuplicates } from '../db/errors.js';
 import type { Tx } from '../db/tenant-context.js';
 import { decodeCursor, page } from '../http/pagination.js';
@@ -122,12 +123,17 @@ export async function removeMember(tx: Tx, actor: Actor, audit: AuditContext, gr
   await loadGroup(tx, groupId);
   if (!(await queries.findUser(tx, userId))) throw notFound('No user with this id.');
   await queries.lockTenantAccess(tx);
-  const orphanedBefore = new Set((await queries.orphanedContracts(tx)).map((contract) => contract.id));
+  const orphanedBefore = new Set(await queries.orphanedContractIds(tx));
+  await queries.savepointBeforeMembershipChange(tx);
   if (!(await queries.removeMember(tx, groupId, userId))) return;
-  const orphaned = (await queries.orphanedContracts(tx)).filter((contract) => !orphanedBefore.has(contract.id));
+  const orphaned = (await queries.orphanedContractIds(tx)).filter((id) => !orphanedBefore.has(id));
   if (orphaned.length > 0) {
+    // Name only what the caller could see before the removal; count the rest (issue 9, finding 1).
+    await queries.undoMembershipChange(tx);
+    const visible = await visibleContractTitles(tx, orphaned);
     throw new ProblemError(409, 'handover_required', 'Without this member, no active user could see these contracts; add someone to their groups first.', {
-      contracts: orphaned.slice(0, LISTED_CONTRACTS),
+      contracts: visible.slice(0, LISTED_CONTRACTS),
+      hiddenContractCount: orphaned.length - visible.length,
     });
   }
   await recordAudit(tx, audit, {

@@ -4,6 +4,7 @@ import underPressure from '@fastify/under-pressure';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
+import { auditingRefusals, createRefusalLog } from '../audit/refusals.js';
 import { auditRoutes } from '../audit/routes.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/engine.js';
@@ -118,11 +119,14 @@ export async function buildApp({ config, database, logStream }: AppOptions): Pro
     publicUrl: config.publicUrl,
     logger: app.log,
   };
-  const withSession = createSessionGuard(database.kysely, cookies);
+  // Refused attempts at changing who may see or do what are audited in a transaction of their own.
+  const withSession = auditingRefusals(createSessionGuard(database.kysely, cookies), createRefusalLog({ kysely: database.kysely }), app.log);
 
   await app.register(healthRoutes, { database });
   await app.register(identityRoutes, { deps: identityDeps, cookies, withSession, authRateLimitPerMinute: config.authRateLimitPerMinute });
-  await app.register(tenancyRoutes, { deps: identityDeps, cookies, withSession, authRateLimitPerMinute: config.authRateLimitPerMinute });
+  await app.register(tenancyRoutes, {
+    deps: identityDeps, cookies, withSession, authRateLimitPerMinute: config.authRateLimitPerMinute, invitationLimits: config.invitationLimits,
+  });
   await app.register(vendorRoutes, { withSession });
   await app.register(productRoutes, { withSession });
   await app.register(contractRoutes, { withSession });

@@ -7,12 +7,13 @@ import { startPhoneChange } from './phone-change.js';
 import * as schemas from './schemas.js';
 import * as identity from './service.js';
 import type { Client, IdentityDeps } from './service.js';
-import type { SessionCookies, SessionGuard } from './sessions.js';
+import type { AuditingSessionGuard } from '../audit/refusals.js';
+import type { SessionCookies } from './sessions.js';
 
 export interface IdentityRouteOptions {
   deps: IdentityDeps;
   cookies: SessionCookies;
-  withSession: SessionGuard;
+  withSession: AuditingSessionGuard;
   /** Per-client-IP requests per minute on the sign-in routes, a first brake before the database counters. */
   authRateLimitPerMinute: number;
 }
@@ -80,7 +81,9 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
     config: strict,
     schema: { response: { 200: schemas.ChallengeResponse } },
     handler: async (request) => {
-      const pending = await withSession(request, (tx, actor) => identity.startStepUp(tx, deps, actor, clientOf(request)));
+      // A refused step-up (too many codes) is audited on its own; wrong codes are audited by verify.
+      const attempt = { action: 'auth.step_up_refused' };
+      const pending = await withSession.auditingRefusal(request, attempt, (tx, actor) => identity.startStepUp(tx, deps, actor, clientOf(request)));
       return { challenge: await deliver(deps, pending) };
     },
   });

@@ -1,11 +1,12 @@
 import { recordAudit, type AuditContext } from '../audit/record.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { asAppWithoutTenant, enterTenant, inTenant, type Tx } from '../db/tenant-context.js';
-import { ProblemError } from '../http/problem.js';
+import { ProblemError, rateLimited } from '../http/problem.js';
 import type { MailMessage } from '../mail/mailer.js';
 import { sendInBackground } from '../identity/account-mail.js';
 import { acceptablePassword, acceptablePhone, auditOf, type Client } from '../identity/account-rules.js';
 import { deliver, issueChallenge, type ChallengeView } from '../identity/challenges.js';
+import { emailKey } from '../identity/email-key.js';
 import { hashPassword } from '../identity/password-hashing.js';
 import * as identityQueries from '../identity/queries.js';
 import { requireRecentAuthentication } from '../identity/recent-authentication.js';
@@ -41,6 +42,34 @@ function invitationMail(invitee: { name: string; email: string }, inviter: strin
       'and choose a password; a code sent to your phone confirms your account. The link works once, for 7 days.',
     ].join('\n'),
   };
+}
+
+export interface InvitationLimits {
+  perRecipient: number;
+  recipientWindowSeconds: number;
+  perTenantHourly: number;
+}
+
+/**
+ * Spends one invitation of the company's hourly budget and of the recipient's, in a transaction of its
+ * own before the invitation's: an attempt that then fails (409 email_taken) has still been counted, so
+ * the 409 cannot be used to probe many addresses, and no address can be flooded with invitation mail
+ * (issue 13, point 4). The role checks come first, so a refused master invitation spends nothing.
+ */
+export async function reserveInvitation(
+  tx: Tx,
+  deps: Pick<IdentityDeps, 'emailKey'>,
+  actor: Actor,
+  input: { email: string; role?: 'master' | 'member' },
+  limits: InvitationLimits,
+) {
+  requireMaster(actor);
+  if (input.role === 'master') requireRecentAuthentication(actor);
+  const recipient = emailKey(deps, input.email).toString('hex');
+  const recipientWait = await identityQueries.rateLimitHit(tx, `invitation-recipient:${actor.tenantId}:${recipient}`, limits.recipientWindowSeconds, limits.perRecipient);
+  if (recipientWait > 0) throw rateLimited(recipientWait, 'This address was invited a moment ago; wait before inviting it again.');
+  const tenantWait = await identityQueries.rateLimitHit(tx, `invitation-tenant:${actor.tenantId}`, 60 * 60, limits.perTenantHourly);
+  if (tenantWait > 0) throw rateLimited(tenantWait, 'Your company has sent many invitations in the last hour; try again later.');
 }
 
 /**

@@ -119,13 +119,15 @@ export async function setCredentials(tx: Tx, userId: string, credentials: { pass
 
 export interface HandoverContract {
   contract_id: string;
-  title: string;
   managed: boolean;
 }
 
-/** Seen whole by the database (also contracts the revoking master cannot see); see the SQL function. */
+/**
+ * Found by the database over the whole tenant (also contracts the revoking master cannot see); see the
+ * SQL function. Only ids are read: titles come through row-level security (visibleContractTitles).
+ */
 export async function contractsNeedingHandover(tx: Tx, userId: string): Promise<HandoverContract[]> {
-  const { rows } = await sql<HandoverContract>`SELECT * FROM pactum_contracts_needing_handover(${userId}::uuid)`.execute(tx);
+  const { rows } = await sql<HandoverContract>`SELECT contract_id, managed FROM pactum_contracts_needing_handover(${userId}::uuid)`.execute(tx);
   return rows;
 }
 

@@ -1,4 +1,5 @@
 import { recordAudit, type AuditContext } from '../audit/record.js';
+import { visibleContractTitles } from '../contracts/queries.js';
 import type { Tx } from '../db/tenant-context.js';
 import { notFound, ProblemError } from '../http/problem.js';
 import * as identityQueries from '../identity/queries.js';
@@ -11,14 +12,22 @@ import { ensureAnotherActiveMaster, isActiveMaster, requireMaster } from './role
 /** The most contracts a 409 names; enough to act on, bounded so the answer stays small. */
 const LISTED_CONTRACTS = 100;
 
-function handoverRequired(contracts: queries.HandoverContract[]) {
+/**
+ * Names only the contracts the caller can see (row-level security decides, not the SECURITY DEFINER
+ * function that found them) and counts the rest: a master learns that hidden contracts need a successor,
+ * never their titles (issue 9, finding 1).
+ */
+async function handoverRequired(tx: Tx, contracts: queries.HandoverContract[]) {
+  const managed = new Set(contracts.filter((contract) => contract.managed).map((contract) => contract.contract_id));
+  const visible = await visibleContractTitles(tx, contracts.map((contract) => contract.contract_id));
   return new ProblemError(
     409,
     'handover_required',
     'Some contracts would be left without an active user who can see them. Name a successor (successorId) to take them over.',
     {
-      contracts: contracts.slice(0, LISTED_CONTRACTS).map((contract) => ({ id: contract.contract_id, title: contract.title, managed: contract.managed })),
+      contracts: visible.slice(0, LISTED_CONTRACTS).map((contract) => ({ id: contract.id, title: contract.title, managed: managed.has(contract.id) })),
       contractCount: contracts.length,
+      hiddenContractCount: contracts.length - visible.length,
     },
   );
 }
@@ -51,7 +60,7 @@ export async function revokeUser(tx: Tx, actor: Actor, userId: string, input: { 
   const needing = await queries.contractsNeedingHandover(tx, user.id);
   let handedOver = 0;
   if (needing.length > 0) {
-    if (input.successorId === undefined) throw handoverRequired(needing);
+    if (input.successorId === undefined) throw await handoverRequired(tx, needing);
     handedOver = await queries.handOverContracts(tx, user.id, input.successorId);
     await recordAudit(tx, audit, {
       action: 'user.contracts_handed_over',

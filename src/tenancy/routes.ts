@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { auditContext } from '../audit/request-context.js';
+import type { Tx } from '../db/tenant-context.js';
 import { IdParams } from '../http/schema-types.js';
 import { clientOf } from '../identity/routes.js';
 import type { IdentityDeps } from '../identity/service.js';
-import type { SessionCookies, SessionGuard } from '../identity/sessions.js';
-import { acceptInvitation, inviteUser, sendInvitation } from './invitations.js';
+import type { AuditingSessionGuard } from '../audit/refusals.js';
+import type { Actor, SessionCookies } from '../identity/sessions.js';
+import { acceptInvitation, inviteUser, reserveInvitation, sendInvitation, type InvitationLimits } from './invitations.js';
 import { revokeUser } from './revocation.js';
 import * as schemas from './schemas.js';
 import { endOwnSession, endSessionsOfUser, listOwnSessions } from './sessions.js';
@@ -13,8 +15,9 @@ import { listUsers, updateUser } from './users.js';
 export interface TenancyRouteOptions {
   deps: IdentityDeps;
   cookies: SessionCookies;
-  withSession: SessionGuard;
+  withSession: AuditingSessionGuard;
   authRateLimitPerMinute: number;
+  invitationLimits: InvitationLimits;
 }
 
 /**
@@ -23,7 +26,7 @@ export interface TenancyRouteOptions {
  * an id of another tenant is 404 through row-level security. Role changes, revocation and ending someone's
  * sessions also need a recent authentication (403 reauthentication_required).
  */
-export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = async (app, { deps, cookies, withSession, authRateLimitPerMinute }) => {
+export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = async (app, { deps, cookies, withSession, authRateLimitPerMinute, invitationLimits }) => {
   app.get('/api/v1/users', {
     schema: { querystring: schemas.UserListQuery, response: { 200: schemas.UserList } },
     handler: (request) => withSession.scoped(request, (tx) => listUsers(tx, request.query)),
@@ -32,7 +35,12 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
   app.post('/api/v1/users', {
     schema: { body: schemas.InviteBody, response: { 201: schemas.InviteResponse } },
     handler: async (request, reply) => {
-      const { mail, ...invited } = await withSession(request, (tx, actor) => inviteUser(tx, deps, actor, request.body, auditContext(request, actor)));
+      // Counted first, in its own transaction; every refusal (429, 409 email_taken, …) is audited.
+      const attempt = { action: 'invitation.refused', details: { email: request.body.email.toLowerCase(), role: request.body.role ?? 'member' } };
+      await withSession.auditingRefusal(request, attempt, (tx, actor) => reserveInvitation(tx, deps, actor, request.body, invitationLimits));
+      const { mail, ...invited } = await withSession.auditingRefusal(request, attempt, (tx, actor) =>
+        inviteUser(tx, deps, actor, request.body, auditContext(request, actor)),
+      );
       sendInvitation(deps, mail);
       return reply.status(201).send(invited);
     },
@@ -40,7 +48,12 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
 
   app.patch('/api/v1/users/:id', {
     schema: { params: IdParams, body: schemas.UserPatch, response: { 200: schemas.User } },
-    handler: (request) => withSession(request, (tx, actor) => updateUser(tx, actor, request.params.id, request.body, auditContext(request, actor))),
+    handler: (request) => {
+      const update = (tx: Tx, actor: Actor) => updateUser(tx, actor, request.params.id, request.body, auditContext(request, actor));
+      if (request.body.role === undefined) return withSession(request, update);
+      const attempt = { action: 'user.role_change_refused', target: { type: 'user', id: request.params.id }, details: { role: request.body.role } };
+      return withSession.auditingRefusal(request, attempt, update);
+    },
   });
 
   app.post('/api/v1/users/:id/revoke', {
@@ -49,7 +62,11 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
     preValidation: async (request) => {
       request.body ??= {};
     },
-    handler: (request) => withSession(request, (tx, actor) => revokeUser(tx, actor, request.params.id, request.body, auditContext(request, actor))),
+    handler: (request) => {
+      const { successorId } = request.body;
+      const attempt = { action: 'user.revoke_refused', target: { type: 'user', id: request.params.id }, details: successorId ? { successorId } : {} };
+      return withSession.auditingRefusal(request, attempt, (tx, actor) => revokeUser(tx, actor, request.params.id, request.body, auditContext(request, actor)));
+    },
   });
 
   app.post('/api/v1/users/:id/sessions/end', {

@@ -154,12 +154,12 @@ describe(`contract boundaries (${engineName})`, () => {
       expect((await owner.client.get(`/api/v1/contracts/${restricted.id}`)).json().managerId).toBe(insider.userId);
     });
 
-    it('lets a member restrict a contract to a group they are in, and lift it again', async () => {
-      const contract = await createContract(insider.client, contractBody(vendorId, productId, { title: 'Briefly secret' }));
-      const restrictedNow = await insider.client.request({ method: 'PATCH', url: `/api/v1/contracts/${contract.id}`, payload: { groupIds: [groupId] } });
-      expect(restrictedNow.statusCode, restrictedNow.body).toBe(200);
+    it('lets a member create a contract restricted to a group they are in; only a master lifts it (issue 9, finding 2)', async () => {
+      const contract = await createContract(insider.client, contractBody(vendorId, productId, { title: 'Briefly secret', groupIds: [groupId] }));
       expect((await outsider.client.get(`/api/v1/contracts/${contract.id}`)).statusCode).toBe(404);
-      const lifted = await insider.client.request({ method: 'PATCH', url: `/api/v1/contracts/${contract.id}`, payload: { groupIds: [] } });
+      const byMember = await insider.client.request({ method: 'PATCH', url: `/api/v1/contracts/${contract.id}`, payload: { groupIds: [] } });
+      expect(byMember.statusCode).toBe(403);
+      const lifted = await owner.client.request({ method: 'PATCH', url: `/api/v1/contracts/${contract.id}`, payload: { groupIds: [] } });
       expect(lifted.json().groupIds).toEqual([]);
       expect((await outsider.client.get(`/api/v1/contracts/${contract.id}`)).statusCode).toBe(200);
     });
