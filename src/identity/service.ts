@@ -230,9 +230,17 @@ export async function verifyChallenge(
   };
 }
 
+/** Codes whose success makes a pending account active: only while the account still holds its e-mail. */
+const ACTIVATING_PURPOSES = new Set<string>(['signup', 'invitation']);
+
 /** What each purpose means once its code is right; runs in the verifying transaction, as the user. */
 async function completeChallenge(tx: Tx, deps: IdentityDeps, challenge: ChallengeRow, client: Client): Promise<Completion> {
   const audit = auditOf(client, challenge.user_id);
+  if (ACTIVATING_PURPOSES.has(challenge.purpose) && !(await queries.holdEmailClaim(tx, challenge.user_id))) {
+    // The claim lapsed and another account took the address: activating this one would leave two active
+    // users behind one e-mail. Nothing commits; the code can never complete.
+    throw challengeExpired();
+  }
   if (challenge.purpose === 'signup') await queries.activateSignup(tx, challenge.user_id);
   if (challenge.purpose === 'invitation') await activateInvitation(tx, challenge.user_id, audit);
   const user = await queries.findUser(tx, challenge.user_id);
