@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acceptInvite, invite } from '../tenancy/helpers.js';
 import { Client, login, registerCompany, STRONG_PASSWORD, startTestApp, uniqueEmail, uniqueMobile, type TestApp } from '../helpers/test-app.js';
-import { engineName } from '../helpers/test-database.js';
+import { engineName, serverUrl } from '../helpers/test-database.js';
 
 const OTHER_PASSWORD = 'another quite long passphrase for pactum 77';
 
@@ -100,5 +102,66 @@ describe(`e-mail claims at activation (${engineName})`, () => {
     const company = await registerCompany(t);
     const joined = await acceptInvite(t, await invite(company.client));
     expect((await joined.client.get('/api/v1/me')).json().user.status).toBe('active');
+  });
+});
+
+/**
+ * The same race with real concurrency, which only a server has: an activation holding the claim and a
+ * second signup claiming the lapsed address at that moment. Driven statement by statement on two
+ * connections, as pactum_app in each tenant, exactly as the service's transactions run them.
+ */
+describe.runIf(serverUrl)('an e-mail claim taken while its activation is in flight (postgres)', () => {
+  let t: TestApp;
+  const clients: pg.Client[] = [];
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    for (const client of clients) await client.end();
+    await t.close();
+  });
+
+  async function asApp(tenantId: string) {
+    const client = new pg.Client({ connectionString: t.db.url! });
+    clients.push(client);
+    await client.connect();
+    await client.query('BEGIN');
+    await client.query("SELECT set_config('role', 'pactum_app', true), set_config('pactum.tenant_id', $1, true)", [tenantId]);
+    return client;
+  }
+
+  it('makes the claimer wait for the activation and then leaves the address with the activated user', async () => {
+    const email = uniqueEmail('raced');
+    const signup = await new Client(t).post('/api/v1/signup', { companyName: 'Kramerica', name: 'Cosmo Kramer', email, phone: uniqueMobile(), password: STRONG_PASSWORD });
+    expect(signup.statusCode, signup.body).toBe(201);
+    const [first] = await t.db.asOwner<{ tenant_id: string; id: string }>(
+      "UPDATE users SET created_at = now() - interval '31 minutes' WHERE email = $1 RETURNING tenant_id, id",
+      [email],
+    );
+    const secondTenant = randomUUID();
+    await t.db.asOwner("INSERT INTO tenants (id, name) VALUES ($1, 'Pendant Publishing')", [secondTenant]);
+    const [second] = await t.db.asOwner<{ id: string }>(
+      "INSERT INTO users (tenant_id, name, email, role, status) VALUES ($1, 'Elaine Benes', $2, 'master', 'pending') RETURNING id",
+      [secondTenant, email],
+    );
+
+    const activation = await asApp(first!.tenant_id);
+    const held = await activation.query('SELECT pactum_hold_email_claim($1) AS held', [first!.id]);
+    expect(held.rows[0].held).toBe(true);
+
+    const claimer = await asApp(secondTenant);
+    let claimSettled = false;
+    const claim = claimer.query('SELECT pactum_claim_email($1, $2) AS claimed', [email, second!.id]).finally(() => (claimSettled = true));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(claimSettled, 'the claimer waits for the activation holding the claim').toBe(false);
+
+    await activation.query("UPDATE tenants SET status = 'active' WHERE id = $1", [first!.tenant_id]);
+    await activation.query("UPDATE users SET status = 'active', activated_at = now() WHERE id = $1", [first!.id]);
+    await activation.query('COMMIT');
+    expect((await claim).rows[0].claimed).toBe(false);
+    await claimer.query('COMMIT');
+
+    const claims = await t.db.asOwner<{ user_id: string }>('SELECT user_id FROM account_emails WHERE email = $1', [email]);
+    expect(claims).toEqual([{ user_id: first!.id }]);
   });
 });
