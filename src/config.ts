@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -8,7 +9,8 @@ export interface Config {
   port: number;
   host: string;
   publicUrl: URL;
-  trustProxy: string | false;
+  /** Fastify's trustProxy: a hop count, all or nothing, or the proxies' addresses and CIDR ranges. */
+  trustProxy: TrustProxy;
   databaseUrl: string | null;
   dataDir: string;
   masterKey: Buffer;
@@ -65,6 +67,8 @@ export interface OtpCaps {
   globalPerHour: number;
 }
 
+export type TrustProxy = boolean | number | string[];
+
 export class ConfigError extends Error {}
 
 type Env = Record<string, string | undefined>;
@@ -81,7 +85,7 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     host,
     publicUrl,
-    trustProxy: env.PACTUM_TRUST_PROXY || false,
+    trustProxy: trustProxy(env.PACTUM_TRUST_PROXY),
     databaseUrl: env.PACTUM_DATABASE_URL || null,
     dataDir,
     masterKey: masterKey(env, production, dataDir),
@@ -235,6 +239,41 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, not "${raw}".`);
   }
   return value;
+}
+
+/**
+ * Digits are a hop count and `true`/`false` booleans; Fastify would take any string as an address list,
+ * so "1" trusted a proxy at address 1 (every client then shared the proxy's address and its per-IP
+ * limits) and "true" failed the start. Anything else is a comma-separated list of addresses and CIDR
+ * ranges (or proxy-addr's names loopback, linklocal, uniquelocal), each checked here so a typo fails
+ * the start with its name rather than deep inside the framework.
+ */
+function trustProxy(raw: string | undefined): TrustProxy {
+  const value = raw?.trim() ?? '';
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value);
+    if (hops > 100) throw new ConfigError(`PACTUM_TRUST_PROXY as a hop count must be from 0 to 100, not "${value}".`);
+    return hops;
+  }
+  const entries = value.split(',').map((entry) => entry.trim());
+  const wrong = entries.find((entry) => !isProxyAddress(entry));
+  if (wrong !== undefined) {
+    throw new ConfigError(`PACTUM_TRUST_PROXY must be a hop count, "true", "false", or addresses/CIDRs separated by commas; "${wrong}" is none of these.`);
+  }
+  return entries;
+}
+
+const PROXY_ADDRESS_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_ADDRESS_NAMES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 function onOff(env: Env, name: string, fallback: boolean): boolean {

@@ -1,7 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ListQuery, Nullable, Uuid, listOf } from '../http/schema-types.js';
-
-const Timestamp = Type.String({ format: 'date-time', maxLength: 40 });
+import { ListQuery, Nullable, Timestamp, Uuid, listOf } from '../http/schema-types.js';
 
 export const AuditEventQuery = Type.Object(
   {

@@ -5,6 +5,11 @@ function sqlState(error: unknown): string | undefined {
 
 export const isUniqueViolation = (error: unknown) => sqlState(error) === '23505';
 export const isForeignKeyViolation = (error: unknown) => sqlState(error) === '23503';
+/**
+ * Class 22, data exception: a value the database cannot take or compare as given (a date out of range,
+ * a malformed timestamp, a numeric overflow). Caused by input the schemas let through, never by us.
+ */
+export const isDataException = (error: unknown) => /^22[0-9A-Z]{3}$/.test(sqlState(error) ?? '');
 /** invalid_authorization_specification: what pactum_require_session raises for a dead session. */
 export const isSessionRefused = (error: unknown) => sqlState(error) === '28000';
 

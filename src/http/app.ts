@@ -33,6 +33,7 @@ import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { loggerOptions } from './logging.js';
 import { ProblemError } from './problem.js';
 import { registerSecurity } from './security.js';
+import { fastifyTrustProxy } from './trust-proxy.js';
 import { validatorCompiler } from './validation.js';
 
 export interface AppOptions {
@@ -55,7 +56,7 @@ export function createCodeSender(config: Config): CodeSender {
 export async function buildApp({ config, database, logStream }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logStream ? { ...loggerOptions(config.logLevel), stream: logStream } : loggerOptions(config.logLevel),
-    trustProxy: config.trustProxy,
+    trustProxy: fastifyTrustProxy(config.trustProxy),
     bodyLimit: 1024 * 1024,
     // Slow clients must not pin sockets: whole request in 30 s, headers in 10 s.
     requestTimeout: 30_000,

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import { isDataException } from '../db/errors.js';
 import { ProblemError, problemBody, type ProblemCode } from './problem.js';
 import { fieldErrors } from './validation.js';
 
@@ -39,6 +40,11 @@ function toProblem(error: FastifyError & { validationContext?: string }, reply: 
     return new ProblemError(429, 'rate_limited', 'Too many requests; slow down.', {}, { 'retry-after': String(retryAfter) });
   }
   if (error.statusCode === 400 && error.code?.startsWith('FST_')) return new ProblemError(400, 'malformed_body', error.message);
+  if (isDataException(error)) {
+    // The schemas should have refused the value: logged (SQLSTATE only, the message quotes the input) to find that gap.
+    reply.log.warn({ sqlState: error.code }, 'data exception answered as 400');
+    return new ProblemError(400, 'validation_failed', 'A value is out of range or not in a form that can be stored.');
+  }
   return null;
 }
 

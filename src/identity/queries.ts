@@ -102,11 +102,19 @@ export async function rateLimitHit(tx: Tx, bucket: string, windowSeconds: number
   return rows[0]?.wait ?? 0;
 }
 
-export async function loginFailures(tx: Tx, emailKey: Buffer): Promise<{ consecutive: number; last_failed_at: Date } | undefined> {
-  const { rows } = await sql<{ consecutive: number; last_failed_at: Date }>`SELECT * FROM pactum_login_failures(${emailKey})`.execute(tx);
-  return rows[0];
+/**
+ * Locks the e-mail key until the transaction ends and reads its failure count, with the server's clock
+ * after the wait: concurrent logins for one address see each other's reserved attempts.
+ */
+export async function lockLoginFailures(tx: Tx, emailKey: Buffer): Promise<{ failures: { consecutive: number; last_failed_at: Date } | undefined; checkedAt: Date }> {
+  const { rows } = await sql<{ consecutive: number | null; last_failed_at: Date | null; checked_at: Date }>`
+    SELECT * FROM pactum_lock_login_failures(${emailKey})`.execute(tx);
+  const row = rows[0]!;
+  const failures = row.consecutive !== null && row.last_failed_at !== null ? { consecutive: row.consecutive, last_failed_at: row.last_failed_at } : undefined;
+  return { failures, checkedAt: new Date(row.checked_at) };
 }
 
+/** Counts an attempt as failed; a login reserves its attempt this way before checking the password. */
 export async function recordLoginFailure(tx: Tx, emailKey: Buffer): Promise<void> {
   await sql`SELECT pactum_record_login_failure(${emailKey})`.execute(tx);
 }
@@ -144,6 +152,12 @@ export function findUser(tx: Tx, userId: string) {
 
 export function findTenant(tx: Tx) {
   return tx.selectFrom('tenants').selectAll().executeTakeFirstOrThrow();
+}
+
+/** True, and the claim held until commit, while the user's e-mail claim is still theirs (see the SQL function). */
+export async function holdEmailClaim(tx: Tx, userId: string): Promise<boolean> {
+  const { rows } = await sql<{ held: boolean }>`SELECT pactum_hold_email_claim(${userId}) AS held`.execute(tx);
+  return rows[0]?.held === true;
 }
 
 export async function activateSignup(tx: Tx, userId: string): Promise<void> {

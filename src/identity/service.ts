@@ -81,13 +81,18 @@ export async function signup(
  * Password check, then a code to the phone. Unknown e-mails cost a dummy hash and count failures exactly
  * like known ones, so neither the answer, its timing nor the throttle tells which e-mails exist. A failure
  * against a known account is also written to that account's tenant audit trail (never the password).
+ *
+ * The attempt is reserved before the password is checked: under a lock on the e-mail key it is counted as
+ * a failure, and only a right password clears the count. However many requests arrive at once, from
+ * however many addresses, each sees the attempts before it, so the throttle's numbers hold exactly.
  */
 export async function login(deps: IdentityDeps, input: { email: string; password: string }, client: Client): Promise<ChallengeView> {
   const key = emailKey(deps, input.email);
   const account = await asAppWithoutTenant(deps.kysely, async (tx) => {
     const ipWait = await queries.rateLimitHit(tx, `login-ip:${client.ip ?? 'unknown'}`, deps.loginIpLimit.windowSeconds, deps.loginIpLimit.maxHits);
     if (ipWait > 0) throw rateLimited(ipWait, 'Too many sign-in attempts from your network; try again later.');
-    const throttle = loginThrottle(await queries.loginFailures(tx, key), new Date());
+    const { failures, checkedAt } = await queries.lockLoginFailures(tx, key);
+    const throttle = loginThrottle(failures, checkedAt);
     if (!throttle.allowed) {
       throw rateLimited(
         throttle.retryAfterSeconds,
@@ -96,24 +101,23 @@ export async function login(deps: IdentityDeps, input: { email: string; password
           : 'Too many failed attempts; wait before trying again.',
       );
     }
+    await queries.recordLoginFailure(tx, key);
     return queries.findLogin(tx, input.email.toLowerCase());
   });
 
   const usable = account && account.user_status === 'active' && account.tenant_status === 'active' && account.password_hash;
   const verification = usable ? await verifyPassword(account.password_hash!, input.password) : await dummyVerification(input.password);
   if (!usable || !verification.valid) {
+    // The failure was counted when the attempt was reserved.
     if (account) {
-      await inTenant(deps.kysely, { tenantId: account.tenant_id, userId: null }, async (tx) => {
-        await queries.recordLoginFailure(tx, key);
-        await recordAudit(tx, auditOf(client, null), {
+      await inTenant(deps.kysely, { tenantId: account.tenant_id, userId: null }, (tx) =>
+        recordAudit(tx, auditOf(client, null), {
           action: 'auth.login',
           outcome: 'failure',
           target: userTarget(account.user_id),
           details: { reason: usable ? 'wrong_password' : 'account_not_active' },
-        });
-      });
-    } else {
-      await asAppWithoutTenant(deps.kysely, (tx) => queries.recordLoginFailure(tx, key));
+        }),
+      );
     }
     throw invalidCredentials();
   }
@@ -226,9 +230,17 @@ export async function verifyChallenge(
   };
 }
 
+/** Codes whose success makes a pending account active: only while the account still holds its e-mail. */
+const ACTIVATING_PURPOSES = new Set<string>(['signup', 'invitation']);
+
 /** What each purpose means once its code is right; runs in the verifying transaction, as the user. */
 async function completeChallenge(tx: Tx, deps: IdentityDeps, challenge: ChallengeRow, client: Client): Promise<Completion> {
   const audit = auditOf(client, challenge.user_id);
+  if (ACTIVATING_PURPOSES.has(challenge.purpose) && !(await queries.holdEmailClaim(tx, challenge.user_id))) {
+    // The claim lapsed and another account took the address: activating this one would leave two active
+    // users behind one e-mail. Nothing commits; the code can never complete.
+    throw challengeExpired();
+  }
   if (challenge.purpose === 'signup') await queries.activateSignup(tx, challenge.user_id);
   if (challenge.purpose === 'invitation') await activateInvitation(tx, challenge.user_id, audit);
   const user = await queries.findUser(tx, challenge.user_id);
