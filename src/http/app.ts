@@ -29,6 +29,7 @@ import { tenancyRoutes } from '../tenancy/routes.js';
 import { vendorRoutes } from '../vendors/routes.js';
 import { registerAuthenticationGate } from './authentication-gate.js';
 import { frameworkErrors, registerErrorHandling } from './errors.js';
+import { refuseUnboundedLists } from './list-bounds.js';
 import { loggerOptions } from './logging.js';
 import { ProblemError } from './problem.js';
 import { registerSecurity } from './security.js';
@@ -69,6 +70,7 @@ export async function buildApp({ config, database, logStream }: AppOptions): Pro
   // The API speaks JSON only: Fastify's built-in text/plain parser would turn a text body into a string
   // that then fails validation as 400 instead of the 415 unsupported_media_type clients expect.
   app.removeContentTypeParser('text/plain');
+  refuseUnboundedLists(app);
   app.setValidatorCompiler(validatorCompiler);
   registerErrorHandling(app);
   await app.register(cookie);
