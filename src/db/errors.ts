@@ -5,6 +5,8 @@ function sqlState(error: unknown): string | undefined {
 
 export const isUniqueViolation = (error: unknown) => sqlState(error) === '23505';
 export const isForeignKeyViolation = (error: unknown) => sqlState(error) === '23503';
+/** query_canceled: statement_timeout ended the statement (or an operator cancelled it). */
+export const isQueryCanceled = (error: unknown) => sqlState(error) === '57014';
 /** invalid_authorization_specification: what pactum_require_session raises for a dead session. */
 export const isSessionRefused = (error: unknown) => sqlState(error) === '28000';
 

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
+import { isQueryCanceled } from '../db/errors.js';
 import { ProblemError, problemBody, type ProblemCode } from './problem.js';
 import { fieldErrors } from './validation.js';
 
@@ -39,6 +40,8 @@ function toProblem(error: FastifyError & { validationContext?: string }, reply: 
     return new ProblemError(429, 'rate_limited', 'Too many requests; slow down.', {}, { 'retry-after': String(retryAfter) });
   }
   if (error.statusCode === 400 && error.code?.startsWith('FST_')) return new ProblemError(400, 'malformed_body', error.message);
+  // A statement that ran into statement_timeout met a busy database, not a bug: ask to come back later.
+  if (isQueryCanceled(error)) return new ProblemError(503, 'overloaded', 'The service is busy; try again shortly.', {}, { 'retry-after': '5' });
   return null;
 }
 
