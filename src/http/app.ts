@@ -22,6 +22,7 @@ import { createPasswordPolicy } from '../identity/password-policy.js';
 import { parseAllowedCountries } from '../identity/phone.js';
 import { identityRoutes } from '../identity/routes.js';
 import type { IdentityDeps } from '../identity/service.js';
+import { createSessionTenants } from '../identity/session-tenants.js';
 import { createSessionCookies, createSessionGuard } from '../identity/sessions.js';
 import { createMailer } from '../mail/mailer.js';
 import { productRoutes } from '../products/routes.js';
@@ -33,6 +34,7 @@ import { refuseUnboundedLists } from './list-bounds.js';
 import { loggerOptions } from './logging.js';
 import { ProblemError } from './problem.js';
 import { registerSecurity } from './security.js';
+import { createTenantGate } from './tenant-gate.js';
 import { validatorCompiler } from './validation.js';
 
 export interface AppOptions {
@@ -50,6 +52,15 @@ export function createCodeSender(config: Config): CodeSender {
     fromNumber: config.sms.fromNumber,
     apiUrl: config.sms.apiUrl,
   });
+}
+
+/**
+ * Four of the PostgreSQL pool's ten connections per company: two companies flooding at once still leave
+ * two for everyone else. PGlite runs one transaction at a time, so there each company gets one turn and a
+ * flood waits in its own queue instead of in front of everyone in the engine's.
+ */
+function defaultTenantConcurrency(database: Database): number {
+  return database.engine === 'embedded' ? 1 : 4;
 }
 
 export async function buildApp({ config, database, logStream }: AppOptions): Promise<FastifyInstance> {
@@ -120,7 +131,10 @@ export async function buildApp({ config, database, logStream }: AppOptions): Pro
     publicUrl: config.publicUrl,
     logger: app.log,
   };
-  const withSession = createSessionGuard(database.kysely, cookies);
+  const withSession = createSessionGuard(database.kysely, cookies, {
+    tenants: createSessionTenants(database.kysely),
+    gate: createTenantGate({ ...config.tenantFairness, concurrency: config.tenantFairness.concurrency ?? defaultTenantConcurrency(database) }),
+  });
 
   await app.register(healthRoutes, { database });
   await app.register(identityRoutes, { deps: identityDeps, cookies, withSession, authRateLimitPerMinute: config.authRateLimitPerMinute });
