@@ -14,6 +14,8 @@ const REMEMBERED_SESSIONS = 10_000;
  */
 export function createSessionTenants(kysely: Kysely<Schema>) {
   const remembered = new Map<string, string>();
+  // A burst of a new session's first requests shares one lookup.
+  const inFlight = new Map<string, Promise<string | null>>();
 
   const lookUp = (tokenHash: Buffer) =>
     kysely
@@ -32,8 +34,13 @@ export function createSessionTenants(kysely: Kysely<Schema>) {
       const key = tokenHash.toString('base64');
       const known = remembered.get(key);
       if (known) return known;
-      const tenantId = await lookUp(tokenHash);
-      if (tenantId) {
+      let pending = inFlight.get(key);
+      if (!pending) {
+        pending = lookUp(tokenHash).finally(() => inFlight.delete(key));
+        inFlight.set(key, pending);
+      }
+      const tenantId = await pending;
+      if (tenantId && !remembered.has(key)) {
         if (remembered.size >= REMEMBERED_SESSIONS) remembered.delete(remembered.keys().next().value!);
         remembered.set(key, tenantId);
       }

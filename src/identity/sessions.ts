@@ -132,28 +132,30 @@ export function createSessionGuard(kysely: Kysely<Schema>, cookies: SessionCooki
     const tokenHash = tokenHashOf(request);
     // READ ONLY: nothing after the check can write; on PostgreSQL each statement also travels with the
     // check in a single round trip (src/db/postgres-dialect.ts).
-    return inTurn(tokenHash, () => kysely
-      .transaction()
-      .setAccessMode('read only')
-      .execute(async (tx) => {
-        const check = await deferStatement(tx, queries.requireSessionAsApp(tokenHash, IDLE_TIMEOUT_SECONDS).compile(tx)).catch(refusedAsUnauthenticated);
-        check.answer.catch(() => {}); // observed below; this only keeps an early failure from counting as unhandled
-        // Work that failed before it sent anything leaves the check unsent: 401 must still win.
-        const confirm = async () => {
-          await flushDeferred(tx);
-          await check.answer.catch(refusedAsUnauthenticated);
-        };
-        let result: T;
-        try {
-          result = await work(tx);
-        } catch (error) {
+    return inTurn(tokenHash, () =>
+      kysely
+        .transaction()
+        .setAccessMode('read only')
+        .execute(async (tx) => {
+          const check = await deferStatement(tx, queries.requireSessionAsApp(tokenHash, IDLE_TIMEOUT_SECONDS).compile(tx)).catch(refusedAsUnauthenticated);
+          check.answer.catch(() => {}); // observed below; this only keeps an early failure from counting as unhandled
+          // Work that failed before it sent anything leaves the check unsent: 401 must still win.
+          const confirm = async () => {
+            await flushDeferred(tx);
+            await check.answer.catch(refusedAsUnauthenticated);
+          };
+          let result: T;
+          try {
+            result = await work(tx);
+          } catch (error) {
+            await confirm();
+            // A session ended between two statements of the work: the later statement's check refused it.
+            throw isSessionRefused(error) ? unauthenticated() : error;
+          }
           await confirm();
-          // A session ended between two statements of the work: the later statement's check refused it.
-          throw isSessionRefused(error) ? unauthenticated() : error;
-        }
-        await confirm();
-        return result;
-      }));
+          return result;
+        }),
+    );
   };
 
   return Object.assign(withActor, { scoped });
