@@ -26,6 +26,8 @@ export interface Config {
   authRateLimitPerMinute: number;
   /** Mean event-loop delay (ms) above which requests are shed with 503 `overloaded`; 0 turns shedding off. */
   maxEventLoopDelayMs: number;
+  /** Per node: one tenant's concurrent transactions (null: by engine), its queue, and the wait allowed in it. */
+  tenantFairness: { concurrency: number | null; queueLimit: number; queueTimeoutMs: number };
   pwned: { enabled: boolean; apiUrl: string };
   mail: MailConfig;
   /** Days before a notice deadline at which its reminder goes out, largest first. */
@@ -114,6 +116,11 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerMinute: integer(env, 'PACTUM_RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
     authRateLimitPerMinute: integer(env, 'PACTUM_AUTH_RATE_LIMIT_PER_MINUTE', 60, 1, 10_000_000),
     maxEventLoopDelayMs: integer(env, 'PACTUM_MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
+    tenantFairness: {
+      concurrency: env.PACTUM_TENANT_CONCURRENCY ? integer(env, 'PACTUM_TENANT_CONCURRENCY', 4, 1, 10_000) : null,
+      queueLimit: integer(env, 'PACTUM_TENANT_QUEUE_LIMIT', 100, 0, 100_000),
+      queueTimeoutMs: integer(env, 'PACTUM_TENANT_QUEUE_TIMEOUT_MS', 10_000, 1, 600_000),
+    },
     pwned: {
       enabled: onOff(env, 'PACTUM_PWNED_CHECK', false),
       apiUrl: parseUrl('PACTUM_PWNED_API_URL', env.PACTUM_PWNED_API_URL || 'https://api.pwnedpasswords.com').href.replace(/\/$/, ''),

@@ -10,6 +10,8 @@ export const isForeignKeyViolation = (error: unknown) => sqlState(error) === '23
  * a malformed timestamp, a numeric overflow). Caused by input the schemas let through, never by us.
  */
 export const isDataException = (error: unknown) => /^22[0-9A-Z]{3}$/.test(sqlState(error) ?? '');
+/** query_canceled: statement_timeout ended the statement (or an operator cancelled it). */
+export const isQueryCanceled = (error: unknown) => sqlState(error) === '57014';
 /** invalid_authorization_specification: what pactum_require_session raises for a dead session. */
 export const isSessionRefused = (error: unknown) => sqlState(error) === '28000';
 

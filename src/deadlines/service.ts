@@ -1,6 +1,7 @@
 import type { Tx } from '../db/tenant-context.js';
 import { addDays, currentTerm, todayUtc } from './dates.js';
 import * as queries from './queries.js';
+import { MAX_DEADLINES } from './schemas.js';
 
 export type DeadlineType = 'notice' | 'end';
 
@@ -37,9 +38,9 @@ const TYPE_ORDER: Record<DeadlineType, number> = { notice: 0, end: 1 };
 
 /**
  * Notice and end dates from today to today + withinDays (inclusive) over the running contracts the caller
- * can see, soonest first. `today` is injectable for tests; over HTTP it is always the server's UTC date.
+ * can see, soonest first, at most `limit` of them. `today` is injectable for tests; over HTTP it is always the server's UTC date.
  */
-export async function listDeadlines(tx: Tx, query: { withinDays?: number }, today: string = todayUtc()) {
+export async function listDeadlines(tx: Tx, query: { withinDays?: number; limit?: number }, today: string = todayUtc()) {
   const until = addDays(today, query.withinDays ?? 90);
   const candidates = await queries.listDeadlineCandidates(tx, { from: today, to: until });
   const deadlines = candidates.flatMap((contract) =>
@@ -56,10 +57,9 @@ export async function listDeadlines(tx: Tx, query: { withinDays?: number }, toda
         date: deadline.date,
       })),
   );
-  return deadlines.sort(
-    (a, b) =>
-      compare(a.date, b.date) || TYPE_ORDER[a.type] - TYPE_ORDER[b.type] || compare(a.title, b.title) || compare(a.contractId, b.contractId),
-  );
+  return deadlines
+    .sort((a, b) => compare(a.date, b.date) || TYPE_ORDER[a.type] - TYPE_ORDER[b.type] || compare(a.title, b.title) || compare(a.contractId, b.contractId))
+    .slice(0, query.limit ?? MAX_DEADLINES);
 }
 
 function compare(a: string, b: string): number {

@@ -26,8 +26,12 @@ export interface HoldingRow {
  * Pending proposals are aggregated beside the holdings, never into them. Row-level security limits
  * every table read here to what the caller may see, so a restricted contract adds nothing for outsiders.
  */
-export async function listHoldings(tx: Tx, options: { today: string; vendorId?: string }): Promise<HoldingRow[]> {
+export async function listHoldings(tx: Tx, options: { today: string; vendorId?: string; after: HoldingAnchor | null; limit: number }): Promise<HoldingRow[]> {
   const vendorFilter = options.vendorId ? sql`AND p.vendor_id = ${options.vendorId}::uuid` : sql``;
+  const after = options.after;
+  const pageFilter = after
+    ? sql`AND (lower(v.name), v.id, lower(p.name), p.id) > (${after.vendorName}, ${after.vendorId}::uuid, ${after.productName}, ${after.productId}::uuid)`
+    : sql``;
   const { rows } = await sql<HoldingRow>`
     WITH per_contract AS (
       SELECT li.tenant_id, li.product_id, c.id AS contract_id, c.title, c.kind, sum(li.quantity) AS quantity
@@ -55,13 +59,48 @@ export async function listHoldings(tx: Tx, options: { today: string; vendorId?: 
       FROM per_product pp
       JOIN products p ON p.tenant_id = pp.tenant_id AND p.id = pp.product_id
       JOIN vendors v ON v.tenant_id = p.tenant_id AND v.id = p.vendor_id
-     WHERE true ${vendorFilter}
-     ORDER BY lower(v.name), v.id, lower(p.name), p.id`.execute(tx);
+     WHERE true ${vendorFilter} ${pageFilter}
+     ORDER BY lower(v.name), v.id, lower(p.name), p.id
+     LIMIT ${options.limit}`.execute(tx);
   return rows;
 }
 
-/** Every line item for the product on a contract or proposal the caller can see, oldest transaction first. */
-export function listPriceHistory(tx: Tx, productId: string) {
+/** The sort key of the product a page of holdings continues after (lower-cased names, as sorted). */
+export interface HoldingAnchor {
+  vendorName: string;
+  vendorId: string;
+  productName: string;
+  productId: string;
+}
+
+/**
+ * A cursor names only the last product; its names are looked up again, so a cursor stays short whatever
+ * the names' length. Undefined when the caller cannot see that product (any more).
+ */
+export async function findHoldingAnchor(tx: Tx, productId: string): Promise<HoldingAnchor | undefined> {
+  const { rows } = await sql<HoldingAnchor>`
+    SELECT lower(v.name) AS "vendorName", v.id AS "vendorId", lower(p.name) AS "productName", p.id AS "productId"
+      FROM products p
+      JOIN vendors v ON v.tenant_id = p.tenant_id AND v.id = p.vendor_id
+     WHERE p.id = ${productId}::uuid`.execute(tx);
+  return rows[0];
+}
+
+/** Where a page of price history starts: after this row in (date, contract id, position) order. */
+export interface PricePointKey {
+  date: string;
+  contractId: string;
+  position: number;
+}
+
+/**
+ * One page of line items for the product on contracts or proposals the caller can see, oldest transaction
+ * first: `limit` rows after `after`. A product bought in 100k line items is read a page at a time, so an
+ * answer never grows with the tenant's data.
+ */
+export function listPriceHistory(tx: Tx, productId: string, page: { after: PricePointKey | null; limit: number }) {
+  const date = sql<string>`coalesce(c.signed_on, c.starts_on)`;
+  const after = page.after;
   return tx
     .selectFrom('line_items as li')
     .innerJoin('contracts as c', (join) => join.onRef('c.tenant_id', '=', 'li.tenant_id').onRef('c.id', '=', 'li.contract_id'))
@@ -70,8 +109,9 @@ export function listPriceHistory(tx: Tx, productId: string) {
       'c.title',
       'c.kind',
       'c.status',
-      sql<string>`coalesce(c.signed_on, c.starts_on)`.as('date'),
+      date.as('date'),
       'li.id as line_item_id',
+      'li.position',
       'li.quantity',
       'li.list_unit_price',
       'li.net_unit_price',
@@ -79,8 +119,12 @@ export function listPriceHistory(tx: Tx, productId: string) {
     ])
     .where('li.product_id', '=', productId)
     .where('c.archived_at', 'is', null)
+    .$if(after !== null, (query) =>
+      query.where(sql<boolean>`(${date}, c.id, li.position) > (${after!.date}::date, ${after!.contractId}::uuid, ${after!.position}::integer)`),
+    )
     .orderBy('date')
     .orderBy('c.id')
     .orderBy('li.position')
+    .limit(page.limit)
     .execute();
 }

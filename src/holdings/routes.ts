@@ -12,7 +12,7 @@ export const holdingRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGuar
   });
 
   app.get('/api/v1/products/:id/price-history', {
-    schema: { params: IdParams, response: { 200: schemas.PriceHistory } },
-    handler: (request) => withSession.scoped(request, (tx) => holdings.priceHistory(tx, request.params.id)),
+    schema: { params: IdParams, querystring: schemas.PriceHistoryQuery, response: { 200: schemas.PriceHistory } },
+    handler: (request) => withSession.scoped(request, (tx) => holdings.priceHistory(tx, request.params.id, request.query)),
   });
 };

@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
-import { Nullable, Uuid } from '../http/schema-types.js';
+import { ListQuery, Nullable, Uuid, listOf } from '../http/schema-types.js';
 
-export const HoldingsQuery = Type.Object({ vendorId: Type.Optional(Uuid) }, { additionalProperties: false });
+export const HoldingsQuery = Type.Object({ vendorId: Type.Optional(Uuid), ...ListQuery }, { additionalProperties: false });
+export const PriceHistoryQuery = Type.Object({ ...ListQuery }, { additionalProperties: false });
 
 const ContractQuantity = Type.Object({ id: Uuid, title: Type.String(), quantity: Type.Integer() });
 
@@ -15,7 +16,7 @@ export const Holding = Type.Object({
   contracts: Type.Array(ContractQuantity),
   pendingProposals: Type.Array(ContractQuantity),
 });
-export const HoldingList = Type.Array(Holding);
+export const HoldingList = listOf(Holding);
 
 export const PricePoint = Type.Object({
   contractId: Uuid,
@@ -29,4 +30,4 @@ export const PricePoint = Type.Object({
   netUnitPrice: Type.String(),
   currency: Type.String(),
 });
-export const PriceHistory = Type.Array(PricePoint);
+export const PriceHistory = listOf(PricePoint);

@@ -23,6 +23,7 @@ import { createPasswordPolicy } from '../identity/password-policy.js';
 import { parseAllowedCountries } from '../identity/phone.js';
 import { identityRoutes } from '../identity/routes.js';
 import type { IdentityDeps } from '../identity/service.js';
+import { createSessionTenants } from '../identity/session-tenants.js';
 import { createSessionCookies, createSessionGuard } from '../identity/sessions.js';
 import { createMailer } from '../mail/mailer.js';
 import { productRoutes } from '../products/routes.js';
@@ -30,9 +31,11 @@ import { tenancyRoutes } from '../tenancy/routes.js';
 import { vendorRoutes } from '../vendors/routes.js';
 import { registerAuthenticationGate } from './authentication-gate.js';
 import { frameworkErrors, registerErrorHandling } from './errors.js';
+import { refuseUnboundedLists } from './list-bounds.js';
 import { loggerOptions } from './logging.js';
 import { ProblemError } from './problem.js';
 import { registerSecurity } from './security.js';
+import { createTenantGate } from './tenant-gate.js';
 import { fastifyTrustProxy } from './trust-proxy.js';
 import { validatorCompiler } from './validation.js';
 
@@ -53,6 +56,15 @@ export function createCodeSender(config: Config): CodeSender {
   });
 }
 
+/**
+ * Four of the PostgreSQL pool's ten connections per company: two companies flooding at once still leave
+ * two for everyone else. PGlite runs one transaction at a time, so there each company gets one turn and a
+ * flood waits in its own queue instead of in front of everyone in the engine's.
+ */
+function defaultTenantConcurrency(database: Database): number {
+  return database.engine === 'embedded' ? 1 : 4;
+}
+
 export async function buildApp({ config, database, logStream }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logStream ? { ...loggerOptions(config.logLevel), stream: logStream } : loggerOptions(config.logLevel),
@@ -71,6 +83,7 @@ export async function buildApp({ config, database, logStream }: AppOptions): Pro
   // The API speaks JSON only: Fastify's built-in text/plain parser would turn a text body into a string
   // that then fails validation as 400 instead of the 415 unsupported_media_type clients expect.
   app.removeContentTypeParser('text/plain');
+  refuseUnboundedLists(app);
   app.setValidatorCompiler(validatorCompiler);
   registerErrorHandling(app);
   await app.register(cookie);
@@ -121,7 +134,11 @@ export async function buildApp({ config, database, logStream }: AppOptions): Pro
     logger: app.log,
   };
   // Refused attempts at changing who may see or do what are audited in a transaction of their own.
-  const withSession = auditingRefusals(createSessionGuard(database.kysely, cookies), createRefusalLog({ kysely: database.kysely }), app.log);
+  const sessionGuard = createSessionGuard(database.kysely, cookies, {
+    tenants: createSessionTenants(database.kysely),
+    gate: createTenantGate({ ...config.tenantFairness, concurrency: config.tenantFairness.concurrency ?? defaultTenantConcurrency(database) }),
+  });
+  const withSession = auditingRefusals(sessionGuard, createRefusalLog({ kysely: database.kysely }), app.log);
 
   await app.register(healthRoutes, { database });
   await app.register(identityRoutes, { deps: identityDeps, cookies, withSession, authRateLimitPerMinute: config.authRateLimitPerMinute });

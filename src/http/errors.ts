@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
-import { isDataException } from '../db/errors.js';
+import { isDataException, isQueryCanceled } from '../db/errors.js';
 import { ProblemError, problemBody, type ProblemCode } from './problem.js';
 import { fieldErrors } from './validation.js';
 
@@ -45,6 +45,8 @@ function toProblem(error: FastifyError & { validationContext?: string }, reply: 
     reply.log.warn({ sqlState: error.code }, 'data exception answered as 400');
     return new ProblemError(400, 'validation_failed', 'A value is out of range or not in a form that can be stored.');
   }
+  // A statement that ran into statement_timeout met a busy database, not a bug: ask to come back later.
+  if (isQueryCanceled(error)) return new ProblemError(503, 'overloaded', 'The service is busy; try again shortly.', {}, { 'retry-after': '5' });
   return null;
 }
 

@@ -6,8 +6,10 @@ import { isSessionRefused } from '../db/errors.js';
 import type { Schema } from '../db/schema.js';
 import type { Tx } from '../db/tenant-context.js';
 import { unauthenticated } from '../http/problem.js';
+import type { TenantGate } from '../http/tenant-gate.js';
 import * as queries from './queries.js';
 import { hashSecretToken, newSecretToken } from './secret-tokens.js';
+import type { SessionTenants } from './session-tenants.js';
 
 export const IDLE_TIMEOUT_SECONDS = 30 * 60;
 export const ABSOLUTE_TIMEOUT_SECONDS = 12 * 60 * 60;
@@ -87,11 +89,25 @@ export interface SessionGuard {
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export function createSessionGuard(kysely: Kysely<Schema>, cookies: SessionCookies): SessionGuard {
+/** Where a request waits for its tenant's turn before its transaction takes a connection. */
+export interface TenantFairness {
+  tenants: SessionTenants;
+  gate: TenantGate;
+}
+
+export function createSessionGuard(kysely: Kysely<Schema>, cookies: SessionCookies, fairness?: TenantFairness): SessionGuard {
   const tokenHashOf = (request: FastifyRequest) => {
     const token = cookies.read(request);
     if (!token) throw unauthenticated();
     return hashToken(token);
+  };
+  // The tenant is known only from the session; the turn is taken before the transaction, so a company
+  // holds at most its share of the pool's connections, and what it sends beyond that waits here.
+  const inTurn = async <T>(tokenHash: Buffer, work: () => Promise<T>): Promise<T> => {
+    if (!fairness) return work();
+    const tenantId = await fairness.tenants.tenantOf(tokenHash);
+    if (!tenantId) throw unauthenticated();
+    return fairness.gate.run(tenantId, work);
   };
   const holdForWrites = async (request: FastifyRequest, tx: Tx, sessionId: string) => {
     if (!READS.has(request.method) && !(await queries.holdLiveSession(tx, sessionId))) throw unauthenticated();
@@ -100,13 +116,15 @@ export function createSessionGuard(kysely: Kysely<Schema>, cookies: SessionCooki
   const withActor = <T>(request: FastifyRequest, work: (tx: Tx, actor: Actor) => Promise<T>): Promise<T> => {
     const tokenHash = tokenHashOf(request);
     // Not asAppWithoutTenant: the role switch travels in the session lookup's own statement.
-    return kysely.transaction().execute(async (tx) => {
-      const live = await queries.enterSessionAsApp(tx, tokenHash, IDLE_TIMEOUT_SECONDS);
-      if (!live) throw unauthenticated();
-      const result = await work(tx, actorOf(live));
-      await holdForWrites(request, tx, live.session_id);
-      return result;
-    });
+    return inTurn(tokenHash, () =>
+      kysely.transaction().execute(async (tx) => {
+        const live = await queries.enterSessionAsApp(tx, tokenHash, IDLE_TIMEOUT_SECONDS);
+        if (!live) throw unauthenticated();
+        const result = await work(tx, actorOf(live));
+        await holdForWrites(request, tx, live.session_id);
+        return result;
+      }),
+    );
   };
 
   const scoped = <T>(request: FastifyRequest, work: (tx: Tx) => Promise<T>): Promise<T> => {
@@ -114,28 +132,30 @@ export function createSessionGuard(kysely: Kysely<Schema>, cookies: SessionCooki
     const tokenHash = tokenHashOf(request);
     // READ ONLY: nothing after the check can write; on PostgreSQL each statement also travels with the
     // check in a single round trip (src/db/postgres-dialect.ts).
-    return kysely
-      .transaction()
-      .setAccessMode('read only')
-      .execute(async (tx) => {
-        const check = await deferStatement(tx, queries.requireSessionAsApp(tokenHash, IDLE_TIMEOUT_SECONDS).compile(tx)).catch(refusedAsUnauthenticated);
-        check.answer.catch(() => {}); // observed below; this only keeps an early failure from counting as unhandled
-        // Work that failed before it sent anything leaves the check unsent: 401 must still win.
-        const confirm = async () => {
-          await flushDeferred(tx);
-          await check.answer.catch(refusedAsUnauthenticated);
-        };
-        let result: T;
-        try {
-          result = await work(tx);
-        } catch (error) {
+    return inTurn(tokenHash, () =>
+      kysely
+        .transaction()
+        .setAccessMode('read only')
+        .execute(async (tx) => {
+          const check = await deferStatement(tx, queries.requireSessionAsApp(tokenHash, IDLE_TIMEOUT_SECONDS).compile(tx)).catch(refusedAsUnauthenticated);
+          check.answer.catch(() => {}); // observed below; this only keeps an early failure from counting as unhandled
+          // Work that failed before it sent anything leaves the check unsent: 401 must still win.
+          const confirm = async () => {
+            await flushDeferred(tx);
+            await check.answer.catch(refusedAsUnauthenticated);
+          };
+          let result: T;
+          try {
+            result = await work(tx);
+          } catch (error) {
+            await confirm();
+            // A session ended between two statements of the work: the later statement's check refused it.
+            throw isSessionRefused(error) ? unauthenticated() : error;
+          }
           await confirm();
-          // A session ended between two statements of the work: the later statement's check refused it.
-          throw isSessionRefused(error) ? unauthenticated() : error;
-        }
-        await confirm();
-        return result;
-      });
+          return result;
+        }),
+    );
   };
 
   return Object.assign(withActor, { scoped });

@@ -103,6 +103,13 @@ describe('defaults', () => {
     expect(config.databaseUrl).toBeNull();
     expect(config.pwned.enabled).toBe(false);
     expect(config.maxEventLoopDelayMs).toBe(1000);
+    // Concurrency null: the app picks it by engine (4 of the PostgreSQL pool's 10, 1 on PGlite).
+    expect(config.tenantFairness).toEqual({ concurrency: null, queueLimit: 100, queueTimeoutMs: 10_000 });
+  });
+
+  it('reads the tenant fairness settings', () => {
+    const config = loadConfig({ PACTUM_DATA_DIR: tempDir(), PACTUM_TENANT_CONCURRENCY: '2', PACTUM_TENANT_QUEUE_LIMIT: '0', PACTUM_TENANT_QUEUE_TIMEOUT_MS: '500' });
+    expect(config.tenantFairness).toEqual({ concurrency: 2, queueLimit: 0, queueTimeoutMs: 500 });
   });
 
   it('derives the default public URL from PORT', () => {
@@ -123,6 +130,9 @@ describe('defaults', () => {
     ['PACTUM_SMS_PROVIDER', 'carrier-pigeon'],
     ['PACTUM_PWNED_CHECK', 'yes'],
     ['PACTUM_MAX_EVENT_LOOP_DELAY_MS', '-1'],
+    ['PACTUM_TENANT_CONCURRENCY', '0'],
+    ['PACTUM_TENANT_QUEUE_LIMIT', 'many'],
+    ['PACTUM_TENANT_QUEUE_TIMEOUT_MS', '0'],
   ])('refuses %s=%s, naming the variable', (name, value) => {
     const error = refusal({ PACTUM_DATA_DIR: tempDir(), PACTUM_MASTER_KEY: KEY, [name]: value });
     expect(error.message).toContain(name);

@@ -95,6 +95,14 @@ describe(`deadlines: GET /api/v1/deadlines (${engineName})`, () => {
     }
   });
 
+  it('answers at most `limit` (1 to 500, default 500) deadlines, the soonest ones', async () => {
+    const all: Array<{ contractId: string; date: string; type: string }> = (await master.client.get('/api/v1/deadlines?withinDays=400')).json();
+    expect(all.length).toBeGreaterThan(2);
+    expect((await master.client.get('/api/v1/deadlines?withinDays=400&limit=2')).json()).toEqual(all.slice(0, 2));
+    expect((await master.client.get('/api/v1/deadlines?withinDays=400&limit=500')).json()).toEqual(all);
+    for (const limit of ['0', '501']) expect((await master.client.get(`/api/v1/deadlines?limit=${limit}`)).json().code).toBe('validation_failed');
+  });
+
   it('computes from an injected today in the service', async () => {
     const later = await inTenant(t.db.database.kysely, { tenantId: master.tenantId, userId: master.userId }, (tx) =>
       listDeadlines(tx, { withinDays: 366 }, addMonths(today, 60)),

@@ -90,9 +90,9 @@ describe(`pactum demo: a living vault (${engineName})`, () => {
   });
 
   it('has holdings in vendor blocks, with pending proposals beside them', async () => {
-    const response = await client.get('/api/v1/licenses');
+    const response = await client.get('/api/v1/licenses?limit=500');
     expect(response.statusCode).toBe(200);
-    const holdings: Array<{ product: { name: string }; quantity: number; blockSize: number; blocks: number; pendingProposals: unknown[] }> = response.json();
+    const holdings: Array<{ product: { name: string }; quantity: number; blockSize: number; blocks: number; pendingProposals: unknown[] }> = response.json().items;
     expect(holdings.length).toBeGreaterThan(0);
     for (const holding of holdings) expect(holding.blocks).toBe(Math.ceil(holding.quantity / holding.blockSize));
     const e3 = holdings.find((h) => h.product.name === 'Officium Suite E3');

@@ -77,7 +77,8 @@ describe(`holdings: GET /api/v1/licenses (${engineName})`, () => {
   it('consolidates active contracts per product, in vendor blocks, with pending proposals beside them', async () => {
     const response = await master.client.get('/api/v1/licenses');
     expect(response.statusCode, response.body).toBe(200);
-    const holdings = response.json();
+    const holdings = response.json().items;
+    expect(response.json().nextCursor).toBeNull();
     expect(holdings.map((h: { product: { name: string } }) => h.product.name)).toEqual(['Creative Cloud', 'Database Enterprise', 'Diagnostics Pack']);
 
     const db = holdings.find((h: { product: { id: string } }) => h.product.id === database);
@@ -103,7 +104,7 @@ describe(`holdings: GET /api/v1/licenses (${engineName})`, () => {
   it('filters by vendor', async () => {
     const response = await master.client.get(`/api/v1/licenses?vendorId=${adobe}`);
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual([
+    expect(response.json().items).toEqual([
       {
         product: { id: designSuite, name: 'Creative Cloud', sku: null },
         vendor: { id: adobe, name: 'Adobe' },
@@ -116,17 +117,35 @@ describe(`holdings: GET /api/v1/licenses (${engineName})`, () => {
       },
     ]);
     expect((await master.client.get('/api/v1/licenses?vendorId=not-a-uuid')).statusCode).toBe(400);
-    expect((await master.client.get('/api/v1/licenses?limit=5')).statusCode).toBe(400);
+    expect((await master.client.get('/api/v1/licenses?limit=501')).statusCode).toBe(400);
+  });
+
+  it('pages through the products in vendor and product order, with limit and cursor', async () => {
+    const all = (await master.client.get('/api/v1/licenses')).json().items.map((h: { product: { id: string } }) => h.product.id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const response = await master.client.get(`/api/v1/licenses?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(response.statusCode, response.body).toBe(200);
+      const body: { items: Array<{ product: { id: string } }>; nextCursor: string | null } = response.json();
+      expect(body.items.length).toBe(1);
+      seen.push(body.items[0]!.product.id);
+      cursor = body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(all);
+    expect(all.length).toBe(3);
+    const foreignCursor = Buffer.from(JSON.stringify(['x', '00000000-0000-4000-8000-000000000000'])).toString('base64url');
+    expect((await master.client.get(`/api/v1/licenses?cursor=${foreignCursor}`)).json().code).toBe('validation_failed');
   });
 
   it('counts a restricted contract only for members of its groups', async () => {
-    const inside = (await insider.client.get(`/api/v1/licenses?vendorId=${adobe}`)).json();
+    const inside = (await insider.client.get(`/api/v1/licenses?vendorId=${adobe}`)).json().items;
     expect(inside[0]).toMatchObject({ quantity: 50, blocks: 10 });
 
     const outside = await outsider.client.get(`/api/v1/licenses?vendorId=${adobe}`);
     expect(outside.statusCode).toBe(200);
     // The product still shows through the visible pending proposal, without the restricted quantity.
-    expect(outside.json()).toEqual([
+    expect(outside.json().items).toEqual([
       expect.objectContaining({ quantity: 0, blocks: 0, contracts: [], pendingProposals: [{ id: ids.designOffer, title: 'Adobe offer', quantity: 7 }] }),
     ]);
     expect(outside.body).not.toContain(restrictedId);
@@ -134,8 +153,8 @@ describe(`holdings: GET /api/v1/licenses (${engineName})`, () => {
 
   it('shows another tenant nothing, even when asked for this tenant’s vendor', async () => {
     const other = await registerCompany(t);
-    expect((await other.client.get('/api/v1/licenses')).json()).toEqual([]);
-    expect((await other.client.get(`/api/v1/licenses?vendorId=${oracle}`)).json()).toEqual([]);
+    expect((await other.client.get('/api/v1/licenses')).json()).toEqual({ items: [], nextCursor: null });
+    expect((await other.client.get(`/api/v1/licenses?vendorId=${oracle}`)).json()).toEqual({ items: [], nextCursor: null });
   });
 
   it('refuses an anonymous caller', async () => {

@@ -36,7 +36,8 @@ describe(`price history: GET /api/v1/products/{id}/price-history (${engineName})
     const response = await master.client.get(`/api/v1/products/${productId}/price-history`);
     expect(response.statusCode, response.body).toBe(200);
     const common = { lineItemId: expect.any(String), listUnitPrice: '40.0000' };
-    expect(response.json()).toEqual([
+    expect(response.json().nextCursor).toBeNull();
+    expect(response.json().items).toEqual([
       { ...common, contractId: ids.y2023, title: 'EA 2023', kind: 'contract', status: 'expired', date: '2022-12-15', quantity: 200, netUnitPrice: '32.5000', currency: 'EUR' },
       { ...common, contractId: ids.y2024, title: 'EA 2024', kind: 'contract', status: 'active', date: '2024-01-01', quantity: 250, netUnitPrice: '31.1234', currency: 'CHF' },
       { ...common, contractId: ids.secret, title: 'Board devices', kind: 'contract', status: 'active', date: '2024-06-01', quantity: 5, netUnitPrice: '20.0000', currency: 'EUR' },
@@ -48,14 +49,42 @@ describe(`price history: GET /api/v1/products/{id}/price-history (${engineName})
     const sameDay = await Promise.all(
       ['A', 'B', 'C'].map((suffix) => createContract(master.client, { vendorId, title: `Same day ${suffix}`, startsOn: '2021-05-05', lineItems: [{ productId, quantity: 1, netUnitPrice: '1.00' }] })),
     );
-    const rows: Array<{ contractId: string; date: string }> = (await master.client.get(`/api/v1/products/${productId}/price-history`)).json();
+    const rows: Array<{ contractId: string; date: string }> = (await master.client.get(`/api/v1/products/${productId}/price-history`)).json().items;
     expect(rows.filter((row) => row.date === '2021-05-05').map((row) => row.contractId)).toEqual([...sameDay].sort());
+  });
+
+  it('pages with limit and cursor: every row once, in order, also within one contract and one date', async () => {
+    // Three line items of the product on one contract: the cursor must tell them apart by position.
+    await createContract(master.client, {
+      vendorId, title: 'Three lines', startsOn: '2021-05-05',
+      lineItems: [1, 2, 3].map((quantity) => ({ productId, quantity, netUnitPrice: '2.00' })),
+    });
+    const all: Array<{ lineItemId: string }> = (await master.client.get(`/api/v1/products/${productId}/price-history?limit=500`)).json().items;
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const response = await master.client.get(`/api/v1/products/${productId}/price-history?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(response.statusCode, response.body).toBe(200);
+      const body: { items: Array<{ lineItemId: string }>; nextCursor: string | null } = response.json();
+      expect(body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...body.items.map((row) => row.lineItemId));
+      cursor = body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(all.map((row) => row.lineItemId));
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen.length).toBeGreaterThan(6);
+  });
+
+  it('refuses a limit above 500 and a cursor it did not make', async () => {
+    expect((await master.client.get(`/api/v1/products/${productId}/price-history?limit=501`)).json().code).toBe('validation_failed');
+    const bogus = Buffer.from(JSON.stringify(['not a date', '00000000-0000-4000-8000-000000000000'])).toString('base64url');
+    expect((await master.client.get(`/api/v1/products/${productId}/price-history?cursor=${bogus}`)).json().code).toBe('validation_failed');
   });
 
   it('leaves out rows of a restricted contract for a member outside its groups', async () => {
     const response = await outsider.client.get(`/api/v1/products/${productId}/price-history`);
     expect(response.statusCode).toBe(200);
-    const contractIds = response.json().map((row: { contractId: string }) => row.contractId);
+    const contractIds = response.json().items.map((row: { contractId: string }) => row.contractId);
     expect(contractIds).toEqual(expect.arrayContaining([ids.y2023, ids.y2024, ids.offer]));
     expect(contractIds).not.toContain(ids.secret);
     expect(response.body).not.toContain('Board devices');
