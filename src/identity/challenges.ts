@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { recordAudit, type AuditContext } from '../audit/record.js';
 import type { ChallengePurpose, OtpChallengesTable } from '../db/schema.js';
@@ -89,11 +89,20 @@ export async function issueChallenge(tx: Tx, deps: ChallengeDeps, request: Chall
   return { challenge: challengeView(row), message: { to: row.phone_e164, channel: row.channel, code, language: row.language } };
 }
 
+/**
+ * What the audit trail says about a challenge: a challenge id is a bearer handle (with it anyone may ask
+ * for a resend or spend attempts), so audit readers get a truncated SHA-256 of it, enough to tell the
+ * events of one challenge apart from another's, never the id itself.
+ */
+export function challengeRef(challengeId: string): string {
+  return createHash('sha256').update(challengeId).digest('hex').slice(0, 16);
+}
+
 function recordCodeSent(tx: Tx, audit: AuditContext, row: Pick<ChallengeRow, 'id' | 'user_id' | 'purpose' | 'channel'>, resend: boolean) {
   return recordAudit(tx, audit, {
     action: 'auth.code_sent',
     target: { type: 'user', id: row.user_id },
-    details: { challengeId: row.id, purpose: row.purpose, channel: row.channel, resend },
+    details: { challengeRef: challengeRef(row.id), purpose: row.purpose, channel: row.channel, resend },
   });
 }
 
@@ -124,7 +133,7 @@ export async function deliver(deps: ChallengeDeps, pending: PendingDelivery): Pr
     return pending.challenge;
   } catch (error) {
     if (!(error instanceof CodeDeliveryError)) throw error;
-    deps.logger.warn({ err: error, challengeId: pending.challenge.id }, 'one-time code delivery failed');
+    deps.logger.warn({ err: error, challengeRef: challengeRef(pending.challenge.id) }, 'one-time code delivery failed');
     throw new ProblemError(502, 'delivery_failed', 'The code could not be sent. Ask for a new one in a moment.', {
       challenge: pending.challenge,
     });

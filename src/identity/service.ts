@@ -8,7 +8,7 @@ import { notFound, ProblemError, rateLimited } from '../http/problem.js';
 import type { Mailer, MailMessage } from '../mail/mailer.js';
 import { sendInBackground } from './account-mail.js';
 import { acceptablePassword, acceptablePhone, auditOf, invalidCredentials, languageForCountryCode, type Client } from './account-rules.js';
-import { challengeExpired, channelsFor, deliver, issueChallenge, reissueCode, type ChallengeDeps, type ChallengeView, type PendingDelivery } from './challenges.js';
+import { challengeExpired, challengeRef, channelsFor, deliver, issueChallenge, reissueCode, type ChallengeDeps, type ChallengeView, type PendingDelivery } from './challenges.js';
 import { reportAfterCommit, type Committed } from './committed.js';
 import { emailKey } from './email-key.js';
 import { loginThrottle } from './login-throttle.js';
@@ -145,22 +145,27 @@ async function dummyVerification(password: string) {
   return { valid: false, needsRehash: false };
 }
 
-/** Finds the challenge's tenant (challenge ids are random) and enters it, or 404. */
-async function enterChallengeTenant(tx: Tx, challengeId: string) {
+/** Codes that only the session which asked for them may complete. */
+const SESSION_BOUND_PURPOSES = new Set<string>(['step_up', 'phone_change']);
+
+/**
+ * Finds the challenge's tenant (challenge ids are random) and enters it, or 404. A step-up or phone-change
+ * challenge exists only for the session that asked for it: verify and resend alike answer as for an
+ * unknown challenge to anyone else, so its id alone neither spends attempts nor places calls.
+ */
+async function enterChallengeTenant(tx: Tx, challengeId: string, sessionId: string | null) {
   const tenantId = await queries.challengeTenant(tx, challengeId);
   if (!tenantId) throw notFound('No such challenge.');
   await enterTenant(tx, { tenantId, userId: null });
   const challenge = await queries.lockChallenge(tx, challengeId);
   if (!challenge) throw notFound('No such challenge.');
+  if (SESSION_BOUND_PURPOSES.has(challenge.purpose) && challenge.session_id !== sessionId) throw notFound('No such challenge.');
   return challenge;
 }
 
 function isSpent(challenge: { consumed_at: Date | null; expires_at: Date | string; failed_attempts: number }) {
   return challenge.consumed_at !== null || new Date(challenge.expires_at) <= new Date() || challenge.failed_attempts >= MAX_FAILED_ATTEMPTS;
 }
-
-/** Codes that only the session which asked for them may complete. */
-const SESSION_BOUND_PURPOSES = new Set<string>(['step_up', 'phone_change']);
 
 export interface VerifiedIdentity {
   user: ReturnType<typeof userView>;
@@ -193,9 +198,8 @@ export async function verifyChallenge(
 ): Promise<VerifiedIdentity> {
   const { completion, tenant } = await reportAfterCommit(
     asAppWithoutTenant(deps.kysely, async (tx): Promise<Committed<{ completion: Completion; tenant: ReturnType<typeof tenantView> }>> => {
-      const challenge = await enterChallengeTenant(tx, challengeId);
+      const challenge = await enterChallengeTenant(tx, challengeId, client.sessionId);
       const sessionBound = SESSION_BOUND_PURPOSES.has(challenge.purpose);
-      if (sessionBound && challenge.session_id !== client.sessionId) throw notFound('No such challenge.');
       if (isSpent(challenge)) return { ok: false, problem: challengeExpired() };
       if (!codeMatches(deps.otpKey, challenge.id, code, challenge.code_hash)) {
         const { failed_attempts } = await queries.recordFailedAttempt(tx, challenge.id);
@@ -205,7 +209,7 @@ export async function verifyChallenge(
           action: exhausted ? 'auth.challenge_exhausted' : 'auth.code_failed',
           outcome: 'failure',
           target: userTarget(challenge.user_id),
-          details: { challengeId: challenge.id, purpose: challenge.purpose, ...(exhausted ? {} : { attemptsLeft }) },
+          details: { challengeRef: challengeRef(challenge.id), purpose: challenge.purpose, ...(exhausted ? {} : { attemptsLeft }) },
         });
         if (exhausted) return { ok: false, problem: challengeExpired() };
         return { ok: false, problem: new ProblemError(400, 'invalid_code', 'That code is not right.', { attemptsLeft }) };
@@ -262,9 +266,14 @@ async function activateInvitation(tx: Tx, userId: string, audit: AuditContext) {
 }
 
 /** Sends a new code for a live challenge, by the same or the other channel the number can take. */
-export async function resendChallenge(deps: IdentityDeps, challengeId: string, requested: Channel | undefined, client: Client): Promise<ChallengeView> {
+export async function resendChallenge(
+  deps: IdentityDeps,
+  challengeId: string,
+  requested: Channel | undefined,
+  client: Client & { sessionId: string | null },
+): Promise<ChallengeView> {
   const pending = await asAppWithoutTenant(deps.kysely, async (tx) => {
-    const challenge = await enterChallengeTenant(tx, challengeId);
+    const challenge = await enterChallengeTenant(tx, challengeId, client.sessionId);
     if (isSpent(challenge)) throw challengeExpired();
     const channel = requested ?? challenge.channel;
     if (!channelsFor(challenge.phone_e164).includes(channel)) {
