@@ -8,17 +8,19 @@ import { notFound, ProblemError, rateLimited } from '../http/problem.js';
 import type { Mailer, MailMessage } from '../mail/mailer.js';
 import { sendInBackground } from './account-mail.js';
 import { acceptablePassword, acceptablePhone, auditOf, invalidCredentials, languageForCountryCode, type Client } from './account-rules.js';
-import { challengeExpired, challengeRef, channelsFor, deliver, issueChallenge, reissueCode, type ChallengeDeps, type ChallengeView, type PendingDelivery } from './challenges.js';
+import { challengeExpired, challengeRef, channelsFor, deliver, invalidCode, issueChallenge, reissueCode, resendChannel, type ChallengeDeps, type ChallengeView, type PendingDelivery } from './challenges.js';
 import { reportAfterCommit, type Committed } from './committed.js';
 import { emailKey } from './email-key.js';
 import { loginThrottle } from './login-throttle.js';
-import { codeMatches, MAX_FAILED_ATTEMPTS, RESEND_COOLDOWN_SECONDS } from './one-time-codes.js';
+import { codeMatches, MAX_FAILED_ATTEMPTS } from './one-time-codes.js';
 import { hashPassword, verifyAgainstDummyHash, verifyPassword } from './password-hashing.js';
 import type { PasswordPolicy } from './password-policy.js';
 import { completePasswordReset } from './password-reset.js';
 import { completePhoneChange } from './phone-change.js';
 import type { AllowedCountries, Channel } from './phone.js';
 import * as queries from './queries.js';
+import { answerSignupForRegisteredEmail, resendDecoy, verifyDecoy } from './signup-decoys.js';
+import { clientNetwork } from './client-network.js';
 import { hashToken, IDLE_TIMEOUT_SECONDS, startSession, type Actor } from './sessions.js';
 import { tenantView, userView } from './views.js';
 
@@ -32,6 +34,7 @@ export interface IdentityDeps extends ChallengeDeps {
   allowedCountries: AllowedCountries;
   emailKey: Buffer;
   loginIpLimit: { windowSeconds: number; maxHits: number };
+  signupIpLimit: { windowSeconds: number; maxHits: number };
   passwordResetLimit: { windowSeconds: number; perIp: number; perEmail: number };
   /** Invitations, reset links and account notices; sent after commit. */
   mailer: Mailer;
@@ -45,7 +48,10 @@ type ChallengeRow = Selectable<OtpChallengesTable>;
 
 const userTarget = (userId: string) => ({ type: 'user', id: userId });
 
-/** Creates a pending tenant with its master user and sends the first code; nothing is usable before it is verified. */
+/**
+ * Creates a pending tenant with its master user and sends the first code; nothing is usable before it is
+ * verified. For an address that already has an account the answer is the same (see signup-decoys.ts).
+ */
 export async function signup(
   deps: IdentityDeps,
   input: { companyName: string; name: string; email: string; phone: string; password: string },
@@ -53,28 +59,42 @@ export async function signup(
 ): Promise<ChallengeView> {
   const email = input.email.toLowerCase();
   const phone = acceptablePhone(input.phone, deps.allowedCountries);
+  await refuseSignupFlood(deps, client);
   await acceptablePassword(deps.passwordPolicy, input.password, { email, name: input.name, companyName: input.companyName });
   const passwordHash = await hashPassword(input.password);
   const tenantId = randomUUID();
-  const pending = await inTenant(deps.kysely, { tenantId, userId: null }, async (tx) => {
-    await queries.insertTenant(tx, { id: tenantId, name: input.companyName });
-    const user = await queries.insertUser(tx, {
-      name: input.name,
-      email,
-      phoneE164: phone.e164,
-      phoneCountry: phone.country,
-      passwordHash,
-      role: 'master',
-      status: 'pending',
+  try {
+    const pending = await inTenant(deps.kysely, { tenantId, userId: null }, async (tx) => {
+      await queries.insertTenant(tx, { id: tenantId, name: input.companyName });
+      const user = await queries.insertUser(tx, {
+        name: input.name,
+        email,
+        phoneE164: phone.e164,
+        phoneCountry: phone.country,
+        passwordHash,
+        role: 'master',
+        status: 'pending',
+      });
+      // Rolls the new tenant back: nothing of this signup is kept.
+      if (!(await queries.claimEmail(tx, email, user.id))) throw new EmailAlreadyRegistered();
+      const audit = auditOf(client, user.id);
+      await recordAudit(tx, audit, { action: 'auth.signup', target: userTarget(user.id) });
+      return issueChallenge(tx, deps, { userId: user.id, purpose: 'signup', phoneE164: phone.e164, channel: phone.defaultChannel, language: phone.language }, audit);
     });
-    if (!(await queries.claimEmail(tx, email, user.id))) {
-      throw new ProblemError(409, 'email_taken', 'An account with this e-mail address already exists. Sign in instead.');
-    }
-    const audit = auditOf(client, user.id);
-    await recordAudit(tx, audit, { action: 'auth.signup', target: userTarget(user.id) });
-    return issueChallenge(tx, deps, { userId: user.id, purpose: 'signup', phoneE164: phone.e164, channel: phone.defaultChannel, language: phone.language }, audit);
-  });
-  return deliver(deps, pending);
+    return await deliver(deps, pending);
+  } catch (error) {
+    if (!(error instanceof EmailAlreadyRegistered)) throw error;
+    return answerSignupForRegisteredEmail(deps, { email, phone }, client);
+  }
+}
+
+class EmailAlreadyRegistered extends Error {}
+
+/** Signups per client network and hour, counted in the database for every node, before any hashing. */
+async function refuseSignupFlood(deps: IdentityDeps, client: Client): Promise<void> {
+  const limit = deps.signupIpLimit;
+  const wait = await asAppWithoutTenant(deps.kysely, (tx) => queries.rateLimitHit(tx, `signup-ip:${clientNetwork(client.ip)}`, limit.windowSeconds, limit.maxHits));
+  if (wait > 0) throw rateLimited(wait, 'Too many signups from your network; try again later.');
 }
 
 /**
@@ -198,6 +218,8 @@ export async function verifyChallenge(
 ): Promise<VerifiedIdentity> {
   const { completion, tenant } = await reportAfterCommit(
     asAppWithoutTenant(deps.kysely, async (tx): Promise<Committed<{ completion: Completion; tenant: ReturnType<typeof tenantView> }>> => {
+      const decoy = await verifyDecoy(tx, challengeId);
+      if (decoy) return { ok: false, problem: decoy };
       const challenge = await enterChallengeTenant(tx, challengeId, client.sessionId);
       const sessionBound = SESSION_BOUND_PURPOSES.has(challenge.purpose);
       if (isSpent(challenge)) return { ok: false, problem: challengeExpired() };
@@ -212,7 +234,7 @@ export async function verifyChallenge(
           details: { challengeRef: challengeRef(challenge.id), purpose: challenge.purpose, ...(exhausted ? {} : { attemptsLeft }) },
         });
         if (exhausted) return { ok: false, problem: challengeExpired() };
-        return { ok: false, problem: new ProblemError(400, 'invalid_code', 'That code is not right.', { attemptsLeft }) };
+        return { ok: false, problem: invalidCode(attemptsLeft) };
       }
       await queries.consumeChallenge(tx, challenge.id);
       await enterTenant(tx, { tenantId: challenge.tenant_id, userId: challenge.user_id });
@@ -273,19 +295,14 @@ export async function resendChallenge(
   client: Client & { sessionId: string | null },
 ): Promise<ChallengeView> {
   const pending = await asAppWithoutTenant(deps.kysely, async (tx) => {
+    const decoy = await resendDecoy(tx, deps, challengeId, requested);
+    if (decoy) return { decoy };
     const challenge = await enterChallengeTenant(tx, challengeId, client.sessionId);
     if (isSpent(challenge)) throw challengeExpired();
-    const channel = requested ?? challenge.channel;
-    if (!channelsFor(challenge.phone_e164).includes(channel)) {
-      throw new ProblemError(400, 'channel_unavailable', `This number cannot receive codes by ${channel === 'sms' ? 'SMS' : 'voice call'}.`);
-    }
-    const sinceLastSend = (Date.now() - new Date(challenge.last_sent_at).getTime()) / 1000;
-    if (sinceLastSend < RESEND_COOLDOWN_SECONDS) {
-      throw rateLimited(Math.ceil(RESEND_COOLDOWN_SECONDS - sinceLastSend), 'Wait a moment before asking for another code.');
-    }
-    return reissueCode(tx, deps, challenge, channel, auditOf(client, null));
+    const channel = resendChannel(challenge.phone_e164, challenge.channel, requested, challenge.last_sent_at);
+    return { delivery: await reissueCode(tx, deps, challenge, channel, auditOf(client, null)) };
   });
-  return deliver(deps, pending);
+  return pending.decoy ?? deliver(deps, pending.delivery);
 }
 
 export async function currentIdentity(tx: Tx, actor: Actor) {
