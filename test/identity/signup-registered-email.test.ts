@@ -54,8 +54,8 @@ describe(`signup with a registered e-mail (${engineName})`, () => {
     const token = linkToken(mail, 'password-reset');
     const confirmed = await new Client(t).post('/api/v1/auth/password-reset/confirm', { token, newPassword: 'lantern orange quietly submarine 91' });
     expect(confirmed.statusCode, confirmed.body).toBe(200);
-    const [{ count }] = await t.db.asOwner<{ count: string }>("SELECT count(*)::text AS count FROM tenants WHERE name = 'Copycat AG'");
-    expect(count).toBe('1');
+    const [counted] = await t.db.asOwner<{ count: string }>("SELECT count(*)::text AS count FROM tenants WHERE name = 'Copycat AG'");
+    expect(counted!.count).toBe('1');
   });
 
   it('verifies and resends the decoy exactly like a real challenge with a wrong code, and never sends a code', async () => {
