@@ -9,6 +9,7 @@ import type { Mailer, MailMessage } from '../mail/mailer.js';
 import { sendInBackground } from './account-mail.js';
 import { acceptablePassword, acceptablePhone, auditOf, invalidCredentials, languageForCountryCode, type Client } from './account-rules.js';
 import { challengeExpired, challengeRef, channelsFor, deliver, invalidCode, issueChallenge, reissueCode, resendChannel, type ChallengeDeps, type ChallengeView, type PendingDelivery } from './challenges.js';
+import { clientNetwork } from './client-network.js';
 import { reportAfterCommit, type Committed } from './committed.js';
 import { emailKey } from './email-key.js';
 import { loginThrottle } from './login-throttle.js';
@@ -20,7 +21,6 @@ import { completePhoneChange } from './phone-change.js';
 import type { AllowedCountries, Channel } from './phone.js';
 import * as queries from './queries.js';
 import { answerSignupForRegisteredEmail, resendDecoy, verifyDecoy } from './signup-decoys.js';
-import { clientNetwork } from './client-network.js';
 import { hashToken, IDLE_TIMEOUT_SECONDS, startSession, type Actor } from './sessions.js';
 import { tenantView, userView } from './views.js';
 
@@ -63,29 +63,28 @@ export async function signup(
   await acceptablePassword(deps.passwordPolicy, input.password, { email, name: input.name, companyName: input.companyName });
   const passwordHash = await hashPassword(input.password);
   const tenantId = randomUUID();
-  try {
-    const pending = await inTenant(deps.kysely, { tenantId, userId: null }, async (tx) => {
-      await queries.insertTenant(tx, { id: tenantId, name: input.companyName });
-      const user = await queries.insertUser(tx, {
-        name: input.name,
-        email,
-        phoneE164: phone.e164,
-        phoneCountry: phone.country,
-        passwordHash,
-        role: 'master',
-        status: 'pending',
-      });
-      // Rolls the new tenant back: nothing of this signup is kept.
-      if (!(await queries.claimEmail(tx, email, user.id))) throw new EmailAlreadyRegistered();
-      const audit = auditOf(client, user.id);
-      await recordAudit(tx, audit, { action: 'auth.signup', target: userTarget(user.id) });
-      return issueChallenge(tx, deps, { userId: user.id, purpose: 'signup', phoneE164: phone.e164, channel: phone.defaultChannel, language: phone.language }, audit);
+  const pending = await inTenant(deps.kysely, { tenantId, userId: null }, async (tx) => {
+    await queries.insertTenant(tx, { id: tenantId, name: input.companyName });
+    const user = await queries.insertUser(tx, {
+      name: input.name,
+      email,
+      phoneE164: phone.e164,
+      phoneCountry: phone.country,
+      passwordHash,
+      role: 'master',
+      status: 'pending',
     });
-    return await deliver(deps, pending);
-  } catch (error) {
-    if (!(error instanceof EmailAlreadyRegistered)) throw error;
-    return answerSignupForRegisteredEmail(deps, { email, phone }, client);
-  }
+    // Rolls the new tenant back: nothing of this signup is kept, and the answer is a decoy.
+    if (!(await queries.claimEmail(tx, email, user.id))) throw new EmailAlreadyRegistered();
+    const audit = auditOf(client, user.id);
+    await recordAudit(tx, audit, { action: 'auth.signup', target: userTarget(user.id) });
+    return issueChallenge(tx, deps, { userId: user.id, purpose: 'signup', phoneE164: phone.e164, channel: phone.defaultChannel, language: phone.language }, audit);
+  }).catch((error: unknown) => {
+    if (error instanceof EmailAlreadyRegistered) return null;
+    throw error;
+  });
+  if (!pending) return answerSignupForRegisteredEmail(deps, { email, phone }, client);
+  return deliver(deps, pending);
 }
 
 class EmailAlreadyRegistered extends Error {}
