@@ -18,6 +18,8 @@ export interface Config {
   otpCountries: string;
   otpCaps: OtpCaps;
   loginIpLimit: { windowSeconds: number; maxHits: number };
+  /** Signups per client IP (IPv6 per /64) per hour, counted in the database. */
+  signupIpLimit: { windowSeconds: number; maxHits: number };
   /** Password-reset requests per hour, per client IP and per e-mail address (counted in the database). */
   passwordResetLimit: { windowSeconds: number; perIp: number; perEmail: number };
   /** Invitations per recipient per 10 minutes and per company per hour (counted in the database). */
@@ -67,6 +69,10 @@ export interface OtpCaps {
   resendsPerNumberPerHour: number;
   perTenantPerHour: number;
   globalPerHour: number;
+  /** Signups, invitation acceptances and new numbers: a budget of their own, so they never starve logins. */
+  unverifiedPerNumberPerHour: number;
+  unverifiedGlobalPerHour: number;
+  signupsPerActiveNumberPerDay: number;
 }
 
 export type TrustProxy = boolean | number | string[];
@@ -98,6 +104,13 @@ export function loadConfig(env: Env = process.env): Config {
       resendsPerNumberPerHour: 5,
       perTenantPerHour: integer(env, 'PACTUM_OTP_TENANT_HOURLY_CAP', 100, 1, 1_000_000),
       globalPerHour: integer(env, 'PACTUM_OTP_GLOBAL_HOURLY_CAP', 2000, 1, 10_000_000),
+      unverifiedPerNumberPerHour: integer(env, 'PACTUM_OTP_UNVERIFIED_NUMBER_HOURLY_CAP', 5, 1, 1000),
+      unverifiedGlobalPerHour: integer(env, 'PACTUM_OTP_UNVERIFIED_GLOBAL_HOURLY_CAP', 500, 1, 10_000_000),
+      signupsPerActiveNumberPerDay: 2,
+    },
+    signupIpLimit: {
+      windowSeconds: 60 * 60,
+      maxHits: integer(env, 'PACTUM_SIGNUP_IP_HOURLY_LIMIT', 10, 1, 1_000_000),
     },
     loginIpLimit: {
       windowSeconds: 15 * 60,

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { ContractKind, ContractStatus } from '../db/schema.js';
-import { BlockSize, Currency, DateString, ListQuery, Money, Nullable, Percent, Quantity, Uuid, listOf } from '../http/schema-types.js';
+import { BlockSize, Currency, DateString, ListQuery, Money, MultiLine, Nullable, Percent, Quantity, SingleLine, Uuid, listOf } from '../http/schema-types.js';
 
 /** One clean "must be equal to one of the allowed values" error instead of a union's pile of them. */
 const StringEnum = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values] });
@@ -10,9 +10,9 @@ export const contractStatuses = ['active', 'expired', 'terminated', 'pending', '
 
 const Kind = StringEnum(contractKinds);
 const Status = StringEnum(contractStatuses);
-const Title = Type.String({ minLength: 1, maxLength: 300, pattern: '\\S' });
-const Reference = Type.String({ minLength: 1, maxLength: 100 });
-const Terms = Type.String({ maxLength: 20_000 });
+const Title = SingleLine({ minLength: 1, maxLength: 300, nonBlank: true });
+const Reference = SingleLine({ minLength: 1, maxLength: 100 });
+const Terms = MultiLine({ maxLength: 20_000 });
 const NoticePeriodDays = Type.Integer({ minimum: 0, maximum: 3650 });
 const RenewalTermMonths = Type.Integer({ minimum: 1, maximum: 120 });
 const GroupIds = Type.Array(Uuid, { maxItems: 50, uniqueItems: true });
@@ -29,7 +29,7 @@ export const LineItemInput = Type.Object(
     discountPercent: Type.Optional(Nullable(Percent)),
     netUnitPrice: Type.Optional(Money),
     maintenancePercent: Type.Optional(Nullable(Percent)),
-    terms: Type.Optional(Nullable(Type.String({ maxLength: 5000 }))),
+    terms: Type.Optional(Nullable(MultiLine({ maxLength: 5000 }))),
   },
   { additionalProperties: false },
 );
@@ -83,7 +83,7 @@ export const ContractPatch = Type.Partial(Type.Object(editableFields), { additio
 export type ContractPatch = Static<typeof ContractPatch>;
 
 export const ContractListQuery = Type.Object(
-  { vendorId: Type.Optional(Uuid), kind: Type.Optional(Kind), status: Type.Optional(Status), q: Type.Optional(Type.String({ maxLength: 200 })), ...ListQuery },
+  { vendorId: Type.Optional(Uuid), kind: Type.Optional(Kind), status: Type.Optional(Status), q: Type.Optional(SingleLine({ maxLength: 200 })), ...ListQuery },
   { additionalProperties: false },
 );
 export type ContractListQuery = Static<typeof ContractListQuery>;

@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
-import { ListQuery, Nullable, Uuid, listOf } from '../http/schema-types.js';
+import { ListQuery, MultiLine, Nullable, SingleLine, Uuid, listOf } from '../http/schema-types.js';
 
 // Bounds mirror the access_groups CHECK constraints (0002), so the database never has to refuse a length.
-const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
-const Description = Type.String({ maxLength: 1000 });
+const Name = SingleLine({ minLength: 1, maxLength: 100, nonBlank: true });
+const Description = MultiLine({ maxLength: 1000 });
 
 export const GroupInput = Type.Object({ name: Name, description: Type.Optional(Nullable(Description)) }, { additionalProperties: false });
 export const GroupPatch = Type.Partial(GroupInput, { additionalProperties: false, minProperties: 1 });

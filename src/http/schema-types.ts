@@ -2,6 +2,28 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import type { LicenceMetric } from '../db/schema.js';
 
 /** Shared wire types (API.md conventions): every string bounded, every number ranged. */
+
+// C0 and C1 controls, DEL, and the Unicode line and paragraph separators: none belongs in a name or a
+// title, and a line break there lets a company name write lines of its own into mails and logs.
+const CONTROL = '\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029';
+// Multi-line text keeps tab, line feed and carriage return, nothing else of the controls.
+const MULTI_LINE_CONTROL = '\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f';
+
+/**
+ * A single-line text field (names, company names, titles, references, search terms): no control
+ * characters at all, 400 validation_failed otherwise. `nonBlank` also needs one visible character.
+ */
+export function SingleLine(options: { maxLength: number; minLength?: number; nonBlank?: boolean }) {
+  const { nonBlank, ...bounds } = options;
+  const pattern = nonBlank ? `^[^${CONTROL}]*[^\\s${CONTROL}][^${CONTROL}]*$` : `^[^${CONTROL}]*$`;
+  return Type.String({ ...bounds, pattern });
+}
+
+/** Multi-line text (notes, terms, descriptions): line breaks and tabs, but no other control characters. */
+export function MultiLine(options: { maxLength: number; minLength?: number }) {
+  return Type.String({ ...options, pattern: `^[^${MULTI_LINE_CONTROL}]*$` });
+}
+
 export const Uuid = Type.String({ format: 'uuid' });
 export const IdParams = Type.Object({ id: Uuid });
 

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Mailer, MailMessage } from '../mail/mailer.js';
+import { quoted, type Mailer, type MailMessage } from '../mail/mailer.js';
 import { phoneHint } from './phone.js';
 
 /**
@@ -13,12 +13,14 @@ export function sendInBackground(deps: { mailer: Mailer; logger: FastifyBaseLogg
   });
 }
 
+// Every account mail: our words and the link first, what users wrote (their name) last and quoted.
+
 export function passwordResetMail(user: { name: string; email: string }, url: string, validMinutes: number): MailMessage {
   return {
     to: user.email,
     subject: 'Reset your Pactum password',
     text: [
-      `Hello ${user.name},`,
+      'Hello,',
       '',
       'Someone (hopefully you) asked to reset the password of your Pactum account. To choose a new one, open',
       '',
@@ -26,6 +28,30 @@ export function passwordResetMail(user: { name: string; email: string }, url: st
       '',
       `The link works once, for ${validMinutes} minutes. You will also need a code sent to your phone.`,
       'If you did not ask for this, ignore this e-mail: your password stays as it is.',
+      '',
+      `This account's name: ${quoted(user.name)}`,
+    ].join('\n'),
+  };
+}
+
+/** Someone tried to sign a new company up with this address (issue 9, finding 6): tell its owner, and offer a way back in. */
+export function signupAttemptMail(user: { name: string; email: string }, url: string, validMinutes: number): MailMessage {
+  return {
+    to: user.email,
+    subject: 'Someone tried to sign up to Pactum with your e-mail address',
+    text: [
+      'Hello,',
+      '',
+      'Someone just tried to register a new company on Pactum with this e-mail address. It already belongs to',
+      'your Pactum account, so nothing was created and no code was sent. If it was you and you cannot remember',
+      'your password, choose a new one here:',
+      '',
+      url,
+      '',
+      `The link works once, for ${validMinutes} minutes. You will also need a code sent to your phone.`,
+      'If it was not you, ignore this e-mail: your account and your password stay as they are.',
+      '',
+      `This account's name: ${quoted(user.name)}`,
     ].join('\n'),
   };
 }
@@ -35,10 +61,12 @@ export function phoneChangedMail(user: { name: string; email: string }, newPhone
     to: user.email,
     subject: 'Your Pactum sign-in phone number was changed',
     text: [
-      `Hello ${user.name},`,
+      'Hello,',
       '',
       `Codes for signing in to Pactum now go to ${phoneHint(newPhoneE164)}.`,
       'If you did not make this change, tell a master of your company at once so they can end your sessions.',
+      '',
+      `This account's name: ${quoted(user.name)}`,
     ].join('\n'),
   };
 }

@@ -36,7 +36,7 @@ export async function requestPasswordReset(deps: IdentityDeps, email: string, cl
   const mail = await asAppWithoutTenant(deps.kysely, async (tx) => {
     const ipWait = await queries.rateLimitHit(tx, `password-reset-ip:${client.ip ?? 'unknown'}`, limit.windowSeconds, limit.perIp);
     if (ipWait > 0) throw rateLimited(ipWait, 'Too many password resets were asked for from your network; try again later.');
-    const emailWait = await queries.rateLimitHit(tx, `password-reset-email:${emailKey(deps, address).toString('hex')}`, limit.windowSeconds, limit.perEmail);
+    const emailWait = await resetMailWait(tx, deps, address);
     if (emailWait > 0) throw rateLimited(emailWait, 'Too many password resets were asked for this address; try again later.');
 
     const account = await queries.findLogin(tx, address);
@@ -44,17 +44,38 @@ export async function requestPasswordReset(deps: IdentityDeps, email: string, cl
     await enterTenant(tx, { tenantId: account.tenant_id, userId: null });
     const user = await queries.findUser(tx, account.user_id);
     if (!user) return null;
-    await queries.usePasswordResets(tx, user.id);
-    const { token, tokenHash } = newSecretToken();
-    const reset = await queries.insertPasswordReset(tx, { userId: user.id, tokenHash, ttlSeconds: PASSWORD_RESET_TTL_SECONDS });
-    await recordAudit(tx, auditOf(client, null), {
-      action: 'auth.password_reset_requested',
-      target: { type: 'user', id: user.id },
-      details: { resetId: reset.id },
-    });
-    return passwordResetMail(user, passwordResetUrl(deps.publicUrl, token), PASSWORD_RESET_TTL_SECONDS / 60);
+    const url = await issuePasswordResetLink(tx, deps, user.id, client, 'request');
+    return passwordResetMail(user, url, PASSWORD_RESET_TTL_SECONDS / 60);
   });
   if (mail) sendInBackground(deps, mail, 'password_reset');
+}
+
+/** One throttle for every mail that carries a reset link, whatever asked for it: a mailbox cannot be flooded. */
+export async function resetMailWait(tx: Tx, deps: Pick<IdentityDeps, 'emailKey' | 'passwordResetLimit'>, address: string): Promise<number> {
+  const limit = deps.passwordResetLimit;
+  return queries.rateLimitHit(tx, `password-reset-email:${emailKey(deps, address).toString('hex')}`, limit.windowSeconds, limit.perEmail);
+}
+
+/**
+ * A new single-use reset link for a user of the current tenant (older links end), audited; returns its URL.
+ * `via` says what asked for it: the reset form, or a signup attempt with the user's address.
+ */
+export async function issuePasswordResetLink(
+  tx: Tx,
+  deps: Pick<IdentityDeps, 'publicUrl'>,
+  userId: string,
+  client: Client,
+  via: 'request' | 'signup_attempt',
+): Promise<string> {
+  await queries.usePasswordResets(tx, userId);
+  const { token, tokenHash } = newSecretToken();
+  const reset = await queries.insertPasswordReset(tx, { userId, tokenHash, ttlSeconds: PASSWORD_RESET_TTL_SECONDS });
+  await recordAudit(tx, auditOf(client, null), {
+    action: 'auth.password_reset_requested',
+    target: { type: 'user', id: userId },
+    details: via === 'request' ? { resetId: reset.id } : { resetId: reset.id, via },
+  });
+  return passwordResetUrl(deps.publicUrl, token);
 }
 
 async function liveReset(tx: Tx, tokenHash: Buffer) {

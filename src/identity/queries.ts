@@ -82,19 +82,45 @@ export async function holdLiveSession(tx: Tx, sessionId: string): Promise<boolea
   return row !== undefined;
 }
 
+/**
+ * Caps on codes sent per hour. Codes for active accounts (login, reset, step-up, the old number of a phone
+ * change) and codes for purposes nobody has verified yet (signups, invitation acceptances, new numbers)
+ * are counted apart, so that anonymous signups can never use up what a user needs to sign in.
+ */
 export interface DeliveryCaps {
   numberHourly: number;
   resendsHourly: number;
   tenantHourly: number;
   globalHourly: number;
+  unverifiedNumberHourly: number;
+  unverifiedGlobalHourly: number;
+  /** Signup codes a number that belongs to an active account receives per day. */
+  signupsPerActiveNumberDaily: number;
 }
 
-/** Returns 0 when the delivery was recorded, otherwise the seconds to wait. */
-export async function claimOtpDelivery(tx: Tx, phone: string, isResend: boolean, caps: DeliveryCaps): Promise<number> {
-  const { rows } = await sql<{ wait: number }>`
-    SELECT pactum_claim_otp_delivery(${phone}, ${isResend}, ${caps.numberHourly}, ${caps.resendsHourly},
-                                     ${caps.tenantHourly}, ${caps.globalHourly}) AS wait`.execute(tx);
-  return rows[0]?.wait ?? 0;
+export interface DeliveryClaim {
+  /** 0 when the delivery was recorded, otherwise the seconds to wait. */
+  wait: number;
+  /** A budget that just reached 80 % (reported once per hour for all nodes), with its use and cap. */
+  warning: { budget: string; used: number; cap: number } | null;
+}
+
+export async function claimCodeDelivery(
+  tx: Tx,
+  delivery: { phone: string; purpose: ChallengePurpose; isResend: boolean; unverified: boolean },
+  caps: DeliveryCaps,
+): Promise<DeliveryClaim> {
+  const numberHourly = delivery.unverified ? caps.unverifiedNumberHourly : caps.numberHourly;
+  const globalHourly = delivery.unverified ? caps.unverifiedGlobalHourly : caps.globalHourly;
+  const { rows } = await sql<{ wait: number; warning: string | null; used: number | null; cap: number | null }>`
+    SELECT * FROM pactum_claim_code_delivery(${delivery.phone}, ${delivery.purpose}, ${delivery.isResend}, ${delivery.unverified},
+                                             ${numberHourly}, ${caps.resendsHourly}, ${caps.tenantHourly}, ${globalHourly},
+                                             ${caps.signupsPerActiveNumberDaily})`.execute(tx);
+  const row = rows[0];
+  return {
+    wait: row?.wait ?? 0,
+    warning: row?.warning ? { budget: row.warning, used: Number(row.used), cap: Number(row.cap) } : null,
+  };
 }
 
 export async function rateLimitHit(tx: Tx, bucket: string, windowSeconds: number, maxHits: number): Promise<number> {
@@ -362,4 +388,34 @@ export async function usePasswordResets(tx: Tx, userId: string): Promise<number>
     .where('used_at', 'is', null)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
+}
+
+export async function recordSignupDecoy(tx: Tx, decoy: { id: string; phoneE164: string; channel: 'sms' | 'voice'; ttlSeconds: number }): Promise<Date> {
+  const { rows } = await sql<{ expires_at: Date }>`
+    SELECT pactum_record_signup_decoy(${decoy.id}, ${decoy.phoneE164}, ${decoy.channel}, ${decoy.ttlSeconds}) AS expires_at`.execute(tx);
+  return new Date(rows[0]!.expires_at);
+}
+
+export interface SignupDecoy {
+  tenant_id: string;
+  phone_e164: string;
+  channel: 'sms' | 'voice';
+  expires_at: Date;
+  last_sent_at: Date;
+  failed_attempts: number;
+}
+
+export async function lockSignupDecoy(tx: Tx, id: string): Promise<SignupDecoy | undefined> {
+  const { rows } = await sql<SignupDecoy>`SELECT * FROM pactum_lock_signup_decoy(${id})`.execute(tx);
+  return rows[0];
+}
+
+export async function recordSignupDecoyFailure(tx: Tx, id: string): Promise<number> {
+  const { rows } = await sql<{ failed_attempts: number }>`SELECT pactum_signup_decoy_failed_attempt(${id}) AS failed_attempts`.execute(tx);
+  return rows[0]!.failed_attempts;
+}
+
+export async function renewSignupDecoy(tx: Tx, id: string, channel: 'sms' | 'voice', ttlSeconds: number): Promise<Date> {
+  const { rows } = await sql<{ expires_at: Date }>`SELECT pactum_signup_decoy_resent(${id}, ${channel}, ${ttlSeconds}) AS expires_at`.execute(tx);
+  return new Date(rows[0]!.expires_at);
 }

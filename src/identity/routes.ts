@@ -32,6 +32,11 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
   const strict = { rateLimit: { max: authRateLimitPerMinute, timeWindow: '1 minute' } };
   // The doors in: reachable without a session (every other /api route needs one; see http/authentication-gate.ts).
   const publicStrict = { ...strict, public: true };
+  // Verify and resend are public, yet step-up and phone-change codes belong to the session that asked.
+  const sessionIdOf = async (request: FastifyRequest) => {
+    const token = cookies.read(request);
+    return token ? identity.liveSessionId(deps, token) : null;
+  };
 
   app.post('/api/v1/signup', {
     config: publicStrict,
@@ -49,8 +54,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
     config: publicStrict,
     schema: { params: schemas.ChallengeParams, body: schemas.VerifyBody, response: { 200: schemas.VerifiedResponse } },
     handler: async (request, reply) => {
-      const token = cookies.read(request);
-      const sessionId = token ? await identity.liveSessionId(deps, token) : null;
+      const sessionId = await sessionIdOf(request);
       const { sessionToken, ...verified } = await identity.verifyChallenge(deps, request.params.id, request.body.code, { ...clientOf(request), sessionId });
       if (sessionToken) cookies.set(reply, sessionToken);
       return verified;
@@ -60,8 +64,11 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
   app.post('/api/v1/auth/challenges/:id/resend', {
     config: publicStrict,
     schema: { params: schemas.ChallengeParams, body: schemas.ResendBody, response: { 202: schemas.ChallengeResponse } },
-    handler: async (request, reply) =>
-      reply.status(202).send({ challenge: await identity.resendChallenge(deps, request.params.id, request.body?.channel, clientOf(request)) }),
+    handler: async (request, reply) => {
+      const sessionId = await sessionIdOf(request);
+      const challenge = await identity.resendChallenge(deps, request.params.id, request.body?.channel, { ...clientOf(request), sessionId });
+      return reply.status(202).send({ challenge });
+    },
   });
 
   app.post('/api/v1/auth/logout', { config: { public: true } }, async (request, reply) => {

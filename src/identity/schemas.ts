@@ -1,10 +1,11 @@
 import { Type } from '@sinclair/typebox';
+import { SingleLine } from '../http/schema-types.js';
 
 const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
 // The policy itself measures code points after NFKC; this only bounds what we accept over the wire.
 const Password = Type.String({ minLength: 1, maxLength: 1024 });
-const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
-const Phone = Type.String({ minLength: 1, maxLength: 32 });
+const Name = SingleLine({ minLength: 1, maxLength: 200, nonBlank: true });
+const Phone = SingleLine({ minLength: 1, maxLength: 32 });
 const ChannelSchema = Type.Union([Type.Literal('sms'), Type.Literal('voice')]);
 
 export const SignupBody = Type.Object(

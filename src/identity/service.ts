@@ -8,17 +8,19 @@ import { notFound, ProblemError, rateLimited } from '../http/problem.js';
 import type { Mailer, MailMessage } from '../mail/mailer.js';
 import { sendInBackground } from './account-mail.js';
 import { acceptablePassword, acceptablePhone, auditOf, invalidCredentials, languageForCountryCode, type Client } from './account-rules.js';
-import { challengeExpired, channelsFor, deliver, issueChallenge, reissueCode, type ChallengeDeps, type ChallengeView, type PendingDelivery } from './challenges.js';
+import { challengeExpired, challengeRef, channelsFor, deliver, invalidCode, issueChallenge, reissueCode, resendChannel, type ChallengeDeps, type ChallengeView, type PendingDelivery } from './challenges.js';
+import { clientNetwork } from './client-network.js';
 import { reportAfterCommit, type Committed } from './committed.js';
 import { emailKey } from './email-key.js';
 import { loginThrottle } from './login-throttle.js';
-import { codeMatches, MAX_FAILED_ATTEMPTS, RESEND_COOLDOWN_SECONDS } from './one-time-codes.js';
+import { codeMatches, MAX_FAILED_ATTEMPTS } from './one-time-codes.js';
 import { hashPassword, verifyAgainstDummyHash, verifyPassword } from './password-hashing.js';
 import type { PasswordPolicy } from './password-policy.js';
 import { completePasswordReset } from './password-reset.js';
 import { completePhoneChange } from './phone-change.js';
 import type { AllowedCountries, Channel } from './phone.js';
 import * as queries from './queries.js';
+import { answerSignupForRegisteredEmail, resendDecoy, verifyDecoy } from './signup-decoys.js';
 import { hashToken, IDLE_TIMEOUT_SECONDS, startSession, type Actor } from './sessions.js';
 import { tenantView, userView } from './views.js';
 
@@ -32,6 +34,7 @@ export interface IdentityDeps extends ChallengeDeps {
   allowedCountries: AllowedCountries;
   emailKey: Buffer;
   loginIpLimit: { windowSeconds: number; maxHits: number };
+  signupIpLimit: { windowSeconds: number; maxHits: number };
   passwordResetLimit: { windowSeconds: number; perIp: number; perEmail: number };
   /** Invitations, reset links and account notices; sent after commit. */
   mailer: Mailer;
@@ -45,7 +48,10 @@ type ChallengeRow = Selectable<OtpChallengesTable>;
 
 const userTarget = (userId: string) => ({ type: 'user', id: userId });
 
-/** Creates a pending tenant with its master user and sends the first code; nothing is usable before it is verified. */
+/**
+ * Creates a pending tenant with its master user and sends the first code; nothing is usable before it is
+ * verified. For an address that already has an account the answer is the same (see signup-decoys.ts).
+ */
 export async function signup(
   deps: IdentityDeps,
   input: { companyName: string; name: string; email: string; phone: string; password: string },
@@ -53,6 +59,7 @@ export async function signup(
 ): Promise<ChallengeView> {
   const email = input.email.toLowerCase();
   const phone = acceptablePhone(input.phone, deps.allowedCountries);
+  await refuseSignupFlood(deps, client);
   await acceptablePassword(deps.passwordPolicy, input.password, { email, name: input.name, companyName: input.companyName });
   const passwordHash = await hashPassword(input.password);
   const tenantId = randomUUID();
@@ -67,14 +74,26 @@ export async function signup(
       role: 'master',
       status: 'pending',
     });
-    if (!(await queries.claimEmail(tx, email, user.id))) {
-      throw new ProblemError(409, 'email_taken', 'An account with this e-mail address already exists. Sign in instead.');
-    }
+    // Rolls the new tenant back: nothing of this signup is kept, and the answer is a decoy.
+    if (!(await queries.claimEmail(tx, email, user.id))) throw new EmailAlreadyRegistered();
     const audit = auditOf(client, user.id);
     await recordAudit(tx, audit, { action: 'auth.signup', target: userTarget(user.id) });
     return issueChallenge(tx, deps, { userId: user.id, purpose: 'signup', phoneE164: phone.e164, channel: phone.defaultChannel, language: phone.language }, audit);
+  }).catch((error: unknown) => {
+    if (error instanceof EmailAlreadyRegistered) return null;
+    throw error;
   });
+  if (!pending) return answerSignupForRegisteredEmail(deps, { email, phone }, client);
   return deliver(deps, pending);
+}
+
+class EmailAlreadyRegistered extends Error {}
+
+/** Signups per client network and hour, counted in the database for every node, before any hashing. */
+async function refuseSignupFlood(deps: IdentityDeps, client: Client): Promise<void> {
+  const limit = deps.signupIpLimit;
+  const wait = await asAppWithoutTenant(deps.kysely, (tx) => queries.rateLimitHit(tx, `signup-ip:${clientNetwork(client.ip)}`, limit.windowSeconds, limit.maxHits));
+  if (wait > 0) throw rateLimited(wait, 'Too many signups from your network; try again later.');
 }
 
 /**
@@ -149,22 +168,27 @@ async function dummyVerification(password: string) {
   return { valid: false, needsRehash: false };
 }
 
-/** Finds the challenge's tenant (challenge ids are random) and enters it, or 404. */
-async function enterChallengeTenant(tx: Tx, challengeId: string) {
+/** Codes that only the session which asked for them may complete. */
+const SESSION_BOUND_PURPOSES = new Set<string>(['step_up', 'phone_change']);
+
+/**
+ * Finds the challenge's tenant (challenge ids are random) and enters it, or 404. A step-up or phone-change
+ * challenge exists only for the session that asked for it: verify and resend alike answer as for an
+ * unknown challenge to anyone else, so its id alone neither spends attempts nor places calls.
+ */
+async function enterChallengeTenant(tx: Tx, challengeId: string, sessionId: string | null) {
   const tenantId = await queries.challengeTenant(tx, challengeId);
   if (!tenantId) throw notFound('No such challenge.');
   await enterTenant(tx, { tenantId, userId: null });
   const challenge = await queries.lockChallenge(tx, challengeId);
   if (!challenge) throw notFound('No such challenge.');
+  if (SESSION_BOUND_PURPOSES.has(challenge.purpose) && challenge.session_id !== sessionId) throw notFound('No such challenge.');
   return challenge;
 }
 
 function isSpent(challenge: { consumed_at: Date | null; expires_at: Date | string; failed_attempts: number }) {
   return challenge.consumed_at !== null || new Date(challenge.expires_at) <= new Date() || challenge.failed_attempts >= MAX_FAILED_ATTEMPTS;
 }
-
-/** Codes that only the session which asked for them may complete. */
-const SESSION_BOUND_PURPOSES = new Set<string>(['step_up', 'phone_change']);
 
 export interface VerifiedIdentity {
   user: ReturnType<typeof userView>;
@@ -197,9 +221,10 @@ export async function verifyChallenge(
 ): Promise<VerifiedIdentity> {
   const { completion, tenant } = await reportAfterCommit(
     asAppWithoutTenant(deps.kysely, async (tx): Promise<Committed<{ completion: Completion; tenant: ReturnType<typeof tenantView> }>> => {
-      const challenge = await enterChallengeTenant(tx, challengeId);
+      const decoy = await verifyDecoy(tx, challengeId);
+      if (decoy) return { ok: false, problem: decoy };
+      const challenge = await enterChallengeTenant(tx, challengeId, client.sessionId);
       const sessionBound = SESSION_BOUND_PURPOSES.has(challenge.purpose);
-      if (sessionBound && challenge.session_id !== client.sessionId) throw notFound('No such challenge.');
       if (isSpent(challenge)) return { ok: false, problem: challengeExpired() };
       if (!codeMatches(deps.otpKey, challenge.id, code, challenge.code_hash)) {
         const { failed_attempts } = await queries.recordFailedAttempt(tx, challenge.id);
@@ -209,10 +234,10 @@ export async function verifyChallenge(
           action: exhausted ? 'auth.challenge_exhausted' : 'auth.code_failed',
           outcome: 'failure',
           target: userTarget(challenge.user_id),
-          details: { challengeId: challenge.id, purpose: challenge.purpose, ...(exhausted ? {} : { attemptsLeft }) },
+          details: { challengeRef: challengeRef(challenge.id), purpose: challenge.purpose, ...(exhausted ? {} : { attemptsLeft }) },
         });
         if (exhausted) return { ok: false, problem: challengeExpired() };
-        return { ok: false, problem: new ProblemError(400, 'invalid_code', 'That code is not right.', { attemptsLeft }) };
+        return { ok: false, problem: invalidCode(attemptsLeft) };
       }
       await queries.consumeChallenge(tx, challenge.id);
       await enterTenant(tx, { tenantId: challenge.tenant_id, userId: challenge.user_id });
@@ -274,21 +299,21 @@ async function activateInvitation(tx: Tx, userId: string, audit: AuditContext) {
 }
 
 /** Sends a new code for a live challenge, by the same or the other channel the number can take. */
-export async function resendChallenge(deps: IdentityDeps, challengeId: string, requested: Channel | undefined, client: Client): Promise<ChallengeView> {
+export async function resendChallenge(
+  deps: IdentityDeps,
+  challengeId: string,
+  requested: Channel | undefined,
+  client: Client & { sessionId: string | null },
+): Promise<ChallengeView> {
   const pending = await asAppWithoutTenant(deps.kysely, async (tx) => {
-    const challenge = await enterChallengeTenant(tx, challengeId);
+    const decoy = await resendDecoy(tx, deps, challengeId, requested);
+    if (decoy) return { decoy };
+    const challenge = await enterChallengeTenant(tx, challengeId, client.sessionId);
     if (isSpent(challenge)) throw challengeExpired();
-    const channel = requested ?? challenge.channel;
-    if (!channelsFor(challenge.phone_e164).includes(channel)) {
-      throw new ProblemError(400, 'channel_unavailable', `This number cannot receive codes by ${channel === 'sms' ? 'SMS' : 'voice call'}.`);
-    }
-    const sinceLastSend = (Date.now() - new Date(challenge.last_sent_at).getTime()) / 1000;
-    if (sinceLastSend < RESEND_COOLDOWN_SECONDS) {
-      throw rateLimited(Math.ceil(RESEND_COOLDOWN_SECONDS - sinceLastSend), 'Wait a moment before asking for another code.');
-    }
-    return reissueCode(tx, deps, challenge, channel, auditOf(client, null));
+    const channel = resendChannel(challenge.phone_e164, challenge.channel, requested, challenge.last_sent_at);
+    return { delivery: await reissueCode(tx, deps, challenge, channel, auditOf(client, null)) };
   });
-  return deliver(deps, pending);
+  return pending.decoy ?? deliver(deps, pending.delivery);
 }
 
 export async function currentIdentity(tx: Tx, actor: Actor) {

@@ -40,6 +40,16 @@ export function createMailer(config: MailConfig, logger: MailLogger): Mailer {
 
 /** A header line cannot carry a line break: a contract title must not be able to add headers. */
 export function singleLine(text: string, maxLength = 200): string {
-  const flat = text.replace(/[\r\n\t\u2028\u2029]+/g, ' ').trim();
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is removed
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
   return flat.length > maxLength ? `${flat.slice(0, maxLength - 1)}…` : flat;
+}
+
+/**
+ * User-written text (names, company names, titles) inside a mail body: one line, in quotation marks, and
+ * only after our own words and links, so that it can neither pass for Pactum's words nor put a link of its
+ * own above ours. Mails are plain text only (MailMessage has no HTML part), so there is no markup to escape.
+ */
+export function quoted(text: string, maxLength = 200): string {
+  return `“${singleLine(text, maxLength).replace(/[“”]/g, '"')}”`;
 }

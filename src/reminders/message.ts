@@ -1,5 +1,5 @@
 import { daysBetween } from '../deadlines/dates.js';
-import { singleLine, type MailMessage } from '../mail/mailer.js';
+import { quoted, singleLine, type MailMessage } from '../mail/mailer.js';
 
 export interface ReminderContent {
   recipient: { name: string; email: string };
@@ -16,7 +16,10 @@ function inDays(days: number): string {
   return days === 1 ? 'tomorrow' : `in ${days} days`;
 }
 
-/** Plain text on purpose: nothing to render, nothing to inject. */
+/**
+ * Plain text on purpose: nothing to render, nothing to inject. Our own words and the link come first; the
+ * title, vendor and name that users wrote come after them, quoted and on one line each.
+ */
 export function reminderMessage(content: ReminderContent): MailMessage {
   const { contract, term } = content;
   const when = inDays(daysBetween(content.today, term.noticeDeadline));
@@ -24,7 +27,7 @@ export function reminderMessage(content: ReminderContent): MailMessage {
     contract.autoRenew && contract.renewalTermMonths
       ? `Without notice by then, it renews on ${term.endsOn} for another ${contract.renewalTermMonths} month${contract.renewalTermMonths === 1 ? '' : 's'}.`
       : `The contract ends on ${term.endsOn}.`;
-  const link = content.publicUrl ? `\nOpen it in Pactum: ${new URL(`/contracts/${contract.id}`, content.publicUrl).href}\n` : '';
+  const link = content.publicUrl ? ['', `Open it in Pactum: ${new URL(`/contracts/${contract.id}`, content.publicUrl).href}`] : [];
   const why =
     content.reason === 'manager'
       ? 'You receive this because you manage this contract.'
@@ -33,12 +36,17 @@ export function reminderMessage(content: ReminderContent): MailMessage {
     to: content.recipient.email,
     subject: singleLine(`Notice deadline ${when}: ${contract.title} (${contract.vendorName})`),
     text: [
-      `Hello ${singleLine(content.recipient.name)},`,
+      'Hello,',
       '',
-      `the last day to give notice on "${singleLine(contract.title, 300)}" with ${singleLine(contract.vendorName)} is ${term.noticeDeadline} (${when}).`,
+      `the last day to give notice on the contract below is ${term.noticeDeadline} (${when}).`,
       afterwards,
-      link,
+      ...link,
+      '',
       why,
+      '',
+      `  contract: ${quoted(contract.title, 300)}`,
+      `  vendor: ${quoted(contract.vendorName)}`,
+      `  for: ${quoted(content.recipient.name)}`,
       '',
       '— Pactum',
     ].join('\n'),

@@ -2,7 +2,7 @@ import { recordAudit, type AuditContext } from '../audit/record.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { asAppWithoutTenant, enterTenant, inTenant, type Tx } from '../db/tenant-context.js';
 import { ProblemError, rateLimited } from '../http/problem.js';
-import type { MailMessage } from '../mail/mailer.js';
+import { quoted, type MailMessage } from '../mail/mailer.js';
 import { sendInBackground } from '../identity/account-mail.js';
 import { acceptablePassword, acceptablePhone, auditOf, type Client } from '../identity/account-rules.js';
 import { deliver, issueChallenge, type ChallengeView } from '../identity/challenges.js';
@@ -28,18 +28,28 @@ export function invitationUrl(publicUrl: URL, token: string): string {
   return `${publicUrl.href.replace(/\/+$/, '')}/invitations/${token}`;
 }
 
-function invitationMail(invitee: { name: string; email: string }, inviter: string, company: string, url: string): MailMessage {
+/**
+ * Everything here but the link and our own words was written by the inviting company, so it comes last,
+ * quoted and on one line each: a company name cannot add a link of its own above ours.
+ */
+export function invitationMail(invitee: { name: string; email: string }, inviter: string, company: string, url: string): MailMessage {
   return {
     to: invitee.email,
     subject: 'You are invited to Pactum',
     text: [
-      `Hello ${invitee.name},`,
+      'Hello,',
       '',
-      `${inviter} invites you to the contracts of ${company} on Pactum. To join, open`,
+      'A company invites you to its software contracts on Pactum. To join, open',
       '',
       url,
       '',
       'and choose a password; a code sent to your phone confirms your account. The link works once, for 7 days.',
+      'If you do not know the company or the person below, ignore this e-mail.',
+      '',
+      'The invitation, as they wrote it:',
+      `  company: ${quoted(company)}`,
+      `  invited by: ${quoted(inviter)}`,
+      `  for: ${quoted(invitee.name)}`,
     ].join('\n'),
   };
 }

@@ -1,17 +1,17 @@
 import { Type } from '@sinclair/typebox';
-import { ListQuery, Metric, Nullable, Uuid, listOf } from '../http/schema-types.js';
+import { ListQuery, Metric, MultiLine, Nullable, SingleLine, Uuid, listOf } from '../http/schema-types.js';
 
-const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
+const Name = SingleLine({ minLength: 1, maxLength: 200, nonBlank: true });
 const Website = Type.String({ maxLength: 500, format: 'uri', pattern: '^https?://' });
-const Notes = Type.String({ maxLength: 10_000 });
-const Aliases = Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 50, uniqueItems: true });
+const Notes = MultiLine({ maxLength: 10_000 });
+const Aliases = Type.Array(SingleLine({ minLength: 1, maxLength: 200 }), { maxItems: 50, uniqueItems: true });
 
 export const VendorInput = Type.Object(
   { name: Name, website: Type.Optional(Nullable(Website)), notes: Type.Optional(Nullable(Notes)), aliases: Type.Optional(Aliases) },
   { additionalProperties: false },
 );
 export const VendorPatch = Type.Partial(VendorInput, { additionalProperties: false, minProperties: 1 });
-export const VendorListQuery = Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })), ...ListQuery }, { additionalProperties: false });
+export const VendorListQuery = Type.Object({ q: Type.Optional(SingleLine({ maxLength: 200 })), ...ListQuery }, { additionalProperties: false });
 
 export const Vendor = Type.Object({
   id: Uuid,
@@ -25,6 +25,6 @@ export const Vendor = Type.Object({
 export const VendorList = listOf(Vendor);
 
 export const MetricDefinitions = Type.Object(
-  { items: Type.Array(Type.Object({ metric: Metric, definition: Type.String({ minLength: 1, maxLength: 5000 }) }, { additionalProperties: false }), { maxItems: 12 }) },
+  { items: Type.Array(Type.Object({ metric: Metric, definition: MultiLine({ minLength: 1, maxLength: 5000 }) }, { additionalProperties: false }), { maxItems: 12 }) },
   { additionalProperties: false },
 );

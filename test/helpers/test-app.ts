@@ -43,6 +43,7 @@ export async function startTestApp(env: Record<string, string> = {}, beforeReady
     PACTUM_AUTH_RATE_LIMIT_PER_MINUTE: '10000',
     PACTUM_RATE_LIMIT_PER_MINUTE: '10000',
     PACTUM_LOGIN_IP_LIMIT: '10000',
+    PACTUM_SIGNUP_IP_HOURLY_LIMIT: '10000',
     // Two test files share two cores; load shedding would turn a slow moment into a 503.
     PACTUM_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...env,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { challengeRef } from '../../src/identity/challenges.js';
 import { Client, login, registerCompany, startTestApp, uniqueEmail, type TestApp } from '../helpers/test-app.js';
 import { engineName } from '../helpers/test-database.js';
 import { expectIntactChain, storedEvents } from '../tenancy/helpers.js';
@@ -64,7 +65,7 @@ describe(`identity events in the audit trail (${engineName})`, () => {
     const wrong = right === '000000' ? '111111' : '000000';
     for (let i = 0; i < 5; i += 1) await client.post(`/api/v1/auth/challenges/${challengeId}/verify`, { code: wrong });
 
-    const events = (await storedEvents(t, user.tenantId)).filter((event) => event.details.challengeId === challengeId);
+    const events = (await storedEvents(t, user.tenantId)).filter((event) => event.details.challengeRef === challengeRef(challengeId));
     expect(events.map((event) => [event.action, event.outcome])).toEqual([
       ['auth.code_sent', 'success'],
       ['auth.code_sent', 'success'],

@@ -154,7 +154,7 @@ describe(`deadline reminders (${engineName})`, () => {
       'Notice deadline in 30 days: TPS Reporting Suite (Initech Software)',
       'Notice deadline in 7 days: TPS Reporting Suite (Initech Software)',
     ]);
-    expect(mails[0]!.text).toContain('Hello Peter Gibbons');
+    expect(mails[0]!.text).toContain('for: “Peter Gibbons”');
     expect(mails[0]!.text).toContain(`is ${deadline} (in 90 days)`);
     expect(mails[0]!.text).toContain('The contract ends on 2031-12-31.');
     expect(mails[0]!.text).toContain(`${PUBLIC_URL}/contracts/${contractId}`);
