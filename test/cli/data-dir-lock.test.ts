@@ -125,6 +125,31 @@ function post(server: Server, path: string, body: unknown, cookie?: string): Pro
 }
 
 describe('one process per embedded data directory (issue 15)', { timeout: 240_000 }, () => {
+  it('takes --demo on serve only, and never in production', async () => {
+    const dataDir = tempDir();
+    const misplaced = await pactum(dataDir, ['migrate', '--demo']);
+    expect(misplaced.status).toBe(1);
+    expect(misplaced.stderr).toBe('pactum: --demo is an option of serve only (pactum serve --demo)\n');
+    const production = await runCommand(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve', '--demo'], {
+      cwd: ROOT,
+      env: {
+        ...cleanEnv(dataDir),
+        NODE_ENV: 'production',
+        PACTUM_MASTER_KEY: Buffer.alloc(32, 7).toString('base64'),
+        PACTUM_PUBLIC_URL: 'https://pactum.example.com',
+        PACTUM_SMTP_URL: 'smtp://127.0.0.1:1',
+        PACTUM_SMS_PROVIDER: 'twilio',
+        TWILIO_ACCOUNT_SID: 'ACtest0000000000000000000000000000',
+        TWILIO_AUTH_TOKEN: 'test-token',
+        TWILIO_FROM_NUMBER: '+15005550006',
+      },
+      timeoutMs: START_TIMEOUT_MS,
+    });
+    expect(production.status).toBe(1);
+    expect(production.stderr).toBe('pactum: serve --demo is for trying Pactum out; NODE_ENV=production refuses it.\n');
+    expect(readdirSync(dataDir)).toEqual([]);
+  });
+
   it('refuses a second serve, demo, migrate and audit verify at once, in one line, with exit code 1', async () => {
     const dataDir = tempDir();
     const server = await startServer(dataDir);
