@@ -3,10 +3,11 @@ import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { AuditVerifyError, describeVerification, verifyAuditChains } from './audit/verify.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
+import { DataDirLockedError } from './db/data-dir-lock.js';
 import { openDatabase, type Database } from './db/engine.js';
 import { migrate, MigrationError } from './db/migrate.js';
 import { pendingMigrations } from './db/migration-status.js';
-import { createDemoCompany } from './demo.js';
+import { createDemoCompany, type DemoCompany } from './demo.js';
 import { buildApp } from './http/app.js';
 import { startReminderScheduler } from './reminders/scheduler.js';
 
@@ -14,17 +15,21 @@ const HELP: Record<string, string> = {
   main: `Usage: pactum <command> [--help]
 
 Commands:
-  serve     start the HTTP service (what \`npm start\` runs)
+  serve     start the HTTP service (what \`npm start\` runs; --demo adds the demo company)
   migrate   apply pending database migrations
-  demo      create a demo company and print how to sign in
+  demo      create a demo company and print how to sign in (or: serve --demo)
   audit     verify every tenant's hash-chained audit trail (pactum audit verify)
 
 Configuration comes from the environment; see README.md.`,
-  serve: `Usage: pactum serve
+  serve: `Usage: pactum serve [--demo]
 
 Starts the HTTP service on HOST:PORT (default 127.0.0.1:3000).
 Without PACTUM_DATABASE_URL it uses embedded PostgreSQL (PGlite) in PACTUM_DATA_DIR (default ./data)
-and applies migrations itself; with it, run \`pactum migrate\` first.`,
+and applies migrations itself; with it, run \`pactum migrate\` first.
+An embedded data directory serves one process at a time: a second command on it is refused.
+
+  --demo   first create the demo company (see \`pactum demo --help\`) if it is missing, and print how
+           to sign in; \`npm run start:demo\` runs this. Refused with NODE_ENV=production.`,
   migrate: `Usage: pactum migrate
 
 Applies pending SQL migrations (src/db/migrations) in order, each in its own transaction, to
@@ -36,7 +41,9 @@ products and licence metrics, several years of contracts and renewals, pending p
 versions and notice deadlines in the coming weeks (dates count from today) — and prints the e-mail
 and password to sign in with. The login code goes to the demo phone number through the configured SMS
 provider (with the default console provider it is printed by the running server). Running it again
-changes nothing.`,
+changes nothing.
+On the embedded database it needs the data directory to itself; while a server runs on it, start that
+server with \`pactum serve --demo\` instead (it creates the same company).`,
   audit: `Usage: pactum audit verify
 
 Walks every tenant's audit trail in PACTUM_DATABASE_URL or the embedded database and checks its hash
@@ -50,8 +57,8 @@ function print(text: string) {
   process.stdout.write(`${text}\n`);
 }
 
-async function withDatabase<T>(config: Config, work: (database: Database) => Promise<T>): Promise<T> {
-  const database = await openDatabase(config);
+async function withDatabase<T>(config: Config, command: string, work: (database: Database) => Promise<T>): Promise<T> {
+  const database = await openDatabase(config, `pactum ${command}`);
   try {
     return await work(database);
   } finally {
@@ -70,14 +77,16 @@ async function prepareSchema(database: Database) {
 }
 
 /** Opens, prepares and builds; a failure on the way releases what was opened so the process can exit. */
-async function startApp(config: Config): Promise<{ app: FastifyInstance; database: Database }> {
-  const database = await openDatabase(config);
+async function startApp(config: Config, options: { demo: boolean }): Promise<{ app: FastifyInstance; database: Database; demo: DemoCompany | null }> {
+  const database = await openDatabase(config, options.demo ? 'pactum serve --demo' : 'pactum serve');
   let app: FastifyInstance | undefined;
   try {
     await prepareSchema(database);
+    // Created by the process that holds the data directory, so nothing else has to open it.
+    const demo = options.demo ? await createDemoCompany(database) : null;
     app = await buildApp({ config, database });
     await app.listen({ port: config.port, host: config.host });
-    return { app, database };
+    return { app, database, demo };
   } catch (error) {
     await app?.close();
     await database.close();
@@ -85,8 +94,9 @@ async function startApp(config: Config): Promise<{ app: FastifyInstance; databas
   }
 }
 
-async function serve(config: Config) {
-  const { app, database } = await startApp(config);
+async function serve(config: Config, options: { demo: boolean }) {
+  if (options.demo && config.production) throw new UsageError('serve --demo is for trying Pactum out; NODE_ENV=production refuses it.');
+  const { app, database, demo } = await startApp(config, options);
   // Started here, not in buildApp, so tests drive the job themselves; every node runs it, the lease picks one.
   const reminders = startReminderScheduler({ config, kysely: database.kysely, logger: app.log });
   const shutdown = async (signal: string) => {
@@ -105,10 +115,27 @@ async function serve(config: Config) {
       ? 'Pactum is ready; one-time codes are printed to this console (PACTUM_SMS_PROVIDER=console)'
       : 'Pactum is ready',
   );
+  if (options.demo) print(demo ? describeDemo(demo) : DEMO_EXISTS);
+}
+
+const DEMO_EXISTS = 'The demo company exists already (demo@pactum.example); nothing was changed. Its password was printed when it was created.';
+
+function describeDemo({ email, password, vault }: DemoCompany): string {
+  return (
+    `Demo company created: ${vault.vendors} vendors, ${vault.products} products, ${vault.contracts} contracts since ${vault.firstYear}, ` +
+    `${vault.proposals} proposals (${vault.pendingProposals} pending), ${vault.deadlines} notice and end dates in the next 90 days.\n` +
+    `  e-mail:   ${email}\n  password: ${password}\n` +
+    "Sign in with these; the login code goes to the demo phone (+41 •• ••• •• 67) and, with the console SMS provider, appears in the server's console."
+  );
 }
 
 async function run(argv: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { help: { type: 'boolean', short: 'h' } } });
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: { help: { type: 'boolean', short: 'h' }, demo: { type: 'boolean' } },
+  });
   const command = positionals[0];
   if (!command || command === 'help') {
     print(HELP.main!);
@@ -120,32 +147,24 @@ async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'audit' && (positionals[1] !== 'verify' || positionals.length > 2)) throw new UsageError('usage: pactum audit verify');
+  if (values.demo && command !== 'serve') throw new UsageError(`--demo is an option of serve only (pactum serve --demo)`);
   const config = loadConfig();
+  if (command !== 'serve') exitOnSignal();
   switch (command) {
     case 'serve':
-      await serve(config);
+      await serve(config, { demo: values.demo === true });
       return -1;
     case 'migrate': {
-      const { applied } = await withDatabase(config, migrate);
+      const { applied } = await withDatabase(config, 'migrate', migrate);
       print(applied.length ? `Applied ${applied.join(', ')}.` : 'Database is up to date.');
       return 0;
     }
     case 'demo': {
-      const demo = await withDatabase(config, async (database) => {
+      const demo = await withDatabase(config, 'demo', async (database) => {
         await prepareSchema(database);
         return createDemoCompany(database);
       });
-      if (!demo) {
-        print('The demo company exists already (demo@pactum.example); nothing was changed. Its password was printed when it was created.');
-        return 0;
-      }
-      const { vault } = demo;
-      print(
-        `Demo company created: ${vault.vendors} vendors, ${vault.products} products, ${vault.contracts} contracts since ${vault.firstYear}, ` +
-          `${vault.proposals} proposals (${vault.pendingProposals} pending), ${vault.deadlines} notice and end dates in the next 90 days.\n` +
-          `  e-mail:   ${demo.email}\n  password: ${demo.password}\n` +
-          "Sign in with these; the login code goes to the demo phone (+41 •• ••• •• 67) and, with the console SMS provider, appears in the server's console.",
-      );
+      print(demo ? describeDemo(demo) : DEMO_EXISTS);
       return 0;
     }
     case 'audit':
@@ -156,7 +175,7 @@ async function run(argv: string[]): Promise<number> {
 
 /** Verifies as the owner; a schema behind the code is refused rather than migrated by a read-only check. */
 async function auditVerify(config: Config): Promise<number> {
-  const result = await withDatabase(config, async (database) => {
+  const result = await withDatabase(config, 'audit verify', async (database) => {
     const pending = await pendingMigrations(database);
     if (pending.length > 0) throw new MigrationError(`the database needs migrations (${pending.join(', ')}); run \`pactum migrate\` first`);
     return database.withScriptSession((session) => verifyAuditChains(session.query));
@@ -172,11 +191,44 @@ async function auditVerify(config: Config): Promise<number> {
 
 class UsageError extends Error {}
 
+/**
+ * A one-shot command stopped by Ctrl-C or SIGTERM exits through process.exit, whose 'exit' handlers give
+ * the data directory back at once (the default signal action would skip them and leave a stale claim for
+ * the next start to sweep up).
+ */
+function exitOnSignal() {
+  process.once('SIGINT', () => process.exit(130));
+  process.once('SIGTERM', () => process.exit(143));
+}
+
+/** What to do instead, by the command that was refused. */
+const LOCKED_HINTS: Record<string, string> = {
+  serve: 'stop that process first, or give this one its own PACTUM_DATA_DIR.',
+  demo: 'to add the demo company without losing the running server, restart it as `pactum serve --demo` (npm run start:demo).',
+  migrate: 'a server on the embedded database migrates it itself at start; stop that process first to migrate by hand.',
+  audit: 'stop that process first (an embedded database serves one process at a time), then run this again.',
+};
+
+function describeLocked(error: DataDirLockedError, command: string | undefined): string {
+  const { holder } = error;
+  const who = Number.isNaN(holder.pid) ? holder.command : `\`${holder.command}\` (PID ${holder.pid}, since ${holder.since})`;
+  const hint =
+    command === 'demo' && holder.command.includes('--demo')
+      ? 'that server created the demo company at its start (its output shows how to sign in); sign in through it.'
+      : (LOCKED_HINTS[command ?? ''] ?? LOCKED_HINTS.serve);
+  return `the data directory ${error.dataDir} is in use by ${who}; ${hint}`;
+}
+
 run(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exitCode = code;
   },
   (error: unknown) => {
+    if (error instanceof DataDirLockedError) {
+      process.stderr.write(`pactum: ${describeLocked(error, process.argv.slice(2).find((arg) => !arg.startsWith('-')))}\n`);
+      process.exitCode = 1;
+      return;
+    }
     const known =
       error instanceof ConfigError || error instanceof MigrationError || error instanceof UsageError || error instanceof AuditVerifyError || isArgError(error);
     const message = error instanceof Error ? error.message : String(error);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, sql } from 'kysely';
 import pg from 'pg';
+import { acquireDataDirLock } from './data-dir-lock.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { BatchingPostgresDialect } from './postgres-dialect.js';
 import type { Schema } from './schema.js';
@@ -30,10 +31,36 @@ const MIGRATION_LOCK = 7_215_093;
 // DATE columns stay 'YYYY-MM-DD' strings: a JS Date would shift them by the server's time zone.
 const DATE_OID = 1082;
 
-export async function openDatabase(options: { databaseUrl: string | null; dataDir: string; poolSize?: number }): Promise<Database> {
+/** `command` names the caller in the data-directory lock, for whoever it refuses (e.g. "pactum serve"). */
+export async function openDatabase(options: { databaseUrl: string | null; dataDir: string; poolSize?: number }, command = 'pactum'): Promise<Database> {
   return options.databaseUrl
     ? openPostgres(options.databaseUrl, options.poolSize ?? 10)
-    : openEmbedded(join(options.dataDir, 'pglite'));
+    : openEmbeddedDataDir(options.dataDir, command);
+}
+
+/**
+ * The embedded engine of a data directory, held exclusively until close: two processes writing one PGlite
+ * directory overwrite each other's pages, silently losing acknowledged writes. Every command that opens a
+ * data directory (serve, migrate, demo, audit verify, later backup and restore) comes through here.
+ */
+export async function openEmbeddedDataDir(dataDir: string, command: string): Promise<Database> {
+  const lock = acquireDataDirLock(dataDir, { command });
+  try {
+    const database = await openEmbedded(join(dataDir, 'pglite'));
+    return {
+      ...database,
+      async close() {
+        try {
+          await database.close();
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
 }
 
 /** PGlite in a directory, or in memory when dir is 'memory://'. */

@@ -178,6 +178,8 @@ export interface LineItemsTable {
   net_unit_price: Decimal;
   maintenance_percent: NullableDecimal;
   terms: string | null;
+  /** The contract's `restricted` flag, kept by triggers (migration 0006); writes leave it out. */
+  contract_restricted: ColumnType<boolean, never, never>;
 }
 
 export interface TenantKeysTable {
