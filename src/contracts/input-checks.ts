@@ -1,5 +1,6 @@
 import type { Tx } from '../db/tenant-context.js';
 import { ProblemError, type FieldError } from '../http/problem.js';
+import { isActiveUser } from '../identity/actor.js';
 import { findVendor } from '../vendors/queries.js';
 import * as queries from './queries.js';
 import type { ContractInput } from './schemas.js';
@@ -29,7 +30,7 @@ export async function checkVendor(tx: Tx, errors: Errors, vendorId: string) {
 }
 
 export async function checkManager(tx: Tx, errors: Errors, managerId: string) {
-  if (!(await queries.isActiveUser(tx, managerId))) errors.push({ path: 'body:/managerId', message: 'is not an active user of your company' });
+  if (!(await isActiveUser(tx, managerId))) errors.push({ path: 'body:/managerId', message: 'is not an active user of your company' });
 }
 
 /** Returns whether every group exists, so that membership is only judged against real groups. */

@@ -3,7 +3,7 @@ import type { ContractKind, ContractsTable, ContractStatus } from '../db/schema.
 import type { Tx } from '../db/tenant-context.js';
 import type { Cursor } from '../http/pagination.js';
 import { queryShape } from '../db/query-shapes.js';
-import { escapeLike } from '../vendors/queries.js';
+import { escapeLike } from '../db/like-pattern.js';
 
 // An aggregate without GROUP BY yields exactly one row, so the totals are joined laterally with an inner join.
 // Visibility is the database's: the contract_visibility policy hides restricted contracts from non-members,
@@ -226,11 +226,6 @@ export async function copyContents(tx: Tx, fromId: string, toId: string): Promis
   await sql`
     INSERT INTO contract_groups (contract_id, group_id)
     SELECT ${toId}::uuid, group_id FROM contract_groups WHERE contract_id = ${fromId}::uuid`.execute(tx);
-}
-
-export async function isActiveUser(tx: Tx, userId: string): Promise<boolean> {
-  const row = await tx.selectFrom('users').select('id').where('id', '=', userId).where('status', '=', 'active').executeTakeFirst();
-  return row !== undefined;
 }
 
 export function findProducts(tx: Tx, ids: string[]) {

@@ -3,7 +3,7 @@ import type { ContractKind } from '../db/schema.js';
 import type { Tx } from '../db/tenant-context.js';
 import { decodeCursor, page, type Cursor } from '../http/pagination.js';
 import { notFound, ProblemError } from '../http/problem.js';
-import { requireRecentAuthentication } from '../identity/recent-authentication.js';
+import { isActiveUser, requireRecentAuthentication } from '../identity/actor.js';
 import type { Actor } from '../identity/sessions.js';
 import { findVendor } from '../vendors/queries.js';
 import { checkAccess, checkGroups, checkKeptLineItems, checkLineItems, checkManager, checkTerm, checkVendor, throwIfAny, type Errors } from './input-checks.js';
@@ -219,7 +219,7 @@ export async function acceptProposal(tx: Tx, actor: Actor, id: string) {
   }
   const groupIds = await queries.groupIdsOf(tx, id);
   const managerStays =
-    (await queries.isActiveUser(tx, proposal.manager_id)) && (groupIds.length === 0 || (await queries.isMemberOfAny(tx, proposal.manager_id, groupIds)));
+    (await isActiveUser(tx, proposal.manager_id)) && (groupIds.length === 0 || (await queries.isMemberOfAny(tx, proposal.manager_id, groupIds)));
   const contractId = await queries.insertContract(tx, {
     vendor_id: proposal.vendor_id,
     kind: 'contract',

@@ -4,7 +4,7 @@ import { isForeignKeyViolation, refusingDuplicates } from '../db/errors.js';
 import type { Tx } from '../db/tenant-context.js';
 import { decodeCursor, page } from '../http/pagination.js';
 import { notFound, ProblemError } from '../http/problem.js';
-import { requireRecentAuthentication } from '../identity/recent-authentication.js';
+import { requireMaster, requireRecentAuthentication } from '../identity/actor.js';
 import type { Actor } from '../identity/sessions.js';
 import * as queries from './queries.js';
 
@@ -19,10 +19,6 @@ export function groupView(row: queries.GroupViewRow) {
     memberIds: row.member_ids,
     createdAt: new Date(row.created_at).toISOString(),
   };
-}
-
-function requireMaster(actor: Actor) {
-  if (actor.role !== 'master') throw new ProblemError(403, 'forbidden', 'Only a master may change access groups.');
 }
 
 const nameTaken = () => new ProblemError(409, 'name_taken', 'An access group with this name exists already.');

@@ -9,13 +9,12 @@ import { deliver, issueChallenge, type ChallengeView } from '../identity/challen
 import { emailKey } from '../identity/email-key.js';
 import { hashPassword } from '../identity/password-hashing.js';
 import * as identityQueries from '../identity/queries.js';
-import { requireRecentAuthentication } from '../identity/recent-authentication.js';
+import { requireMaster, requireRecentAuthentication } from '../identity/actor.js';
 import { hashSecretToken, newSecretToken } from '../identity/secret-tokens.js';
 import type { IdentityDeps } from '../identity/service.js';
 import type { Actor } from '../identity/sessions.js';
 import { userView } from '../identity/views.js';
 import * as queries from './queries.js';
-import { requireMaster } from './roles.js';
 
 /** Invitations expire after 7 days and work once (issue 4). */
 export const INVITATION_TTL_SECONDS = 7 * 24 * 60 * 60;

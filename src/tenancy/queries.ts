@@ -64,11 +64,6 @@ export function markRevoked(tx: Tx, userId: string) {
     .executeTakeFirstOrThrow();
 }
 
-export async function isActiveUser(tx: Tx, userId: string): Promise<boolean> {
-  const row = await tx.selectFrom('users').select('id').where('id', '=', userId).where('status', '=', 'active').executeTakeFirst();
-  return row !== undefined;
-}
-
 export function insertInvitation(tx: Tx, invitation: { userId: string; invitedBy: string; tokenHash: Buffer; ttlSeconds: number }) {
   return tx
     .insertInto('invitations')

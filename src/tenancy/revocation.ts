@@ -3,11 +3,11 @@ import { visibleContractTitles } from '../contracts/queries.js';
 import type { Tx } from '../db/tenant-context.js';
 import { notFound, ProblemError } from '../http/problem.js';
 import * as identityQueries from '../identity/queries.js';
-import { requireRecentAuthentication } from '../identity/recent-authentication.js';
+import { isActiveUser, requireMaster, requireRecentAuthentication } from '../identity/actor.js';
 import type { Actor } from '../identity/sessions.js';
 import { userView } from '../identity/views.js';
 import * as queries from './queries.js';
-import { ensureAnotherActiveMaster, isActiveMaster, requireMaster } from './roles.js';
+import { ensureAnotherActiveMaster, isActiveMaster } from './roles.js';
 
 /** The most contracts a 409 names; enough to act on, bounded so the answer stays small. */
 const LISTED_CONTRACTS = 100;
@@ -33,7 +33,7 @@ async function handoverRequired(tx: Tx, contracts: queries.HandoverContract[]) {
 }
 
 async function checkSuccessor(tx: Tx, revokedId: string, successorId: string) {
-  if (successorId === revokedId || !(await queries.isActiveUser(tx, successorId))) {
+  if (successorId === revokedId || !(await isActiveUser(tx, successorId))) {
     throw new ProblemError(400, 'validation_failed', 'The successor must be another active user of your company.', {
       errors: [{ path: 'body:/successorId', message: 'is not another active user of your company' }],
     });

@@ -3,10 +3,9 @@ import type { Tx } from '../db/tenant-context.js';
 import { decodeCursor, page } from '../http/pagination.js';
 import { notFound } from '../http/problem.js';
 import * as identityQueries from '../identity/queries.js';
-import { requireRecentAuthentication } from '../identity/recent-authentication.js';
+import { requireMaster, requireRecentAuthentication } from '../identity/actor.js';
 import { IDLE_TIMEOUT_SECONDS, type Actor } from '../identity/sessions.js';
 import * as queries from './queries.js';
-import { requireMaster } from './roles.js';
 
 /** The caller's own live sessions, newest first; `current` marks the one this request came with. */
 export async function listOwnSessions(tx: Tx, actor: Actor, query: { limit?: number; cursor?: string }) {

@@ -2,11 +2,11 @@ import { recordAudit, type AuditContext } from '../audit/record.js';
 import type { Tx } from '../db/tenant-context.js';
 import { decodeCursor, page } from '../http/pagination.js';
 import { notFound, ProblemError } from '../http/problem.js';
-import { requireRecentAuthentication } from '../identity/recent-authentication.js';
+import { requireMaster, requireRecentAuthentication } from '../identity/actor.js';
 import type { Actor } from '../identity/sessions.js';
 import { userView } from '../identity/views.js';
 import * as queries from './queries.js';
-import { ensureAnotherActiveMaster, isActiveMaster, requireMaster } from './roles.js';
+import { ensureAnotherActiveMaster, isActiveMaster } from './roles.js';
 
 /** Every user of the tenant, revoked ones included (their names stay on past changes), with their groups. */
 export async function listUsers(tx: Tx, query: { status?: queries.UserStatus; limit?: number; cursor?: string }) {

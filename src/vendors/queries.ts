@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { LicenceMetric } from '../db/schema.js';
+import { escapeLike } from '../db/like-pattern.js';
 import type { Tx } from '../db/tenant-context.js';
 import type { Cursor } from '../http/pagination.js';
 
@@ -14,11 +15,6 @@ export function listVendors(tx: Tx, options: { q?: string; after: Cursor | null;
     query = query.where((eb) => eb.or([eb(sql`lower(name)`, '>', after.key), eb.and([eb(sql`lower(name)`, '=', after.key), eb('id', '>', after.id)])]));
   }
   return query.orderBy(sql`lower(name)`).orderBy('id').limit(options.limit + 1).execute();
-}
-
-/** `%` and `_` in a search term are literal characters, not wildcards. */
-export function escapeLike(term: string): string {
-  return term.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 export function findVendor(tx: Tx, id: string) {

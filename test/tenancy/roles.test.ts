@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requireRecentAuthentication } from '../../src/identity/recent-authentication.js';
+import { requireRecentAuthentication } from '../../src/identity/actor.js';
 import { addMember } from '../helpers/members.js';
 import { registerCompany, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { engineName } from '../helpers/test-database.js';
