@@ -22,6 +22,15 @@ export interface Config {
   authRateLimitPerMinute: number;
   /** Mean event-loop delay (ms) above which requests are shed with 503 `overloaded`; 0 turns shedding off. */
   maxEventLoopDelayMs: number;
+  /** Heap used / resident set (bytes) above which requests are shed with 503 `overloaded`; 0: not checked. */
+  maxHeapUsedBytes: number;
+  maxRssBytes: number;
+  /** Requests queued for a database connection at which new requests are shed with 503 `overloaded`; 0: off. */
+  maxPoolWaiting: number;
+  /** How long `serve` waits for an unreachable database at start before giving up. */
+  databaseWaitSeconds: number;
+  /** How long a stopping node may take to finish in-flight requests and jobs before it closes anyway. */
+  shutdownSeconds: number;
   pwned: { enabled: boolean; apiUrl: string };
   mail: MailConfig;
   /** Days before a notice deadline at which its reminder goes out, largest first. */
@@ -67,6 +76,8 @@ export class ConfigError extends Error {}
 
 type Env = Record<string, string | undefined>;
 
+const MIB = 1024 * 1024;
+
 export function loadConfig(env: Env = process.env): Config {
   const production = env.NODE_ENV === 'production';
   const port = integer(env, 'PORT', 3000, 0, 65535);
@@ -103,6 +114,11 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerMinute: integer(env, 'PACTUM_RATE_LIMIT_PER_MINUTE', 600, 1, 10_000_000),
     authRateLimitPerMinute: integer(env, 'PACTUM_AUTH_RATE_LIMIT_PER_MINUTE', 60, 1, 10_000_000),
     maxEventLoopDelayMs: integer(env, 'PACTUM_MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
+    maxHeapUsedBytes: integer(env, 'PACTUM_MAX_HEAP_USED_MB', 1024, 0, 1_048_576) * MIB,
+    maxRssBytes: integer(env, 'PACTUM_MAX_RSS_MB', 1536, 0, 1_048_576) * MIB,
+    maxPoolWaiting: integer(env, 'PACTUM_MAX_POOL_WAITING', 20, 0, 100_000),
+    databaseWaitSeconds: integer(env, 'PACTUM_DATABASE_WAIT_SECONDS', 300, 0, 86_400),
+    shutdownSeconds: integer(env, 'PACTUM_SHUTDOWN_SECONDS', 10, 1, 3600),
     pwned: {
       enabled: onOff(env, 'PACTUM_PWNED_CHECK', false),
       apiUrl: parseUrl('PACTUM_PWNED_API_URL', env.PACTUM_PWNED_API_URL || 'https://api.pwnedpasswords.com').href.replace(/\/$/, ''),

@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { AuditVerifyError, describeVerification, verifyAuditChains } from './audit/verify.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase, type Database } from './db/engine.js';
 import { migrate, MigrationError } from './db/migrate.js';
 import { pendingMigrations } from './db/migration-status.js';
 import { createDemoCompany } from './demo.js';
+import { waitForDatabase, describeDatabase, DatabaseUnavailableError } from './db/wait-for-database.js';
 import { buildApp } from './http/app.js';
+import { loggerOptions } from './http/logging.js';
 import { startReminderScheduler } from './reminders/scheduler.js';
 
 const HELP: Record<string, string> = {
@@ -24,7 +27,10 @@ Configuration comes from the environment; see README.md.`,
 
 Starts the HTTP service on HOST:PORT (default 127.0.0.1:3000).
 Without PACTUM_DATABASE_URL it uses embedded PostgreSQL (PGlite) in PACTUM_DATA_DIR (default ./data)
-and applies migrations itself; with it, run \`pactum migrate\` first.`,
+and applies migrations itself; with it, run \`pactum migrate\` first. A server database that cannot be
+reached is retried with backoff for PACTUM_DATABASE_WAIT_SECONDS (default 300) before giving up.
+SIGTERM or SIGINT stops taking requests, finishes those in flight within PACTUM_SHUTDOWN_SECONDS
+(default 10), then exits.`,
   migrate: `Usage: pactum migrate
 
 Applies pending SQL migrations (src/db/migrations) in order, each in its own transaction, to
@@ -69,12 +75,25 @@ async function prepareSchema(database: Database) {
   if (pending.length > 0) throw new MigrationError(`the database needs migrations (${pending.join(', ')}); run \`pactum migrate\` first`);
 }
 
-/** Opens, prepares and builds; a failure on the way releases what was opened so the process can exit. */
+/**
+ * Opens, waits for the database (a node started during a failover comes up by itself), prepares and
+ * builds; a failure on the way releases what was opened so the process can exit.
+ */
 async function startApp(config: Config): Promise<{ app: FastifyInstance; database: Database }> {
   const database = await openDatabase(config);
   let app: FastifyInstance | undefined;
   try {
-    await prepareSchema(database);
+    if (config.databaseUrl) {
+      const logger = pino(loggerOptions(config.logLevel));
+      await waitForDatabase(() => prepareSchema(database), {
+        waitSeconds: config.databaseWaitSeconds,
+        target: describeDatabase(config.databaseUrl),
+        onRetry: ({ attempt, reason, retryInMs, target }) =>
+          logger.warn({ attempt, database: target, reason, retryInMs }, 'database not reachable yet; retrying'),
+      });
+    } else {
+      await prepareSchema(database);
+    }
     app = await buildApp({ config, database });
     await app.listen({ port: config.port, host: config.host });
     return { app, database };
@@ -90,11 +109,20 @@ async function serve(config: Config) {
   // Started here, not in buildApp, so tests drive the job themselves; every node runs it, the lease picks one.
   const reminders = startReminderScheduler({ config, kysely: database.kysely, logger: app.log });
   const shutdown = async (signal: string) => {
-    app.log.info({ signal }, 'shutting down');
-    await reminders.stop();
-    await app.close();
+    const budgetMs = config.shutdownSeconds * 1000;
+    // Whatever hangs, the process is gone within PACTUM_SHUTDOWN_SECONDS: a supervisor counts on it.
+    setTimeout(() => {
+      app.log.error({ signal }, 'shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, budgetMs).unref();
+    app.log.info({ signal, shutdownSeconds: config.shutdownSeconds }, 'shutting down: no new requests; finishing the ones in flight');
+    // The pool closes last, so it needs a moment of the budget after requests and jobs.
+    const deadlineMs = Math.max(budgetMs - Math.min(1_000, budgetMs / 4), 1);
+    const { forced, elapsedMs } = await app.drain({ deadlineMs, jobs: [() => reminders.stop()] });
+    if (forced) app.log.warn({ elapsedMs }, 'requests or jobs were still running at the shutdown deadline; their connections were closed');
     await database.close();
-    process.exit(0);
+    app.log.info({ elapsedMs }, 'stopped');
+    process.exit(forced ? 1 : 0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
@@ -178,7 +206,12 @@ run(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     const known =
-      error instanceof ConfigError || error instanceof MigrationError || error instanceof UsageError || error instanceof AuditVerifyError || isArgError(error);
+      error instanceof ConfigError ||
+      error instanceof MigrationError ||
+      error instanceof UsageError ||
+      error instanceof AuditVerifyError ||
+      error instanceof DatabaseUnavailableError ||
+      isArgError(error);
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`pactum: ${known ? message : `unexpected error: ${message}`}\n`);
     if (!known && process.env.PACTUM_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);

@@ -1,0 +1,113 @@
+import { request as httpRequest, Agent, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../helpers/test-app.js';
+import { engineName } from '../helpers/test-database.js';
+
+interface Answer {
+  status: number;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+function get(port: number, path: string, agent: Agent): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe(`shutdown order (${engineName})`, () => {
+  let t: TestApp | undefined;
+  afterEach(async () => {
+    await t?.close().catch(() => {});
+    t = undefined;
+  });
+
+  /** The real app with one extra route that answers when the test says so. */
+  async function startWithSlowRoute() {
+    let finish!: () => void;
+    const finished = new Promise<void>((resolve) => (finish = resolve));
+    t = await startTestApp({}, (app) => {
+      app.get('/slow', { config: { rateLimit: false } }, async () => {
+        await finished;
+        return { done: true };
+      });
+    });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    return { port: (t.app.server.address() as AddressInfo).port, finish };
+  }
+
+  it('stops accepting, refuses newcomers with problem+json 503, finishes in-flight requests with Connection: close', async () => {
+    const { port, finish } = await startWithSlowRoute();
+    const inFlightAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const idleAgent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      // A keep-alive connection that is idle when the signal comes, and a request in flight on another.
+      expect((await get(port, '/healthz', idleAgent)).status).toBe(200);
+      const inFlight = get(port, '/slow', inFlightAgent);
+      await sleep(100);
+
+      let jobStopped = false;
+      const drained = t!.app.drain({
+        deadlineMs: 5_000,
+        idleGraceMs: 2_000,
+        jobs: [
+          async () => {
+            await sleep(200);
+            jobStopped = true;
+          },
+        ],
+      });
+      await sleep(50);
+
+      // No new connections.
+      await expect(get(port, '/healthz', new Agent({ keepAlive: false }))).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+      // A request on the open keep-alive connection is answered, as a problem with a hint when to retry.
+      const refused = await get(port, '/api/v1/vendors', idleAgent);
+      expect(refused.status).toBe(503);
+      expect(refused.headers['content-type']).toMatch(/^application\/problem\+json/);
+      expect(JSON.parse(refused.body)).toMatchObject({ status: 503, code: 'service_unavailable' });
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect(refused.headers.connection).toBe('close');
+
+      finish();
+      const answered = await inFlight;
+      expect(answered.status).toBe(200);
+      expect(JSON.parse(answered.body)).toEqual({ done: true });
+      expect(answered.headers.connection).toBe('close');
+
+      const outcome = await drained;
+      expect(outcome.forced).toBe(false);
+      expect(jobStopped).toBe(true);
+      expect(outcome.elapsedMs).toBeLessThan(2_000);
+    } finally {
+      finish();
+      inFlightAgent.destroy();
+      idleAgent.destroy();
+    }
+  });
+
+  it('cuts what is still running at the deadline', async () => {
+    const { port, finish } = await startWithSlowRoute();
+    const agent = new Agent({ keepAlive: true });
+    try {
+      const stuck = get(port, '/slow', agent).catch((error: NodeJS.ErrnoException) => error.code);
+      await sleep(100);
+      const started = Date.now();
+      const outcome = await t!.app.drain({ deadlineMs: 600 });
+      expect(outcome.forced).toBe(true);
+      expect(Date.now() - started).toBeLessThan(1_500);
+      expect(await stuck).toBe('ECONNRESET');
+    } finally {
+      finish();
+      agent.destroy();
+    }
+  });
+});
