@@ -86,6 +86,7 @@ describe('drill: saturation', () => {
       healthzProbes: health.length,
       healthzP50Ms: percentile(healthMs, 50),
       healthzP99Ms: percentile(healthMs, 99),
+      healthzMaxMs: Math.max(0, ...healthMs),
       readyzAnswers: tally(ready),
       readyzP99Ms: percentile(readyMs, 99),
       processSurvived: drill.pactum.alive(),
