@@ -30,18 +30,25 @@ async function fillVault(drill: Drill) {
   await Promise.all([worker(), worker(), worker(), worker()]);
 }
 
-function crowd(drill: Drill): Promise<{ requests: number; counts: Record<string, number> }> {
-  return new Promise((resolve, reject) => {
+/** Starts the crowd; `started` resolves once all its clients are under way, `finished` with its counts. */
+function crowd(drill: Drill) {
+  let started!: () => void;
+  const running = new Promise<void>((resolve) => (started = resolve));
+  const finished = new Promise<{ requests: number; counts: Record<string, number> }>((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/drills/support/crowd.ts')], {
       cwd: ROOT,
       env: { ...process.env, BASE: drill.session.base, COOKIE: drill.session.cookie, LIST_PATH: HEAVY_LIST, CONCURRENCY: String(CONCURRENCY), DURATION_MS: String(DURATION_MS) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      if (out.includes('started\n')) started();
+    });
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`crowd exited ${code}`))));
   });
+  return { running, finished };
 }
 
 describe('drill: saturation', () => {
@@ -58,24 +65,26 @@ describe('drill: saturation', () => {
     const load = crowd(drill);
     const health: Outcome[] = [];
     const ready: Outcome[] = [];
-    const startedAt = Date.now();
-    await sleep(500);
+    await load.running;
+    // Measured while the crowd is at full strength: from its first second to a second before its end.
+    await sleep(1_000);
+    const startedAt = Date.now() - 1_000;
     const probing = [
       (async () => {
-        while (Date.now() - startedAt < DURATION_MS - 500) {
+        while (Date.now() - startedAt < DURATION_MS - 1_000) {
           health.push(await send(drill.session, 'GET', '/healthz', { kind: 'healthz' }));
           await sleep(50);
         }
       })(),
       (async () => {
-        while (Date.now() - startedAt < DURATION_MS - 500) {
+        while (Date.now() - startedAt < DURATION_MS - 1_000) {
           ready.push(await send(drill.session, 'GET', '/readyz', { kind: 'readyz' }));
           await sleep(250);
         }
       })(),
     ];
     await Promise.all(probing);
-    const { requests, counts } = await load;
+    const { requests, counts } = await load.finished;
     const healthMs = health.map((o) => o.doneAt - o.sentAt);
     const readyMs = ready.map((o) => o.doneAt - o.sentAt);
     report('saturation', {
