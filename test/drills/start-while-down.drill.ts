@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/fake-twilio.js';
@@ -10,6 +13,7 @@ describe('drill: serve starts while the database is down', () => {
   let cluster: Cluster;
   let twilio: FakeTwilio;
   let pactum: PactumProcess | undefined;
+  const dataDir = mkdtempSync(join(tmpdir(), 'pactum-drill-data-'));
   beforeAll(async () => {
     cluster = await startCluster();
     twilio = await startFakeTwilio(DRILL_TWILIO);
@@ -19,6 +23,7 @@ describe('drill: serve starts while the database is down', () => {
     await pactum?.stop();
     await twilio?.close();
     await cluster?.destroy();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('waits, logging each attempt without the password, and comes up by itself once the database starts', async () => {
@@ -26,7 +31,7 @@ describe('drill: serve starts while the database is down', () => {
     // Trust authentication never asks for it; the password is there to prove it is never printed.
     const url = new URL(cluster.url());
     url.password = 'drill-secret-password';
-    pactum = await startPactum({ databaseUrl: url.href, twilioUrl: twilio.url, waitReady: false, env: { PACTUM_DATABASE_WAIT_SECONDS: '120', PACTUM_LOG_LEVEL: 'info' } });
+    pactum = await startPactum({ databaseUrl: url.href, twilioUrl: twilio.url, dataDir, waitReady: false, env: { PACTUM_DATABASE_WAIT_SECONDS: '120', PACTUM_LOG_LEVEL: 'info' } });
     await sleep(5_000);
     const aliveWhileDown = pactum.alive();
     const attemptsWhileDown = pactum.output().split('\n').filter((line) => line.includes('database not reachable yet')).length;

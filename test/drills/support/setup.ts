@@ -101,6 +101,7 @@ export async function startDrill(env: Record<string, string> = {}): Promise<Dril
     await pactum?.stop();
     await twilio.close();
     await cluster.destroy();
+    rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
 }
