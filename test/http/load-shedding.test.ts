@@ -100,7 +100,8 @@ describe(`readiness (${engineName})`, () => {
       const elapsedMs = Date.now() - started;
       expect(response.statusCode).toBe(503);
       expect(response.json()).toEqual({ database: 'unreachable', replication: null, backup: null });
-      expect(elapsedMs).toBeLessThan(2_500);
+      // About a second (the probe's connect timeout) plus a busy machine's slack; the pool would take 5 s.
+      expect(elapsedMs).toBeLessThan(4_000);
     } finally {
       await app.close();
       await database.close();
