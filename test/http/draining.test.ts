@@ -28,6 +28,8 @@ describe(`shutdown order (${engineName})`, () => {
   let port: number;
   /** Lets the requests waiting in /slow answer. */
   let finish: () => void;
+  /** Resolves once a request is inside /slow: in flight for certain, however busy the machine. */
+  let arrived: Promise<void>;
 
   // The real app with one extra route that answers when the test says so; started in a hook, since
   // building an app on a busy machine can take longer than a test is given.
@@ -35,8 +37,11 @@ describe(`shutdown order (${engineName})`, () => {
     let release!: () => void;
     const finished = new Promise<void>((resolve) => (release = resolve));
     finish = release;
+    let arrive!: () => void;
+    arrived = new Promise<void>((resolve) => (arrive = resolve));
     t = await startTestApp({}, (app) => {
       app.get('/slow', { config: { rateLimit: false } }, async () => {
+        arrive();
         await finished;
         return { done: true };
       });
@@ -56,7 +61,7 @@ describe(`shutdown order (${engineName})`, () => {
       // A keep-alive connection that is idle when the signal comes, and a request in flight on another.
       expect((await get(port, '/healthz', idleAgent)).status).toBe(200);
       const inFlight = get(port, '/slow', inFlightAgent);
-      await sleep(100);
+      await arrived;
 
       let jobStopped = false;
       const drained = t.app.drain({
@@ -102,7 +107,7 @@ describe(`shutdown order (${engineName})`, () => {
     const agent = new Agent({ keepAlive: true });
     try {
       const stuck = get(port, '/slow', agent).catch((error: NodeJS.ErrnoException) => error.code);
-      await sleep(100);
+      await arrived;
       const started = Date.now();
       const outcome = await t.app.drain({ deadlineMs: 600 });
       expect(outcome.forced).toBe(true);
