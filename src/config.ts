@@ -30,6 +30,15 @@ export interface Config {
   maxEventLoopDelayMs: number;
   /** Per node: one tenant's concurrent transactions (null: by engine), its queue, and the wait allowed in it. */
   tenantFairness: { concurrency: number | null; queueLimit: number; queueTimeoutMs: number };
+  /** Heap used / resident set (bytes) above which requests are shed with 503 `overloaded`; 0: not checked. */
+  maxHeapUsedBytes: number;
+  maxRssBytes: number;
+  /** Requests queued for a database connection at which new requests are shed with 503 `overloaded`; 0: off. */
+  maxPoolWaiting: number;
+  /** How long `serve` waits for an unreachable database at start before giving up. */
+  databaseWaitSeconds: number;
+  /** How long a stopping node may take to finish in-flight requests and jobs before it closes anyway. */
+  shutdownSeconds: number;
   pwned: { enabled: boolean; apiUrl: string };
   mail: MailConfig;
   /** Days before a notice deadline at which its reminder goes out, largest first. */
@@ -80,6 +89,8 @@ export type TrustProxy = boolean | number | string[];
 export class ConfigError extends Error {}
 
 type Env = Record<string, string | undefined>;
+
+const MIB = 1024 * 1024;
 
 export function loadConfig(env: Env = process.env): Config {
   const production = env.NODE_ENV === 'production';
@@ -134,6 +145,11 @@ export function loadConfig(env: Env = process.env): Config {
       queueLimit: integer(env, 'PACTUM_TENANT_QUEUE_LIMIT', 100, 0, 100_000),
       queueTimeoutMs: integer(env, 'PACTUM_TENANT_QUEUE_TIMEOUT_MS', 10_000, 1, 600_000),
     },
+    maxHeapUsedBytes: integer(env, 'PACTUM_MAX_HEAP_USED_MB', 1024, 0, 1_048_576) * MIB,
+    maxRssBytes: integer(env, 'PACTUM_MAX_RSS_MB', 1536, 0, 1_048_576) * MIB,
+    maxPoolWaiting: integer(env, 'PACTUM_MAX_POOL_WAITING', 20, 0, 100_000),
+    databaseWaitSeconds: integer(env, 'PACTUM_DATABASE_WAIT_SECONDS', 300, 0, 86_400),
+    shutdownSeconds: integer(env, 'PACTUM_SHUTDOWN_SECONDS', 10, 1, 3600),
     pwned: {
       enabled: onOff(env, 'PACTUM_PWNED_CHECK', false),
       apiUrl: parseUrl('PACTUM_PWNED_API_URL', env.PACTUM_PWNED_API_URL || 'https://api.pwnedpasswords.com').href.replace(/\/$/, ''),

@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { AuditVerifyError, describeVerification, verifyAuditChains } from './audit/verify.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirLockedError } from './db/data-dir-lock.js';
 import { openDatabase, type Database } from './db/engine.js';
 import { migrate, MigrationError } from './db/migrate.js';
 import { pendingMigrations } from './db/migration-status.js';
+import { DatabaseUnavailableError, describeDatabase, waitForDatabase } from './db/wait-for-database.js';
 import { createDemoCompany, type DemoCompany } from './demo.js';
 import { buildApp } from './http/app.js';
+import { loggerOptions } from './http/logging.js';
 import { startReminderScheduler } from './reminders/scheduler.js';
 
 const HELP: Record<string, string> = {
@@ -25,7 +28,10 @@ Configuration comes from the environment; see README.md.`,
 
 Starts the HTTP service on HOST:PORT (default 127.0.0.1:3000).
 Without PACTUM_DATABASE_URL it uses embedded PostgreSQL (PGlite) in PACTUM_DATA_DIR (default ./data)
-and applies migrations itself; with it, run \`pactum migrate\` first.
+and applies migrations itself; with it, run \`pactum migrate\` first. A server database that cannot be
+reached is retried with backoff for PACTUM_DATABASE_WAIT_SECONDS (default 300) before giving up.
+SIGTERM or SIGINT stops taking requests, finishes those in flight within PACTUM_SHUTDOWN_SECONDS
+(default 10), then exits.
 An embedded data directory serves one process at a time: a second command on it is refused.
 
   --demo   first create the demo company (see \`pactum demo --help\`) if it is missing, and print how
@@ -100,11 +106,20 @@ async function serve(config: Config, options: { demo: boolean }) {
   // Started here, not in buildApp, so tests drive the job themselves; every node runs it, the lease picks one.
   const reminders = startReminderScheduler({ config, kysely: database.kysely, logger: app.log });
   const shutdown = async (signal: string) => {
-    app.log.info({ signal }, 'shutting down');
-    await reminders.stop();
-    await app.close();
+    const budgetMs = config.shutdownSeconds * 1000;
+    // Whatever hangs, the process is gone within PACTUM_SHUTDOWN_SECONDS: a supervisor counts on it.
+    setTimeout(() => {
+      app.log.error({ signal }, 'shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, budgetMs).unref();
+    app.log.info({ signal, shutdownSeconds: config.shutdownSeconds }, 'shutting down: no new requests; finishing the ones in flight');
+    // The pool closes last, so it needs a moment of the budget after requests and jobs.
+    const deadlineMs = Math.max(budgetMs - Math.min(1_000, budgetMs / 4), 1);
+    const { forced, elapsedMs } = await app.drain({ deadlineMs, jobs: [() => reminders.stop()] });
+    if (forced) app.log.warn({ elapsedMs }, 'requests or jobs were still running at the shutdown deadline; their connections were closed');
     await database.close();
-    process.exit(0);
+    app.log.info({ elapsedMs }, 'stopped');
+    process.exit(forced ? 1 : 0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
@@ -230,7 +245,12 @@ run(process.argv.slice(2)).then(
       return;
     }
     const known =
-      error instanceof ConfigError || error instanceof MigrationError || error instanceof UsageError || error instanceof AuditVerifyError || isArgError(error);
+      error instanceof ConfigError ||
+      error instanceof MigrationError ||
+      error instanceof UsageError ||
+      error instanceof AuditVerifyError ||
+      error instanceof DatabaseUnavailableError ||
+      isArgError(error);
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`pactum: ${known ? message : `unexpected error: ${message}`}\n`);
     if (!known && process.env.PACTUM_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);

@@ -34,7 +34,7 @@ describe(`health endpoints (${engineName})`, () => {
     try {
       const response = await app.inject({ method: 'GET', url: '/readyz' });
       expect(response.statusCode).toBe(503);
-      expect(response.json()).toEqual({ database: 'unreachable', replication: null });
+      expect(response.json()).toEqual({ database: 'unreachable', replication: null, backup: null });
     } finally {
       await app.close();
       await unreachable.close();

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { BatchingPostgresDialect } from './postgres-dialect.js';
+import { createReadinessProbe } from './readiness-probe.js';
 import type { Schema } from './schema.js';
 
 export type EngineKind = 'embedded' | 'postgres';
@@ -22,8 +23,27 @@ export interface Database {
   kysely: Kysely<Schema>;
   /** Exclusive session for migrations (a PostgreSQL advisory lock keeps concurrent nodes in turn). */
   withScriptSession<T>(work: (session: ScriptSession) => Promise<T>): Promise<T>;
-  replication(): Promise<{ standbys: number; maxLagSeconds: number | null } | null>;
+  /**
+   * Whether the database answers, and how far standbys lag (null without replication reporting). Asked
+   * over a connection of its own with short timeouts, never through the request pool, so a saturated pool
+   * does not read as an unreachable database; throws when the database cannot be reached.
+   */
+  readiness(): Promise<{ replication: Replication | null }>;
+  /** The request pool's counters (node-postgres' public ones); null on the embedded engine. */
+  poolPressure(): PoolPressure | null;
   close(): Promise<void>;
+}
+
+export interface Replication {
+  standbys: number;
+  maxLagSeconds: number | null;
+}
+
+export interface PoolPressure {
+  /** Requests waiting for a connection. */
+  waiting: number;
+  total: number;
+  idle: number;
 }
 
 const MIGRATION_LOCK = 7_215_093;
@@ -82,7 +102,12 @@ export async function openEmbedded(dir: string): Promise<Database> {
         },
       });
     },
-    async replication() {
+    async readiness() {
+      // In-process: nothing to reach, but a closed or broken instance must not read as ready.
+      await sql`SELECT 1`.execute(kysely);
+      return { replication: null };
+    },
+    poolPressure() {
       return null;
     },
     async close() {
@@ -115,6 +140,7 @@ export async function openPostgres(connectionString: string, poolSize: number, o
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
   const kysely = new Kysely<Schema>({ dialect: new BatchingPostgresDialect({ pool, types: postgresTypes }) });
+  const probe = createReadinessProbe(connectionString);
   return {
     engine: 'postgres',
     kysely,
@@ -144,13 +170,14 @@ export async function openPostgres(connectionString: string, poolSize: number, o
         client.release();
       }
     },
-    async replication() {
-      const { rows } = await sql<{ standbys: number; max_lag_seconds: number | null }>`
-        SELECT * FROM pactum_replication_status()`.execute(kysely);
-      const row = rows[0] ?? { standbys: 0, max_lag_seconds: null };
-      return { standbys: row.standbys, maxLagSeconds: row.max_lag_seconds };
+    async readiness() {
+      return { replication: await probe.replication() };
+    },
+    poolPressure() {
+      return { waiting: pool.waitingCount, total: pool.totalCount, idle: pool.idleCount };
     },
     async close() {
+      await probe.close();
       await kysely.destroy();
       // Kysely ends the pool only if it ran a query itself; migrations use the pool directly.
       if (!pool.ended) await pool.end();

@@ -1,19 +1,26 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { sql } from 'kysely';
 import type { Database } from '../db/engine.js';
 
-/** Liveness says the process serves; readiness says it can reach its database and how far standbys lag. */
+/**
+ * Liveness says the process serves: it touches nothing, so it answers under any load and while the
+ * database is away (restarting a node would not bring the database back). Readiness says whether this
+ * node can do work now — it asks the database over the probe's own connection, never the request pool —
+ * and how far standbys lag. Neither is shed or rate-limited: a probe refused for load would take a busy
+ * but working node out of rotation, or have it restarted.
+ */
 export const healthRoutes: FastifyPluginAsync<{ database: Database }> = async (app, { database }) => {
-  app.get('/healthz', { config: { rateLimit: false } }, async () => ({ status: 'ok' }));
+  const probe = { rateLimit: false, loadShedding: false } as const;
 
-  app.get('/readyz', { config: { rateLimit: false } }, async (request, reply) => {
+  app.get('/healthz', { config: probe }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', { config: probe }, async (request, reply) => {
     try {
-      await sql`SELECT 1`.execute(database.kysely);
-      const replication = await database.replication();
-      return { database: 'ok', replication };
+      const { replication } = await database.readiness();
+      // Backups are not run by this process yet: nothing to report (API.md allows null).
+      return { database: 'ok', replication, backup: null };
     } catch (error) {
       request.log.warn({ err: error }, 'readiness check failed');
-      return reply.status(503).send({ database: 'unreachable', replication: null });
+      return reply.status(503).header('retry-after', '5').send({ database: 'unreachable', replication: null, backup: null });
     }
   });
 };

@@ -1,6 +1,5 @@
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
-import underPressure from '@fastify/under-pressure';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
@@ -30,8 +29,10 @@ import { productRoutes } from '../products/routes.js';
 import { tenancyRoutes } from '../tenancy/routes.js';
 import { vendorRoutes } from '../vendors/routes.js';
 import { registerAuthenticationGate } from './authentication-gate.js';
+import { registerDraining } from './draining.js';
 import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { refuseUnboundedLists } from './list-bounds.js';
+import { registerLoadShedding } from './load-shedding.js';
 import { loggerOptions } from './logging.js';
 import { ProblemError } from './problem.js';
 import { registerSecurity } from './security.js';
@@ -74,7 +75,8 @@ export async function buildApp({ config, database, logStream }: AppOptions): Pro
     requestTimeout: 30_000,
     connectionTimeout: 35_000,
     keepAliveTimeout: 5_000,
-    return503OnClosing: true,
+    // Closing is ours (registerDraining): problem+json 503 with Retry-After, not Fastify's plain JSON.
+    return503OnClosing: false,
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: false },
     genReqId: () => crypto.randomUUID(),
     frameworkErrors,
@@ -89,16 +91,14 @@ export async function buildApp({ config, database, logStream }: AppOptions): Pro
   await app.register(cookie);
   const cookies = createSessionCookies(config.publicUrl);
   await registerSecurity(app, { publicUrl: config.publicUrl, sessionCookieName: cookies.name });
+  registerDraining(app);
   registerAuthenticationGate(app, cookies.name);
-  await app.register(underPressure, {
-    maxEventLoopDelay: config.maxEventLoopDelayMs,
-    retryAfter: 10,
-    customError: class Overloaded extends ProblemError {
-      constructor() {
-        super(503, 'overloaded', 'The service is busy; try again shortly.', {}, { 'retry-after': '10' });
-      }
-    },
-    exposeStatusRoute: false,
+  await registerLoadShedding(app, {
+    maxEventLoopDelayMs: config.maxEventLoopDelayMs,
+    maxHeapUsedBytes: config.maxHeapUsedBytes,
+    maxRssBytes: config.maxRssBytes,
+    maxPoolWaiting: config.maxPoolWaiting,
+    poolPressure: () => database.poolPressure(),
   });
   // A coarse per-node guard against floods. Security-relevant limits (logins, codes) are counted in
   // PostgreSQL so every node enforces the same numbers.

@@ -44,8 +44,13 @@ export async function startTestApp(env: Record<string, string> = {}, beforeReady
     PACTUM_RATE_LIMIT_PER_MINUTE: '10000',
     PACTUM_LOGIN_IP_LIMIT: '10000',
     PACTUM_SIGNUP_IP_HOURLY_LIMIT: '10000',
-    // Two test files share two cores; load shedding would turn a slow moment into a 503.
+    // Two test files share two cores; load shedding would turn a slow moment into a 503. Memory is the
+    // test worker's (vitest and PGlite included), and race tests queue many requests on a small pool;
+    // test/http/load-shedding.test.ts sets these limits itself.
     PACTUM_MAX_EVENT_LOOP_DELAY_MS: '0',
+    PACTUM_MAX_HEAP_USED_MB: '0',
+    PACTUM_MAX_RSS_MB: '0',
+    PACTUM_MAX_POOL_WAITING: '0',
     ...env,
   });
   const logs: string[] = [];
