@@ -82,12 +82,25 @@ async function prepareSchema(database: Database) {
   if (pending.length > 0) throw new MigrationError(`the database needs migrations (${pending.join(', ')}); run \`pactum migrate\` first`);
 }
 
-/** Opens, prepares and builds; a failure on the way releases what was opened so the process can exit. */
+/**
+ * Opens, waits for the database (a node started during a failover comes up by itself), prepares and
+ * builds; a failure on the way releases what was opened so the process can exit.
+ */
 async function startApp(config: Config, options: { demo: boolean }): Promise<{ app: FastifyInstance; database: Database; demo: DemoCompany | null }> {
   const database = await openDatabase(config, options.demo ? 'pactum serve --demo' : 'pactum serve');
   let app: FastifyInstance | undefined;
   try {
-    await prepareSchema(database);
+    if (config.databaseUrl) {
+      const logger = pino(loggerOptions(config.logLevel));
+      await waitForDatabase(() => prepareSchema(database), {
+        waitSeconds: config.databaseWaitSeconds,
+        target: describeDatabase(config.databaseUrl),
+        onRetry: ({ attempt, reason, retryInMs, target }) =>
+          logger.warn({ attempt, database: target, reason, retryInMs }, 'database not reachable yet; retrying'),
+      });
+    } else {
+      await prepareSchema(database);
+    }
     // Created by the process that holds the data directory, so nothing else has to open it.
     const demo = options.demo ? await createDemoCompany(database) : null;
     app = await buildApp({ config, database });
