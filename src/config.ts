@@ -10,6 +10,8 @@ export interface Config {
   publicUrl: URL;
   trustProxy: string | false;
   databaseUrl: string | null;
+  /** The owner's connection, for `pactum migrate` and `pactum audit verify`; null: databaseUrl. */
+  migrationDatabaseUrl: string | null;
   dataDir: string;
   masterKey: Buffer;
   sms: SmsConfig;
@@ -81,6 +83,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl,
     trustProxy: env.PACTUM_TRUST_PROXY || false,
     databaseUrl: env.PACTUM_DATABASE_URL || null,
+    migrationDatabaseUrl: env.PACTUM_MIGRATION_DATABASE_URL || null,
     dataDir,
     masterKey: masterKey(env, production, dataDir),
     sms,

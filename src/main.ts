@@ -6,6 +6,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase, type Database } from './db/engine.js';
 import { migrate, MigrationError } from './db/migrate.js';
 import { pendingMigrations } from './db/migration-status.js';
+import { serviceRoleProblems } from './db/role-check.js';
 import { createDemoCompany } from './demo.js';
 import { buildApp } from './http/app.js';
 import { startReminderScheduler } from './reminders/scheduler.js';
@@ -24,11 +25,13 @@ Configuration comes from the environment; see README.md.`,
 
 Starts the HTTP service on HOST:PORT (default 127.0.0.1:3000).
 Without PACTUM_DATABASE_URL it uses embedded PostgreSQL (PGlite) in PACTUM_DATA_DIR (default ./data)
-and applies migrations itself; with it, run \`pactum migrate\` first.`,
+and applies migrations itself; with it, run \`pactum migrate\` first. PACTUM_DATABASE_URL should log in
+as pactum_app: with NODE_ENV=production, serve refuses a superuser, a BYPASSRLS role or a table owner.`,
   migrate: `Usage: pactum migrate
 
-Applies pending SQL migrations (src/db/migrations) in order, each in its own transaction, to
-PACTUM_DATABASE_URL or the embedded database. Refuses if an applied migration was edited.`,
+Applies pending SQL migrations (src/db/migrations) in order, each in its own transaction, as the owner:
+PACTUM_MIGRATION_DATABASE_URL (default PACTUM_DATABASE_URL) or the embedded database. Refuses if an
+applied migration was edited.`,
   demo: `Usage: pactum demo
 
 Creates "Demo Company AG" with a master user and a filled contract vault — five vendors with their
@@ -39,8 +42,8 @@ provider (with the default console provider it is printed by the running server)
 changes nothing.`,
   audit: `Usage: pactum audit verify
 
-Walks every tenant's audit trail in PACTUM_DATABASE_URL or the embedded database and checks its hash
-chain: each row's hash matches its content, links to the row before, and seq counts up from 1 without
+Walks every tenant's audit trail in the database of PACTUM_MIGRATION_DATABASE_URL (default
+PACTUM_DATABASE_URL) or the embedded database and checks its hash chain: each row's hash matches its content, links to the row before, and seq counts up from 1 without
 gaps. Runs as the database owner (the app role cannot see across tenants).
 Exits 0 when every chain holds; 2 with the first broken row's tenant and seq when one does not;
 1 when it could not check.`,
@@ -50,8 +53,10 @@ function print(text: string) {
   process.stdout.write(`${text}\n`);
 }
 
-async function withDatabase<T>(config: Config, work: (database: Database) => Promise<T>): Promise<T> {
-  const database = await openDatabase(config);
+/** Migrations and audit verification log in as the owner (`asOwner`); the one-URL quick start uses PACTUM_DATABASE_URL. */
+async function withDatabase<T>(config: Config, work: (database: Database) => Promise<T>, asOwner = false): Promise<T> {
+  const ownerUrl = asOwner ? (config.migrationDatabaseUrl ?? config.databaseUrl) : null;
+  const database = await openDatabase(asOwner ? { ...config, databaseUrl: ownerUrl, ownerUrl } : config);
   try {
     return await work(database);
   } finally {
@@ -69,6 +74,20 @@ async function prepareSchema(database: Database) {
   if (pending.length > 0) throw new MigrationError(`the database needs migrations (${pending.join(', ')}); run \`pactum migrate\` first`);
 }
 
+/**
+ * The service's login must leave isolation nothing to fail open with (src/db/role-check.ts): production
+ * refuses to serve otherwise; elsewhere (the one-URL quick start) it warns once, loudly. PGlite cannot log
+ * in as another role at all (docs/security.md).
+ */
+async function checkServiceRole(config: Config, database: Database, app: FastifyInstance) {
+  if (database.engine === 'embedded') return;
+  const problems = await serviceRoleProblems(database.kysely);
+  if (problems.length === 0) return;
+  const reason = `the service's database role is unfit: ${problems.join('; ')}`;
+  if (config.production) throw new ConfigError(`NODE_ENV=production refuses to serve: ${reason}. Set PACTUM_DATABASE_URL to log in as pactum_app (README, "Using a PostgreSQL server").`);
+  app.log.warn(`!!! ${reason}. Tenant isolation does not fail closed with this login; NODE_ENV=production refuses it. Log in as pactum_app (README).`);
+}
+
 /** Opens, prepares and builds; a failure on the way releases what was opened so the process can exit. */
 async function startApp(config: Config): Promise<{ app: FastifyInstance; database: Database }> {
   const database = await openDatabase(config);
@@ -76,6 +95,7 @@ async function startApp(config: Config): Promise<{ app: FastifyInstance; databas
   try {
     await prepareSchema(database);
     app = await buildApp({ config, database });
+    await checkServiceRole(config, database, app);
     await app.listen({ port: config.port, host: config.host });
     return { app, database };
   } catch (error) {
@@ -126,7 +146,7 @@ async function run(argv: string[]): Promise<number> {
       await serve(config);
       return -1;
     case 'migrate': {
-      const { applied } = await withDatabase(config, migrate);
+      const { applied } = await withDatabase(config, migrate, true);
       print(applied.length ? `Applied ${applied.join(', ')}.` : 'Database is up to date.');
       return 0;
     }
@@ -156,11 +176,15 @@ async function run(argv: string[]): Promise<number> {
 
 /** Verifies as the owner; a schema behind the code is refused rather than migrated by a read-only check. */
 async function auditVerify(config: Config): Promise<number> {
-  const result = await withDatabase(config, async (database) => {
-    const pending = await pendingMigrations(database);
-    if (pending.length > 0) throw new MigrationError(`the database needs migrations (${pending.join(', ')}); run \`pactum migrate\` first`);
-    return database.withScriptSession((session) => verifyAuditChains(session.query));
-  });
+  const result = await withDatabase(
+    config,
+    async (database) => {
+      const pending = await pendingMigrations(database);
+      if (pending.length > 0) throw new MigrationError(`the database needs migrations (${pending.join(', ')}); run \`pactum migrate\` first`);
+      return database.withScriptSession((session) => verifyAuditChains(session.query));
+    },
+    true,
+  );
   if (result.ok) {
     print(describeVerification(result));
     return 0;

@@ -1,5 +1,5 @@
 /** PostgreSQL error classes the services translate into answers (same codes on both engines). */
-function sqlState(error: unknown): string | undefined {
+export function sqlState(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
 }
 
@@ -7,6 +7,19 @@ export const isUniqueViolation = (error: unknown) => sqlState(error) === '23505'
 export const isForeignKeyViolation = (error: unknown) => sqlState(error) === '23503';
 /** invalid_authorization_specification: what pactum_require_session raises for a dead session. */
 export const isSessionRefused = (error: unknown) => sqlState(error) === '28000';
+
+/**
+ * The database could not serve a statement: unreachable, the connection broke or was ended by the server,
+ * or no pooled connection freed up in time (`pool_exhausted`). Retryable: answered 503, never 500.
+ */
+export class DatabaseUnavailableError extends Error {
+  constructor(
+    readonly reason: 'unreachable' | 'connection_lost' | 'pool_exhausted',
+    cause: unknown,
+  ) {
+    super(reason === 'pool_exhausted' ? 'no database connection became free in time' : `the database is unavailable (${reason})`, { cause });
+  }
+}
 
 /** Runs a write and answers a unique violation with the given problem (e.g. 409 name_taken). */
 export async function refusingDuplicates<T>(write: () => Promise<T>, duplicate: () => Error): Promise<T> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openEmbedded, openPostgres, type Database } from '../../src/db/engine.js';
+import { APP_ROLE, openEmbedded, openPostgres, type Database } from '../../src/db/engine.js';
 import { migrate } from '../../src/db/migrate.js';
 
 /**
@@ -11,9 +11,12 @@ export const serverUrl = process.env.PACTUM_TEST_DATABASE_URL || null;
 export const engineName = serverUrl ? 'postgres' : 'embedded';
 
 export interface TestDatabase {
+  /** The service's database: on a server its pool logs in as pactum_app, as in production. */
   database: Database;
-  /** Connection string of the fresh database (server engine only), for owner-level checks. */
+  /** Connection string of the fresh database as its owner (server engine only), for owner-level checks. */
   url: string | null;
+  /** The same database as the service logs in to it, as pactum_app (server engine only). */
+  appUrl: string | null;
   /** Runs SQL as the owner (superuser), bypassing RLS: for arranging time travel and for inspection. */
   asOwner<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
   drop(): Promise<void>;
@@ -26,22 +29,28 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     return {
       database,
       url: null,
+      appUrl: null,
       asOwner: (text, params) => database.withScriptSession((session) => session.query(text, params)),
       drop: () => database.close(),
     };
   }
   const name = `pactum_test_${randomBytes(6).toString('hex')}`;
   await withAdmin((client) => client.query(`CREATE DATABASE ${name}`));
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const database = await openPostgres(url.href, 5);
+  const ownerUrl = new URL(serverUrl);
+  ownerUrl.pathname = `/${name}`;
+  // The server here trusts loopback connections, so pactum_app needs no password.
+  const appUrl = new URL(ownerUrl);
+  appUrl.username = APP_ROLE;
+  appUrl.password = '';
+  const database = await openPostgres(appUrl.href, 5, { ownerUrl: ownerUrl.href });
   await migrate(database);
-  const owner = new pg.Pool({ connectionString: url.href, max: 2 });
+  const owner = new pg.Pool({ connectionString: ownerUrl.href, max: 2 });
   // DROP DATABASE … WITH (FORCE) ends lingering connections; that is expected, not a crash.
   owner.on('error', () => {});
   return {
     database,
-    url: url.href,
+    url: ownerUrl.href,
+    appUrl: appUrl.href,
     asOwner: async (text, params) => (await owner.query(text, params)).rows,
     drop: async () => {
       await database.close();
