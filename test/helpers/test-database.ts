@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { Kysely } from 'kysely';
 import pg from 'pg';
 import { APP_ROLE, openEmbedded, openPostgres, type Database } from '../../src/db/engine.js';
 import { migrate } from '../../src/db/migrate.js';
+import { PipelinedPostgresDialect } from '../../src/db/postgres-dialect.js';
+import type { Schema } from '../../src/db/schema.js';
 
 /**
  * The engine under test: embedded PGlite in memory by default, a fresh database on a real PostgreSQL
@@ -17,6 +20,12 @@ export interface TestDatabase {
   url: string | null;
   /** The same database as the service logs in to it, as pactum_app (server engine only). */
   appUrl: string | null;
+  /**
+   * Kysely whose transactions may act as the owner: on a server it logs in as the owner; embedded, it is
+   * the service's own (PGlite's session user is the superuser), so a transaction steps out of pactum_app
+   * with SET LOCAL ROLE NONE first.
+   */
+  owner: Kysely<Schema>;
   /** Runs SQL as the owner (superuser), bypassing RLS: for arranging time travel and for inspection. */
   asOwner<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
   drop(): Promise<void>;
@@ -30,6 +39,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       database,
       url: null,
       appUrl: null,
+      owner: database.kysely,
       asOwner: (text, params) => database.withScriptSession((session) => session.query(text, params)),
       drop: () => database.close(),
     };
@@ -47,14 +57,20 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const owner = new pg.Pool({ connectionString: ownerUrl.href, max: 2 });
   // DROP DATABASE … WITH (FORCE) ends lingering connections; that is expected, not a crash.
   owner.on('error', () => {});
+  const ownerPool = new pg.Pool({ connectionString: ownerUrl.href, max: 2, pipeline: true });
+  ownerPool.on('error', () => {});
+  const ownerKysely = new Kysely<Schema>({ dialect: new PipelinedPostgresDialect(ownerPool) });
   return {
     database,
     url: ownerUrl.href,
     appUrl: appUrl.href,
+    owner: ownerKysely,
     asOwner: async (text, params) => (await owner.query(text, params)).rows,
     drop: async () => {
       await database.close();
       await owner.end();
+      await ownerKysely.destroy();
+      if (!ownerPool.ended) await ownerPool.end();
       await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
     },
   };
