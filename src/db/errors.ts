@@ -17,7 +17,9 @@ export class DatabaseUnavailableError extends Error {
     readonly reason: 'unreachable' | 'connection_lost' | 'pool_exhausted',
     cause: unknown,
   ) {
-    super(reason === 'pool_exhausted' ? 'no database connection became free in time' : `the database is unavailable (${reason})`, { cause });
+    // The cause's message names what failed (refused, timed out, terminated); it carries no credentials.
+    const why = cause instanceof Error ? `: ${cause.message}` : '';
+    super(reason === 'pool_exhausted' ? 'no database connection became free in time' : `the database is unavailable (${reason}${why})`, { cause });
   }
 }
 
