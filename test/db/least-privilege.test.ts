@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -63,8 +64,37 @@ describe(`least privilege at run time (${engineName})`, { timeout: 120_000 }, ()
     }
   });
 
+  const base = () => Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(PACTUM_|TWILIO_|NODE_ENV$|VITEST)/.test(name)));
+
+  it.runIf(serverUrl)('outside production, serves with a superuser URL after one loud warning', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pactum-least-privilege-'));
+    const env = { ...base(), PORT: '0', PACTUM_DATABASE_URL: db.url!, PACTUM_DATA_DIR: dataDir, PACTUM_MASTER_KEY: randomBytes(32).toString('base64') };
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`serve did not become ready:\n${output}`)), 90_000);
+        const read = (chunk: Buffer) => {
+          output += chunk.toString('utf8');
+          if (output.includes('Pactum is ready')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        child.stdout.on('data', read);
+        child.stderr.on('data', read);
+        child.on('exit', (code) => reject(new Error(`serve exited with ${code}:\n${output}`)));
+      });
+    } finally {
+      child.kill('SIGTERM');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    const warnings = output.split('\n').filter((line) => line.includes('!!!'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/logs in as postgres, a superuser.*NODE_ENV=production refuses it/);
+  });
+
   it.runIf(serverUrl)('NODE_ENV=production refuses to serve with a superuser URL, in one line, exit 1', async () => {
-    const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(PACTUM_|TWILIO_|NODE_ENV$|VITEST)/.test(name)));
     const production = {
       NODE_ENV: 'production',
       PORT: '0',
@@ -78,7 +108,7 @@ describe(`least privilege at run time (${engineName})`, { timeout: 120_000 }, ()
       PACTUM_DATABASE_URL: db.url!,
       PACTUM_DATA_DIR: mkdtempSync(join(tmpdir(), 'pactum-least-privilege-')),
     };
-    const refused = await runCommand(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], { cwd: ROOT, env: { ...base, ...production }, timeoutMs: 90_000 });
+    const refused = await runCommand(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], { cwd: ROOT, env: { ...base(), ...production }, timeoutMs: 90_000 });
     rmSync(production.PACTUM_DATA_DIR, { recursive: true, force: true });
     expect(refused.status, refused.stderr).toBe(1);
     const lines = refused.stderr.split('\n').filter((line) => line !== '');
