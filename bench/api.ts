@@ -13,16 +13,17 @@
  *   (a) GET /api/v1/contracts through the full app over real HTTP (clients in another process: wrk if
  *       installed, bench/api-wrk.ts, else node:http clients, bench/api-http-load.ts);
  *   (b) the same SQL text and parameters the app's query function (listContractViews) sends, compiled
- *       once as in (c), in the transaction a scoped read runs in — READ ONLY, with role, tenant and user
- *       settings where the app has its session check (readInTenant) — without Fastify, without the
- *       session lookup and without building the query;
+ *       once as in (c), in the transaction a scoped read runs in — logged in as pactum_app, tenant and user
+ *       settings where the app has its session check, then READ ONLY (readInTenant) — without Fastify,
+ *       without the session lookup and without building the query;
  *   (c) the same SQL text as the owner, no role, no settings, no transaction, with an explicit tenant filter.
  *   (h) for reference only: the same app serving the same page from memory — the same route options and
  *       hooks, no database — which shows what HTTP, Fastify, logging and serialisation cost on their own;
  *   (s) for reference only: (b) through the app's session guard (withSession.scoped) instead of
  *       readInTenant — the SQL the app sends for this request, session check included, without HTTP.
  * Targets: a/b ≥ 0.6 (what the app adds) and b/c ≥ 0.8 (what isolation costs). The cache is warmed first.
- * Each round also reports round trips to PostgreSQL per request (submissions: a batch of statements is one)
+ * Each round also reports round trips to PostgreSQL per request (statements pipelined behind one in flight
+ * ride along; a scoped read's COMMIT, which nobody waits for, counts as one)
  * and CPU per request: this process (the app, or the
  * in-process loops of b and c), the HTTP clients, and the PostgreSQL backends of the bench database (from
  * /proc, so only for a server on this machine).
@@ -48,12 +49,14 @@ import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { listContractViews } from '../src/contracts/queries.js';
 import { ContractList } from '../src/contracts/schemas.js';
-import { openPostgres, type Database } from '../src/db/engine.js';
+import { APP_ROLE, openPostgres, type Database } from '../src/db/engine.js';
 import { migrate } from '../src/db/migrate.js';
+import { PipelinedPostgresDialect } from '../src/db/postgres-dialect.js';
 import type { Schema } from '../src/db/schema.js';
 import { inTenant, readInTenant } from '../src/db/tenant-context.js';
 import { buildApp } from '../src/http/app.js';
 import { createSessionCookies, createSessionGuard } from '../src/identity/sessions.js';
+import { countRoundTrips } from '../test/helpers/round-trips.js';
 import type { HttpClient, LoadRequest, LoadResult } from './api-http-load.js';
 import { runWrk, wrkInstalled } from './api-wrk.js';
 import { seed, type BenchTenant, type SeedScale } from './api-seed.js';
@@ -96,7 +99,7 @@ type PhaseName = 'a' | 'h' | 's' | 'b' | 'c';
 const ORDER = ['a', 'h', 's', 'b', 'c'] as const;
 const PHASES: Record<PhaseName, string> = {
   a: 'full app: GET /api/v1/contracts over HTTP',
-  b: 'same SQL, read-only tenant transaction (role + settings), no app',
+  b: 'same SQL, scoped read as pactum_app (tenant settings), no app',
   c: 'same SQL as owner, no RLS, explicit tenant filter',
   h: 'for reference, no target: the same app and page, served from memory (HTTP, hooks, logs, JSON only)',
   s: 'for reference, no target: (b) with the session check in place of the settings, as the app sends it',
@@ -117,13 +120,8 @@ interface Round {
 
 const cleanups: Array<() => Promise<unknown>> = [];
 
-/** Every submission any pg client of this process makes (a statement, or a batch of them): round trips. */
-let roundTrips = 0;
-const clientQuery = pg.Client.prototype.query;
-pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]) {
-  roundTrips += 1;
-  return (clientQuery as (...a: unknown[]) => unknown).apply(this, args);
-} as typeof clientQuery;
+/** Round trips of every pg client of this process (pipelined statements ride along with one in flight). */
+const roundTrips = countRoundTrips();
 
 /**
  * CPU seconds used so far by this process and by the PostgreSQL backends connected to the bench database
@@ -173,7 +171,11 @@ async function main(): Promise<number> {
   await startMonitor(url);
   // Pools keep their connections between rounds, as under steady load: each phase waits its turn for
   // longer than the default 30 s idle timeout, and reconnecting would be measured as part of the next round.
-  const appDatabase = await openPostgres(url, POOL_SIZE, { idleTimeoutMillis: 0 });
+  // The app and (b) log in as pactum_app, as in production; migrations and (c) as the owner.
+  const appUrl = new URL(url);
+  appUrl.username = APP_ROLE;
+  appUrl.password = '';
+  const appDatabase = await openPostgres(appUrl.href, POOL_SIZE, { idleTimeoutMillis: 0, ownerUrl: url });
   cleanups.push(() => appDatabase.close());
   await migrate(appDatabase);
   const server = await serverFacts(url);
@@ -194,8 +196,11 @@ async function main(): Promise<number> {
   const tenants = seeded.tenants;
 
   const { app, baseUrl, cookieName, servePageFromMemory } = await startApp(appDatabase);
-  const benchDatabase = await openPostgres(url, POOL_SIZE, { idleTimeoutMillis: 0 });
+  const benchDatabase = await openPostgres(appUrl.href, POOL_SIZE, { idleTimeoutMillis: 0 });
   cleanups.push(() => benchDatabase.close());
+  const ownerPool = new pg.Pool({ connectionString: url, max: POOL_SIZE, idleTimeoutMillis: 0, pipeline: true });
+  const asOwner = new Kysely<Schema>({ dialect: new PipelinedPostgresDialect(ownerPool) });
+  cleanups.push(() => asOwner.destroy());
   const list = await compileListQuery();
   const owner = ownerQuery(list);
   const sessionGuard = createSessionGuard(benchDatabase.kysely, createSessionCookies(new URL(PUBLIC_URL)));
@@ -215,15 +220,15 @@ async function main(): Promise<number> {
         (await readInTenant(benchDatabase.kysely, { tenantId: tenant.tenantId, userId: tenant.userId }, (tx) => tx.executeQuery(list))).rows.length,
       ),
     c: (durationMs) =>
-      inProcessRound(tenants, durationMs, async (tenant) => (await benchDatabase.kysely.executeQuery(owner(tenant.tenantId))).rows.length),
+      inProcessRound(tenants, durationMs, async (tenant) => (await asOwner.executeQuery(owner(tenant.tenantId))).rows.length),
   };
 
-  await checkSameRows(tenants, baseUrl, cookieName, benchDatabase, list, owner);
+  await checkSameRows(tenants, baseUrl, cookieName, benchDatabase, asOwner, list, owner);
   servePageFromMemory(await (await fetch(`${baseUrl}/api/v1/contracts`, { headers: { cookie: `${cookieName}=${tenants[0]!.token}` } })).json());
-  if (process.env.PACTUM_BENCH_EXPLAIN === '1') await explain(benchDatabase, list, owner, tenants[0]!);
+  if (process.env.PACTUM_BENCH_EXPLAIN === '1') await explain(benchDatabase, asOwner, list, owner, tenants[0]!);
 
   console.log('Warming the cache: every tenant\'s first page once through (c) and (b), then one unmeasured round per phase.');
-  await warmUp(tenants, benchDatabase, list, owner);
+  await warmUp(tenants, benchDatabase, asOwner, list, owner);
   for (const name of ORDER) {
     const round = await phase[name](Math.min(ROUND_SECONDS, 5) * 1000);
     console.log(`  warm-up (${name}) ${describe(round)}`);
@@ -395,41 +400,41 @@ function ownerQuery(list: CompiledQuery): (tenantId: string) => CompiledQuery {
 }
 
 /** The three phases must answer the same rows, or the comparison means nothing. */
-async function checkSameRows(tenants: BenchTenant[], baseUrl: string, cookieName: string, database: Database, list: CompiledQuery, owner: (tenantId: string) => CompiledQuery) {
+async function checkSameRows(tenants: BenchTenant[], baseUrl: string, cookieName: string, database: Database, asOwner: Kysely<Schema>, list: CompiledQuery, owner: (tenantId: string) => CompiledQuery) {
   for (const tenant of [tenants[0]!, tenants[Math.floor(tenants.length / 2)]!, tenants.at(-1)!]) {
     const viaApp = await readInTenant(database.kysely, tenant, (tx) => listContractViews(tx, LIST_OPTIONS));
     const compiled = (await readInTenant(database.kysely, tenant, (tx) => tx.executeQuery<{ id: string }>(list))).rows;
-    const asOwner = (await database.kysely.executeQuery<{ id: string; net: string }>(owner(tenant.tenantId))).rows;
+    const ownerRows = (await asOwner.executeQuery<{ id: string; net: string }>(owner(tenant.tenantId))).rows;
     const response = await fetch(`${baseUrl}/api/v1/contracts`, { headers: { cookie: `${cookieName}=${tenant.token}` } });
     const body = (await response.json()) as { items: Array<{ id: string; totals: { net: string } }> };
     const ids = (rows: Array<{ id: string }>) => rows.map((row) => row.id).join(',');
     if (response.status !== 200) throw new Error(`GET /api/v1/contracts answered ${response.status}: ${JSON.stringify(body)}`);
     if (viaApp.length !== PAGE + 1 || ids(viaApp) !== ids(compiled)) throw new Error('the compiled list query and listContractViews return different rows');
-    if (ids(compiled) !== ids(asOwner)) throw new Error('phases (b) and (c) return different rows');
+    if (ids(compiled) !== ids(ownerRows)) throw new Error('phases (b) and (c) return different rows');
     if (ids(body.items) !== ids(viaApp.slice(0, PAGE)) || body.items[0]!.totals.net !== viaApp[0]!.net) throw new Error('phases (a) and (b) return different rows');
   }
   console.log(`Checked: (a), (b) and (c) return the same ${PAGE} contracts with the same totals for three tenants.`);
 }
 
-async function explain(database: Database, list: CompiledQuery, owner: (tenantId: string) => CompiledQuery, tenant: BenchTenant) {
+async function explain(database: Database, ownerKysely: Kysely<Schema>, list: CompiledQuery, owner: (tenantId: string) => CompiledQuery, tenant: BenchTenant) {
   const plan = (rows: Array<Record<string, unknown>>) => rows.map((row) => `    ${String(row['QUERY PLAN'])}`).join('\n');
   const asApp = await inTenant(database.kysely, tenant, (tx) =>
     tx.executeQuery<Record<string, unknown>>(CompiledQuery.raw(`EXPLAIN (ANALYZE, BUFFERS) ${list.sql}`, [...list.parameters])),
   );
   console.log(`EXPLAIN (ANALYZE, BUFFERS) as pactum_app:\n${plan(asApp.rows)}`);
   const ownerQueryText = owner(tenant.tenantId);
-  const asOwner = await database.kysely.executeQuery<Record<string, unknown>>(
+  const asOwner = await ownerKysely.executeQuery<Record<string, unknown>>(
     CompiledQuery.raw(`EXPLAIN (ANALYZE, BUFFERS) ${ownerQueryText.sql}`, [...ownerQueryText.parameters]),
   );
   console.log(`EXPLAIN (ANALYZE, BUFFERS) as the owner:\n${plan(asOwner.rows)}\n`);
 }
 
-async function warmUp(tenants: BenchTenant[], database: Database, list: CompiledQuery, owner: (tenantId: string) => CompiledQuery) {
+async function warmUp(tenants: BenchTenant[], database: Database, asOwner: Kysely<Schema>, list: CompiledQuery, owner: (tenantId: string) => CompiledQuery) {
   let next = 0;
   const worker = async () => {
     while (next < tenants.length) {
       const tenant = tenants[next++]!;
-      await database.kysely.executeQuery(owner(tenant.tenantId));
+      await asOwner.executeQuery(owner(tenant.tenantId));
       await readInTenant(database.kysely, tenant, (tx) => tx.executeQuery(list));
     }
   };
@@ -441,7 +446,7 @@ async function inProcessRound(tenants: BenchTenant[], durationMs: number, work: 
   const latencies: number[] = [];
   const errors: string[] = [];
   let errorCount = 0;
-  const roundTripsBefore = roundTrips;
+  const roundTripsBefore = roundTrips.count;
   const cpuBefore = await cpuMark();
   const begin = performance.now();
   const deadline = begin + durationMs;
@@ -463,7 +468,7 @@ async function inProcessRound(tenants: BenchTenant[], durationMs: number, work: 
   const seconds = (performance.now() - begin) / 1000;
   const cpu = cpuPerRequest(cpuBefore, await cpuMark(), 0, latencies.length);
   const measured = { requests: latencies.length, seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errorCount, errors };
-  return roundOf(measured, (roundTrips - roundTripsBefore) / Math.max(1, latencies.length), cpu);
+  return roundOf(measured, (roundTrips.count - roundTripsBefore) / Math.max(1, latencies.length), cpu);
 }
 
 function startLoadProcess(): ChildProcess {
@@ -475,12 +480,12 @@ function startLoadProcess(): ChildProcess {
 }
 
 async function httpRound(child: ChildProcess | null, request: LoadRequest): Promise<Round> {
-  const roundTripsBefore = roundTrips;
+  const roundTripsBefore = roundTrips.count;
   const cpuBefore = await cpuMark();
   const result = child ? await childProcessLoad(child, request) : await runWrk(request);
   const cpu = cpuPerRequest(cpuBefore, await cpuMark(), result.cpuSeconds, result.requests);
   if (!child && result.errorCount === 0) await checkOneAnswer(request, result);
-  return roundOf(result, (roundTrips - roundTripsBefore) / Math.max(1, result.requests), cpu);
+  return roundOf(result, (roundTrips.count - roundTripsBefore) / Math.max(1, result.requests), cpu);
 }
 
 function childProcessLoad(child: ChildProcess, request: LoadRequest): Promise<LoadResult> {

@@ -12,6 +12,8 @@ export interface Config {
   /** Fastify's trustProxy: a hop count, all or nothing, or the proxies' addresses and CIDR ranges. */
   trustProxy: TrustProxy;
   databaseUrl: string | null;
+  /** The owner's connection, for `pactum migrate` and `pactum audit verify`; null: databaseUrl. */
+  migrationDatabaseUrl: string | null;
   dataDir: string;
   masterKey: Buffer;
   sms: SmsConfig;
@@ -106,6 +108,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl,
     trustProxy: trustProxy(env.PACTUM_TRUST_PROXY),
     databaseUrl: env.PACTUM_DATABASE_URL || null,
+    migrationDatabaseUrl: env.PACTUM_MIGRATION_DATABASE_URL || null,
     dataDir,
     masterKey: masterKey(env, production, dataDir),
     sms,

@@ -8,6 +8,7 @@ import { DataDirLockedError } from './db/data-dir-lock.js';
 import { openDatabase, type Database } from './db/engine.js';
 import { migrate, MigrationError } from './db/migrate.js';
 import { pendingMigrations } from './db/migration-status.js';
+import { serviceRoleProblems } from './db/role-check.js';
 import { DatabaseUnavailableError, describeDatabase, waitForDatabase } from './db/wait-for-database.js';
 import { createDemoCompany, type DemoCompany } from './demo.js';
 import { buildApp } from './http/app.js';
@@ -32,14 +33,16 @@ and applies migrations itself; with it, run \`pactum migrate\` first. A server d
 reached is retried with backoff for PACTUM_DATABASE_WAIT_SECONDS (default 300) before giving up.
 SIGTERM or SIGINT stops taking requests, finishes those in flight within PACTUM_SHUTDOWN_SECONDS
 (default 10), then exits.
-An embedded data directory serves one process at a time: a second command on it is refused.
+PACTUM_DATABASE_URL should log in as pactum_app: with NODE_ENV=production, serve refuses a superuser,
+a BYPASSRLS role or a table owner. An embedded data directory serves one process at a time: a second command on it is refused.
 
   --demo   first create the demo company (see \`pactum demo --help\`) if it is missing, and print how
            to sign in; \`npm run start:demo\` runs this. Refused with NODE_ENV=production.`,
   migrate: `Usage: pactum migrate
 
-Applies pending SQL migrations (src/db/migrations) in order, each in its own transaction, to
-PACTUM_DATABASE_URL or the embedded database. Refuses if an applied migration was edited.`,
+Applies pending SQL migrations (src/db/migrations) in order, each in its own transaction, as the owner:
+PACTUM_MIGRATION_DATABASE_URL (default PACTUM_DATABASE_URL) or the embedded database. Refuses if an
+applied migration was edited.`,
   demo: `Usage: pactum demo
 
 Creates "Demo Company AG" with a master user and a filled contract vault — five vendors with their
@@ -52,8 +55,8 @@ On the embedded database it needs the data directory to itself; while a server r
 server with \`pactum serve --demo\` instead (it creates the same company).`,
   audit: `Usage: pactum audit verify
 
-Walks every tenant's audit trail in PACTUM_DATABASE_URL or the embedded database and checks its hash
-chain: each row's hash matches its content, links to the row before, and seq counts up from 1 without
+Walks every tenant's audit trail in the database of PACTUM_MIGRATION_DATABASE_URL (default
+PACTUM_DATABASE_URL) or the embedded database and checks its hash chain: each row's hash matches its content, links to the row before, and seq counts up from 1 without
 gaps. Runs as the database owner (the app role cannot see across tenants).
 Exits 0 when every chain holds; 2 with the first broken row's tenant and seq when one does not;
 1 when it could not check.`,
@@ -63,8 +66,13 @@ function print(text: string) {
   process.stdout.write(`${text}\n`);
 }
 
-async function withDatabase<T>(config: Config, command: string, work: (database: Database) => Promise<T>): Promise<T> {
-  const database = await openDatabase(config, `pactum ${command}`);
+/**
+ * Opens the database for a one-shot command. Migrations and audit verification log in as the owner
+ * (`asOwner`); the one-URL quick start uses PACTUM_DATABASE_URL for both.
+ */
+async function withDatabase<T>(config: Config, command: string, work: (database: Database) => Promise<T>, asOwner = false): Promise<T> {
+  const ownerUrl = asOwner ? (config.migrationDatabaseUrl ?? config.databaseUrl) : null;
+  const database = await openDatabase(asOwner ? { ...config, databaseUrl: ownerUrl, ownerUrl } : config, `pactum ${command}`);
   try {
     return await work(database);
   } finally {
@@ -80,6 +88,20 @@ async function prepareSchema(database: Database) {
   }
   const pending = await pendingMigrations(database);
   if (pending.length > 0) throw new MigrationError(`the database needs migrations (${pending.join(', ')}); run \`pactum migrate\` first`);
+}
+
+/**
+ * The service's login must leave isolation nothing to fail open with (src/db/role-check.ts): production
+ * refuses to serve otherwise; elsewhere (the one-URL quick start) it warns once, loudly. PGlite cannot log
+ * in as another role at all (docs/security.md).
+ */
+async function checkServiceRole(config: Config, database: Database, app: FastifyInstance) {
+  if (database.engine === 'embedded') return;
+  const problems = await serviceRoleProblems(database.kysely);
+  if (problems.length === 0) return;
+  const reason = `the service's database role is unfit: ${problems.join('; ')}`;
+  if (config.production) throw new ConfigError(`NODE_ENV=production refuses to serve: ${reason}. Set PACTUM_DATABASE_URL to log in as pactum_app (README, "Using a PostgreSQL server").`);
+  app.log.warn(`!!! ${reason}. Tenant isolation does not fail closed with this login; NODE_ENV=production refuses it. Log in as pactum_app (README).`);
 }
 
 /**
@@ -104,6 +126,7 @@ async function startApp(config: Config, options: { demo: boolean }): Promise<{ a
     // Created by the process that holds the data directory, so nothing else has to open it.
     const demo = options.demo ? await createDemoCompany(database) : null;
     app = await buildApp({ config, database });
+    await checkServiceRole(config, database, app);
     await app.listen({ port: config.port, host: config.host });
     return { app, database, demo };
   } catch (error) {
@@ -183,7 +206,7 @@ async function run(argv: string[]): Promise<number> {
       await serve(config, { demo: values.demo === true });
       return -1;
     case 'migrate': {
-      const { applied } = await withDatabase(config, 'migrate', migrate);
+      const { applied } = await withDatabase(config, 'migrate', migrate, true);
       print(applied.length ? `Applied ${applied.join(', ')}.` : 'Database is up to date.');
       return 0;
     }
@@ -203,11 +226,16 @@ async function run(argv: string[]): Promise<number> {
 
 /** Verifies as the owner; a schema behind the code is refused rather than migrated by a read-only check. */
 async function auditVerify(config: Config): Promise<number> {
-  const result = await withDatabase(config, 'audit verify', async (database) => {
-    const pending = await pendingMigrations(database);
-    if (pending.length > 0) throw new MigrationError(`the database needs migrations (${pending.join(', ')}); run \`pactum migrate\` first`);
-    return database.withScriptSession((session) => verifyAuditChains(session.query));
-  });
+  const result = await withDatabase(
+    config,
+    'audit verify',
+    async (database) => {
+      const pending = await pendingMigrations(database);
+      if (pending.length > 0) throw new MigrationError(`the database needs migrations (${pending.join(', ')}); run \`pactum migrate\` first`);
+      return database.withScriptSession((session) => verifyAuditChains(session.query));
+    },
+    true,
+  );
   if (result.ok) {
     print(describeVerification(result));
     return 0;

@@ -5,7 +5,7 @@ import { Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { acquireDataDirLock } from './data-dir-lock.js';
 import { PGliteDialect } from './pglite-dialect.js';
-import { BatchingPostgresDialect } from './postgres-dialect.js';
+import { PipelinedPostgresDialect } from './postgres-dialect.js';
 import { createReadinessProbe } from './readiness-probe.js';
 import type { Schema } from './schema.js';
 
@@ -20,8 +20,12 @@ export interface ScriptSession {
 
 export interface Database {
   engine: EngineKind;
+  /** The service's connections: every statement runs as pactum_app. */
   kysely: Kysely<Schema>;
-  /** Exclusive session for migrations (a PostgreSQL advisory lock keeps concurrent nodes in turn). */
+  /**
+   * Exclusive session as the owner, for migrations and audit verification (a PostgreSQL advisory lock
+   * keeps concurrent nodes in turn). On a server it logs in with the owner URL, if one was given.
+   */
   withScriptSession<T>(work: (session: ScriptSession) => Promise<T>): Promise<T>;
   /**
    * Whether the database answers, and how far standbys lag (null without replication reporting). Asked
@@ -48,13 +52,20 @@ export interface PoolPressure {
 
 const MIGRATION_LOCK = 7_215_093;
 
+/** The role every statement of the service runs as (migration 0001). */
+export const APP_ROLE = 'pactum_app';
+
 // DATE columns stay 'YYYY-MM-DD' strings: a JS Date would shift them by the server's time zone.
 const DATE_OID = 1082;
 
 /** `command` names the caller in the data-directory lock, for whoever it refuses (e.g. "pactum serve"). */
-export async function openDatabase(options: { databaseUrl: string | null; dataDir: string; poolSize?: number }, command = 'pactum'): Promise<Database> {
+export async function openDatabase(
+  options: { databaseUrl: string | null; ownerUrl?: string | null; dataDir: string; poolSize?: number },
+  command = 'pactum',
+): Promise<Database> {
+  // ownerUrl: where owner sessions (migrations, audit verify) log in; the service URL when absent.
   return options.databaseUrl
-    ? openPostgres(options.databaseUrl, options.poolSize ?? 10)
+    ? openPostgres(options.databaseUrl, options.poolSize ?? 10, { ownerUrl: options.ownerUrl ?? undefined })
     : openEmbeddedDataDir(options.dataDir, command);
 }
 
@@ -83,24 +94,38 @@ export async function openEmbeddedDataDir(dataDir: string, command: string): Pro
   }
 }
 
+/**
+ * PGlite runs its backend as the superuser `postgres` whatever its `username` option says (that only sets
+ * the current role, and RESET ROLE returns to postgres; docs/security.md), so it cannot log in as the app.
+ * The next best: once migrations have created pactum_app, the session itself runs as it, so a statement
+ * sent without context sees no tenant rows; owner sessions step out of it and back.
+ */
+const ASSUME_APP_ROLE_IF_MIGRATED = `SELECT set_config('role', '${APP_ROLE}', false) WHERE to_regrole('${APP_ROLE}') IS NOT NULL`;
+
 /** PGlite in a directory, or in memory when dir is 'memory://'. */
 export async function openEmbedded(dir: string): Promise<Database> {
   if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
   const pglite = await PGlite.create(dir, { parsers: { [DATE_OID]: (value: string) => value } });
+  await pglite.query(ASSUME_APP_ROLE_IF_MIGRATED);
   const kysely = new Kysely<Schema>({ dialect: new PGliteDialect(pglite) });
   return {
     engine: 'embedded',
     kysely,
     async withScriptSession(work) {
       // One connection, one process: nothing runs beside the migrations at start-up.
-      return work({
-        query: async <Row>(text: string, params?: unknown[]) => (await pglite.query<Row>(text, params)).rows,
-        runInTransaction: async (script) => {
-          await pglite.transaction(async (tx) => {
-            await tx.exec(script);
-          });
-        },
-      });
+      await pglite.query('RESET ROLE');
+      try {
+        return await work({
+          query: async <Row>(text: string, params?: unknown[]) => (await pglite.query<Row>(text, params)).rows,
+          runInTransaction: async (script) => {
+            await pglite.transaction(async (tx) => {
+              await tx.exec(script);
+            });
+          },
+        });
+      } finally {
+        await pglite.query(ASSUME_APP_ROLE_IF_MIGRATED);
+      }
     },
     async readiness() {
       // In-process: nothing to reach, but a closed or broken instance must not read as ready.
@@ -123,10 +148,15 @@ const postgresTypes: pg.CustomTypesConfig = {
 };
 
 /**
- * A pool of `poolSize` connections. Idle connections close after `idleTimeoutMillis` (0: never), so a
- * quiet node gives its connections back to the server.
+ * A pool of `poolSize` connections for the service. Idle connections close after `idleTimeoutMillis` (0:
+ * never), so a quiet node gives its connections back to the server. Owner sessions connect on their own
+ * to `ownerUrl` (default: the service's URL).
  */
-export async function openPostgres(connectionString: string, poolSize: number, options: { idleTimeoutMillis?: number } = {}): Promise<Database> {
+export async function openPostgres(
+  connectionString: string,
+  poolSize: number,
+  options: { idleTimeoutMillis?: number; ownerUrl?: string } = {},
+): Promise<Database> {
   const pool = new pg.Pool({
     connectionString,
     max: poolSize,
@@ -136,38 +166,44 @@ export async function openPostgres(connectionString: string, poolSize: number, o
     statement_timeout: 15_000,
     idle_in_transaction_session_timeout: 30_000,
     types: postgresTypes,
+    // Every statement runs as pactum_app, whichever role the URL logs in as (in production: pactum_app
+    // itself; `pactum serve` checks). The role is the session's default, so RESET ROLE comes back to it,
+    // and a login that cannot become pactum_app cannot connect at all: isolation fails closed.
+    options: `-c role=${APP_ROLE}`,
+    // Statements sent without awaiting go out without waiting for earlier answers (src/db/postgres-dialect.ts).
+    pipeline: true,
   });
   // An idle client losing its server must not crash the process; the next query reports it.
   pool.on('error', () => {});
-  const kysely = new Kysely<Schema>({ dialect: new BatchingPostgresDialect({ pool, types: postgresTypes }) });
+  const kysely = new Kysely<Schema>({ dialect: new PipelinedPostgresDialect(pool) });
   const probe = createReadinessProbe(connectionString);
   return {
     engine: 'postgres',
     kysely,
     async withScriptSession(work) {
-      const client = await pool.connect();
+      const client = new pg.Client({ connectionString: options.ownerUrl ?? connectionString, connectionTimeoutMillis: 5_000, types: postgresTypes });
+      // A broken connection fails the statement that was running; the event itself must not crash the process.
+      client.on('error', () => {});
+      await client.connect();
       try {
         await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-        try {
-          return await work({
-            query: async <Row>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as Row[],
-            runInTransaction: async (script) => {
-              await client.query('BEGIN');
-              try {
-                // No parameters: node-postgres uses the simple protocol, which accepts many statements.
-                await client.query(script);
-                await client.query('COMMIT');
-              } catch (error) {
-                await client.query('ROLLBACK');
-                throw error;
-              }
-            },
-          });
-        } finally {
-          await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
-        }
+        return await work({
+          query: async <Row>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as Row[],
+          runInTransaction: async (script) => {
+            await client.query('BEGIN');
+            try {
+              // No parameters: node-postgres uses the simple protocol, which accepts many statements.
+              await client.query(script);
+              await client.query('COMMIT');
+            } catch (error) {
+              await client.query('ROLLBACK');
+              throw error;
+            }
+          },
+        });
       } finally {
-        client.release();
+        // Ending the session releases the advisory lock.
+        await client.end();
       }
     },
     async readiness() {
@@ -179,8 +215,8 @@ export async function openPostgres(connectionString: string, poolSize: number, o
     async close() {
       await probe.close();
       await kysely.destroy();
-      // Kysely ends the pool only if it ran a query itself; migrations use the pool directly.
-      if (!pool.ended) await pool.end();
+      // Kysely ends the pool only if it ran a query itself.
+      if (!pool.ended && !pool.ending) await pool.end();
     },
   };
 }

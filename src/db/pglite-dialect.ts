@@ -11,7 +11,6 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
-import type { Deferred, DeferringConnection } from './deferred-statements.js';
 
 /**
  * Kysely dialect for PGlite (embedded PostgreSQL in WebAssembly).
@@ -19,8 +18,9 @@ import type { Deferred, DeferringConnection } from './deferred-statements.js';
  * Why our own: Kysely's built-in PGlite dialect needs Node 22, and kysely-pglite pulls a code-generation
  * CLI into production. PGlite is one connection, so this driver behaves like a pool of size one: a caller
  * holds the connection for a whole transaction and everyone else waits, which keeps transactions from
- * interleaving exactly as separate pooled connections would. Deferred statements (DeferringConnection)
- * run at once: in-process, there is no round trip to save.
+ * interleaving exactly as separate pooled connections would. Context statements (CONTEXT_STATEMENTS),
+ * which the PostgreSQL driver sends without waiting, run at once here: in-process, there is no round trip
+ * to save, and a failing one fails before the work runs.
  */
 export class PGliteDialect implements Dialect {
   constructor(private readonly pglite: PGlite) {}
@@ -82,38 +82,19 @@ class PGliteDriver implements Driver {
   }
 }
 
-class PGliteConnection implements DeferringConnection {
-  /** In a READ ONLY transaction, read-only begins after the deferred statements (see DeferringConnection). */
-  #readOnlyPending = false;
-
+class PGliteConnection implements DatabaseConnection {
   constructor(private readonly pglite: PGlite) {}
 
   async begin(settings: TransactionSettings): Promise<void> {
-    if (settings.isolationLevel) {
-      await this.#run(CompiledQuery.raw(`START TRANSACTION ISOLATION LEVEL ${settings.isolationLevel} ${settings.accessMode ?? ''}`.trim()));
-      return;
-    }
-    await this.#run(CompiledQuery.raw('BEGIN'));
-    this.#readOnlyPending = settings.accessMode === 'read only';
+    const modes = [settings.isolationLevel && `ISOLATION LEVEL ${settings.isolationLevel}`, settings.accessMode].filter(Boolean);
+    await this.#run(CompiledQuery.raw(`START TRANSACTION ${modes.join(' ')}`.trim()));
   }
 
   async end(command: 'COMMIT' | 'ROLLBACK'): Promise<void> {
-    this.#readOnlyPending = false;
     await this.#run(CompiledQuery.raw(command));
   }
 
-  async defer<R>(query: CompiledQuery): Promise<Deferred<R>> {
-    const result = await this.#run<R>(query);
-    return { answer: Promise.resolve(result) };
-  }
-
-  async flush(): Promise<void> {}
-
-  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    if (this.#readOnlyPending) {
-      this.#readOnlyPending = false;
-      await this.#run(CompiledQuery.raw('SET TRANSACTION READ ONLY'));
-    }
+  executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     return this.#run<R>(compiled);
   }
 

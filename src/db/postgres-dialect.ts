@@ -1,6 +1,6 @@
 import {
   AbortedTransactionError,
-  CompiledQuery,
+  type CompiledQuery,
   PostgresAdapter,
   PostgresIntrospector,
   PostgresQueryCompiler,
@@ -11,34 +11,33 @@ import {
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
-import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import type { Deferred, DeferringConnection } from './deferred-statements.js';
-import { StatementBatch, type BatchedStatement } from './statement-batch.js';
+import { DatabaseUnavailableError, sqlState } from './errors.js';
+import { CONTEXT_STATEMENTS } from './tenant-context.js';
 
 /**
- * Kysely over a node-postgres pool, spending as few round trips as a transaction allows. On the 2-vCPU
- * machines we measure on, a round trip costs more than the statements it carries (decision 0003).
+ * Kysely over a node-postgres pool created with `pipeline: true`, through public APIs only. On the 2-vCPU
+ * machines we measure on, a round trip costs more than the statements it carries (decision 0004), so a
+ * transaction's BEGIN and its context statements (CONTEXT_STATEMENTS: tenant settings, session check,
+ * SET TRANSACTION READ ONLY) are sent without waiting for their answers; they reach the server with the
+ * next statement, and their answers come back with its answer, in one round trip. Inside a transaction a
+ * failed context statement aborts it, so nothing sent behind it runs; the next awaited statement, the
+ * COMMIT or the ROLLBACK reports that failure rather than the "transaction is aborted" behind it.
  *
- * - Deferred statements (DeferringConnection) — a transaction's BEGIN, its role and tenant settings, a
- *   session check — travel with the next statement in one batch (StatementBatch: one write, one Sync).
- *   A failure among them stops every statement behind it.
- * - A READ ONLY transaction is statement-scoped: no BEGIN and no COMMIT are sent. Each statement travels
- *   in a batch of its own with the transaction's deferred statements in front of it and SET TRANSACTION
- *   READ ONLY between them, and PostgreSQL runs the batch as one implicit transaction that ends at its
- *   Sync. Every statement thus runs in the transaction's context, re-established each time, and no
- *   statement without it; each sees a fresh snapshot, as it would under READ COMMITTED anyway. Context
- *   set by a statement that was not deferred does not carry over to the next statement.
+ * Context statements are a fixed set of texts, prepared once per connection under fixed names, so what a
+ * connection holds prepared cannot grow. A transaction that declared itself read-only (the scoped read)
+ * does not wait for its COMMIT either: it changed nothing anyone waits on, and the connection's next
+ * statement is queued behind that COMMIT.
  *
- * COMMIT is never deferred: whoever writes must know the write landed.
+ * Every checked-out client has an `error` listener (the pool's covers idle clients only): a connection the
+ * server ends (57P01) or that breaks fails the request with DatabaseUnavailableError and is discarded.
  */
-export class BatchingPostgresDialect implements Dialect {
+export class PipelinedPostgresDialect implements Dialect {
   readonly #pool: pg.Pool;
-  readonly #types: pg.CustomTypesConfig;
 
-  constructor(options: { pool: pg.Pool; types: pg.CustomTypesConfig }) {
-    this.#pool = options.pool;
-    this.#types = options.types;
+  constructor(pool: pg.Pool) {
+    if (!pool.options.pipeline) throw new Error('the PostgreSQL dialect needs a pool created with pipeline: true');
+    this.#pool = pool;
   }
 
   createAdapter() {
@@ -46,7 +45,7 @@ export class BatchingPostgresDialect implements Dialect {
   }
 
   createDriver(): Driver {
-    return new BatchingPostgresDriver(this.#pool, this.#types);
+    return new PipelinedPostgresDriver(this.#pool);
   }
 
   createIntrospector(db: Kysely<unknown>) {
@@ -58,125 +57,97 @@ export class BatchingPostgresDialect implements Dialect {
   }
 }
 
-class BatchingPostgresDriver implements Driver {
-  readonly #connections = new WeakMap<pg.PoolClient, BatchingConnection>();
-  #pool: pg.Pool | null;
-  readonly #types: pg.CustomTypesConfig;
+/** Prepared-statement names of the context statements, by text. */
+const PREPARED = new Map<string, string>(Object.entries(CONTEXT_STATEMENTS).map(([key, text]) => [text, `pactum_${key}`]));
 
-  constructor(pool: pg.Pool, types: pg.CustomTypesConfig) {
+class PipelinedPostgresDriver implements Driver {
+  readonly #pool: pg.Pool;
+
+  constructor(pool: pg.Pool) {
     this.#pool = pool;
-    this.#types = types;
   }
 
   async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    if (!this.#pool) throw new Error('the database driver has been destroyed');
-    const client = await this.#pool.connect();
-    let connection = this.#connections.get(client);
-    if (!connection) {
-      connection = new BatchingConnection(client, this.#types);
-      this.#connections.set(client, connection);
+    // A full pool queues the request: if that wait times out, the node is overloaded, not the database away.
+    const queued = this.#pool.idleCount === 0 && this.#pool.totalCount >= (this.#pool.options.max ?? 10);
+    try {
+      return new PipelinedConnection(await this.#pool.connect());
+    } catch (error) {
+      throw new DatabaseUnavailableError(queued && sqlState(error) === undefined ? 'pool_exhausted' : 'unreachable', error);
     }
-    return connection;
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    batching(connection).begin(settings);
+    pipelined(connection).begin(settings);
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await batching(connection).commit();
+    await pipelined(connection).commit();
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await batching(connection).rollback();
+    await pipelined(connection).rollback();
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    batching(connection).release();
+    pipelined(connection).release();
   }
 
   async destroy(): Promise<void> {
-    const pool = this.#pool;
-    this.#pool = null;
-    if (pool && !pool.ended) await pool.end();
+    if (!this.#pool.ended && !this.#pool.ending) await this.#pool.end();
   }
 }
 
-function batching(connection: DatabaseConnection): BatchingConnection {
-  if (!(connection instanceof BatchingConnection)) throw new Error('not a connection of the batching PostgreSQL driver');
+function pipelined(connection: DatabaseConnection): PipelinedConnection {
+  if (!(connection instanceof PipelinedConnection)) throw new Error('not a connection of the pipelined PostgreSQL driver');
   return connection;
 }
 
-/** A statement held back, and whoever waits for its first answer. */
-interface HeldStatement {
-  query: CompiledQuery;
-  settle: ((outcome: { result: pg.QueryResult } | { error: Error }) => void) | null;
-  begins: boolean;
-}
+const ignore = () => {};
 
-const READ_ONLY = CompiledQuery.raw('SET TRANSACTION READ ONLY');
+/** SQLSTATEs of a connection that is gone: class 08, and the server ending the backend (57P01–57P03). */
+const CONNECTION_LOST = /^(08|57P0[1-3])/;
 
-/**
- * Context statements repeat verbatim; each connection prepares them once, under a name from their text.
- * Held statements come from a handful of texts in our code (BEGIN, the context and session-check
- * statements, READ ONLY), so names are kept rather than hashed again for every batch of every request.
- */
-const preparedNames = new Map<string, string>();
-function preparedName(sql: string): string {
-  let name = preparedNames.get(sql);
-  if (name === undefined) {
-    name = `pactum_${createHash('sha256').update(sql).digest('hex').slice(0, 24)}`;
-    preparedNames.set(sql, name);
-  }
-  return name;
-}
-
-class BatchingConnection implements DeferringConnection {
+class PipelinedConnection implements DatabaseConnection {
   readonly #client: pg.PoolClient;
-  readonly #types: pg.CustomTypesConfig;
-  /** Held back until the next statement. */
-  #held: HeldStatement[] = [];
-  /** Names of the statements this connection has prepared. */
-  readonly #prepared = new Set<string>();
-  /** In a statement-scoped (READ ONLY) transaction: the context every statement carries; else null. */
-  #context: HeldStatement[] | null = null;
-  #discarded = false;
+  /** The transaction's BEGIN, sent with its first statement: a transaction refused before any sends nothing. */
+  #begin: string | null = null;
+  #inTransaction = false;
+  #readOnly = false;
+  /** Answers of statements sent without waiting, in the order sent. */
+  #unreported: Array<Promise<unknown>> = [];
+  /** Why the connection broke, once it has: it is then discarded on release. */
+  #lost: unknown = null;
+  readonly #onError = (error: Error) => {
+    this.#lost ??= error;
+  };
 
-  constructor(client: pg.PoolClient, types: pg.CustomTypesConfig) {
+  constructor(client: pg.PoolClient) {
     this.#client = client;
-    this.#types = types;
+    client.on('error', this.#onError);
   }
 
   begin(settings: TransactionSettings): void {
-    this.#assertUsable();
-    if (settings.accessMode === 'read only' && !settings.isolationLevel) {
-      this.#context = [];
-      return;
-    }
     const modes = [settings.isolationLevel && `isolation level ${settings.isolationLevel}`, settings.accessMode].filter(Boolean);
-    // Whatever could fail here, the transaction's first statement, which carries the BEGIN, reports.
-    this.#hold(CompiledQuery.raw(`start transaction ${modes.join(' ')}`.trim()), true).catch(() => {});
-  }
-
-  async defer<R>(query: CompiledQuery): Promise<Deferred<R>> {
-    this.#assertUsable();
-    const answer = this.#hold(query, false).then((result) => toQueryResult<R>(result));
-    return { answer };
-  }
-
-  async flush(): Promise<void> {
-    const unanswered = (this.#context ?? this.#held).some((statement) => statement.settle);
-    if (unanswered) await this.#send(null);
+    this.#begin = `start transaction ${modes.join(' ')}`.trim();
+    this.#inTransaction = true;
+    this.#readOnly = settings.accessMode === 'read only';
   }
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    this.#assertUsable();
-    if (!this.#context && this.#held.length === 0) {
-      return toQueryResult<R>(await this.#client.query({ text: query.sql, values: [...query.parameters] }));
+    const name = this.#inTransaction ? PREPARED.get(query.sql) : undefined;
+    const answer = this.#send(query.sql, query.parameters, name);
+    answer.catch(ignore);
+    if (name) {
+      // A context statement: its answer is never read, and it is reported by whatever is awaited next.
+      if (query.sql === CONTEXT_STATEMENTS.readOnly) this.#readOnly = true;
+      this.#unreported.push(answer);
+      return { rows: [] };
     }
-    return toQueryResult<R>((await this.#send(query))!);
+    await this.#reportUnanswered();
+    return toQueryResult<R>(await answer);
   }
 
   streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
@@ -184,128 +155,66 @@ class BatchingConnection implements DeferringConnection {
   }
 
   async commit(): Promise<void> {
-    if (this.#context) {
-      // Every batch committed at its own Sync.
-      this.#endStatementScope();
-      return;
-    }
-    const { rows } = await this.executeQuery<{ command?: string }>(CompiledQuery.raw('commit'));
+    if (this.#endTransaction()) return;
+    const answer = this.#send('commit');
+    answer.catch(ignore);
+    if (this.#readOnly && this.#unreported.length === 0) return;
+    await this.#reportUnanswered();
     // PostgreSQL answers COMMIT with ROLLBACK when an earlier error left the transaction aborted.
-    if (rows[0]?.command === 'ROLLBACK') throw new AbortedTransactionError();
+    if ((await answer).command === 'ROLLBACK') throw new AbortedTransactionError();
   }
 
   async rollback(): Promise<void> {
-    if (this.#context) {
-      // A failed batch was rolled back at its Sync; nothing else is open.
-      this.#endStatementScope();
-      return;
-    }
-    // Statements still held are moot; if the BEGIN was among them, nothing reached the server.
-    if (this.#dropHeld()) return;
-    try {
-      await this.executeQuery(CompiledQuery.raw('rollback'));
-    } catch (error) {
-      this.#discarded = true;
-      throw error;
-    }
+    if (this.#endTransaction() || this.#lost) return;
+    const answer = this.#send('rollback');
+    answer.catch(ignore);
+    // A context statement that failed is what the caller must hear (e.g. a dead session: 401), even when
+    // the work failed for its own reasons before it sent anything.
+    await this.#reportUnanswered();
+    await answer;
   }
 
   release(): void {
-    // Whatever is still held must not ride along with the next borrower's first statement.
-    if (this.#held.length > 0) {
-      this.#dropHeld();
-      this.#discarded = true;
+    this.#client.removeListener('error', this.#onError);
+    // A connection that broke, or that ends with answers unreported, must not serve the next borrower.
+    const discard = this.#lost !== null || this.#inTransaction;
+    this.#client.release(discard ? (this.#lost as Error) ?? new Error('released inside a transaction') : undefined);
+  }
+
+  /** True when the transaction never sent anything, so there is nothing to end. */
+  #endTransaction(): boolean {
+    const unsent = this.#begin !== null;
+    this.#begin = null;
+    this.#inTransaction = false;
+    return unsent;
+  }
+
+  #send(text: string, parameters: readonly unknown[] = [], name?: string): Promise<pg.QueryResult> {
+    if (this.#lost) return Promise.reject(this.#unavailable(this.#lost));
+    if (this.#begin) {
+      const begin = this.#client.query(this.#begin);
+      begin.catch(ignore);
+      this.#unreported.push(begin);
+      this.#begin = null;
     }
-    if (this.#context) this.#endStatementScope();
-    this.#client.release(this.#discarded);
-  }
-
-  #hold(query: CompiledQuery, begins: boolean): Promise<pg.QueryResult> {
-    return new Promise((resolve, reject) => {
-      const statement: HeldStatement = {
-        query,
-        begins,
-        settle: (outcome) => ('error' in outcome ? reject(outcome.error) : resolve(outcome.result)),
-      };
-      (this.#context ?? this.#held).push(statement);
+    return this.#client.query({ text, values: [...parameters], name }).catch((error: unknown) => {
+      throw this.#lost || CONNECTION_LOST.test(sqlState(error) ?? '') ? this.#unavailable(error) : error;
     });
   }
 
-  /**
-   * Sends one batch: in a statement-scoped transaction the context, READ ONLY and the statement; else
-   * what is held and the statement. With no statement (a flush), what is held goes alone.
-   */
-  #send(query: CompiledQuery | null): Promise<pg.QueryResult | null> {
-    const front = this.#context
-      ? [...this.#context.map(answerOnce), ...(query ? [{ query: READ_ONLY, settle: ignore }] : [])]
-      : this.#held.splice(0).map(answerOnce);
-    return new Promise((resolve, reject) => {
-      const statements: BatchedStatement[] = front.map(({ query: held, settle }) => this.#prepare(held, settle));
-      if (query) {
-        statements.push({
-          sql: query.sql,
-          parameters: query.parameters,
-          settle: (outcome) => ('error' in outcome ? reject(outcome.error) : resolve(outcome.result)),
-        });
-      } else {
-        const last = statements.at(-1)!;
-        const settleLast = last.settle;
-        last.settle = (outcome) => {
-          settleLast(outcome);
-          resolve(null);
-        };
-      }
-      this.#client.query(new StatementBatch(statements, this.#types));
-    });
+  /** Throws the first failure among statements sent without waiting, in the order they were sent. */
+  async #reportUnanswered(): Promise<void> {
+    for (const answer of this.#unreported.splice(0)) await answer;
   }
 
-  /** Held statements and READ ONLY are prepared: parsed once per connection, not with every batch. */
-  #prepare(query: CompiledQuery, settle: BatchedStatement['settle']): BatchedStatement {
-    const name = preparedName(query.sql);
-    const parsed = this.#prepared.has(name);
-    return {
-      sql: query.sql,
-      parameters: query.parameters,
-      prepared: { name, parsed },
-      settle: (outcome) => {
-        // Known to be parsed once it ran; after a failure it is parsed again (StatementBatch closes it first).
-        if ('result' in outcome) this.#prepared.add(name);
-        else this.#prepared.delete(name);
-        settle(outcome);
-      },
-    };
+  #unavailable(error: unknown): DatabaseUnavailableError {
+    this.#lost ??= error;
+    return error instanceof DatabaseUnavailableError ? error : new DatabaseUnavailableError('connection_lost', error);
   }
-
-  #dropHeld(): boolean {
-    const unsent = this.#held.splice(0);
-    for (const statement of unsent) statement.settle?.({ error: endedBeforeSent() });
-    return unsent.some((statement) => statement.begins);
-  }
-
-  #endStatementScope(): void {
-    const context = this.#context ?? [];
-    this.#context = null;
-    for (const statement of context) statement.settle?.({ error: endedBeforeSent() });
-  }
-
-  #assertUsable(): void {
-    if (this.#discarded) throw new Error('this PostgreSQL connection has been discarded');
-  }
-}
-
-const ignore = () => {};
-const endedBeforeSent = () => new Error('the transaction ended before this statement was sent');
-
-/** The first batch that carries a held statement answers its caller; later ones only stop on its failure. */
-function answerOnce(statement: HeldStatement): { query: CompiledQuery; settle: BatchedStatement['settle'] } {
-  const settle = statement.settle ?? ignore;
-  statement.settle = null;
-  return { query: statement.query, settle };
 }
 
 function toQueryResult<R>(result: pg.QueryResult): QueryResult<R> {
   const { command, rowCount, rows } = result;
-  if (command === 'ROLLBACK' || command === 'COMMIT') return { rows: [{ command } as R] };
   const writes = command === 'INSERT' || command === 'UPDATE' || command === 'DELETE' || command === 'MERGE';
   return { numAffectedRows: writes ? BigInt(rowCount ?? 0) : undefined, rows: (rows ?? []) as R[] };
 }

@@ -1,5 +1,4 @@
-import { sql, type CompiledQuery, type Kysely, type Transaction } from 'kysely';
-import { deferStatement } from './deferred-statements.js';
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { Schema } from './schema.js';
 
 export type Tx = Transaction<Schema>;
@@ -10,60 +9,68 @@ export interface TenantContext {
 }
 
 /**
- * Runs work in one transaction as pactum_app with the tenant (and user) of the caller. Settings are
- * transaction-local (set_config(…, true)) so a pooled connection never carries them to the next request;
- * the values travel as bind parameters, never spliced into SQL. The settings travel with the work's first
- * statement (deferStatement): if they fail, the database refuses that statement too.
+ * The statements that set a transaction's context, and the only ones a driver may send without waiting for
+ * their answer: the PostgreSQL driver sends them with the next statement, in one round trip, and prepares
+ * each once per connection (src/db/postgres-dialect.ts); the embedded one runs them at once. A fixed set,
+ * so what a connection holds prepared cannot grow. Their answers are never read; a failure surfaces
+ * through the statement after them, which the database then refuses.
+ *
+ * Nothing here switches role: every connection of the service already runs as pactum_app (src/db/engine.ts).
  */
+export const CONTEXT_STATEMENTS = {
+  /** Transaction-local (safe with pooled connections); values are bind parameters, never spliced into SQL. */
+  tenant: "SELECT set_config('pactum.tenant_id', $1, true), set_config('pactum.user_id', $2, true)",
+  /** Raises for a dead session (migration 0007) and otherwise sets the session's tenant and user. */
+  session: 'SELECT FROM pactum_require_session($1, $2)',
+  /** After the context: the session check records activity, so it must come first. */
+  readOnly: 'SET TRANSACTION READ ONLY',
+} as const;
+
+const tenantSettings = (context: TenantContext) => CompiledQuery.raw(CONTEXT_STATEMENTS.tenant, [context.tenantId, context.userId ?? '']);
+
+/** Runs work in one transaction with the tenant (and user) of the caller; the settings travel with its first statement. */
 export function inTenant<T>(kysely: Kysely<Schema>, context: TenantContext, work: (tx: Tx) => Promise<T>): Promise<T> {
   return kysely.transaction().execute(async (tx) => {
-    await deferContext(tx, tenantSettings(context));
+    await tx.executeQuery(tenantSettings(context));
     return work(tx);
   });
 }
 
 /**
- * inTenant for work that only reads: the transaction is READ ONLY after the settings and, on PostgreSQL,
- * runs statement by statement with the settings in front of each, one round trip per statement
- * (src/db/postgres-dialect.ts). It is how a scoped read runs, with settings in place of the session check.
+ * A scoped read: the context, then READ ONLY, then the work, in one transaction; on PostgreSQL all three go
+ * to the server with the work's first statement, and the COMMIT is not waited for. If the context fails,
+ * the database refuses the work and the read fails with the context's error.
  */
-export function readInTenant<T>(kysely: Kysely<Schema>, context: TenantContext, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return kysely
-    .transaction()
-    .setAccessMode('read only')
-    .execute(async (tx) => {
-      await deferContext(tx, tenantSettings(context));
-      return work(tx);
-    });
+function scopedRead<T>(kysely: Kysely<Schema>, context: CompiledQuery, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return kysely.transaction().execute(async (tx) => {
+    await tx.executeQuery(context);
+    await tx.executeQuery(CompiledQuery.raw(CONTEXT_STATEMENTS.readOnly));
+    return work(tx);
+  });
 }
 
-const tenantSettings = (context: TenantContext) =>
-  sql`SELECT set_config('role', 'pactum_app', true),
-             set_config('pactum.tenant_id', ${context.tenantId}, true),
-             set_config('pactum.user_id', ${context.userId ?? ''}, true)`;
-
-/** Sends a context statement ahead of the next one; its failure surfaces through that statement. */
-async function deferContext(tx: Tx, statement: { compile(executor: Tx): CompiledQuery }): Promise<void> {
-  const { answer } = await deferStatement(tx, statement.compile(tx));
-  answer.catch(() => {});
+/** A scoped read in a known tenant (jobs, and the benchmark's reference for what isolation costs). */
+export function readInTenant<T>(kysely: Kysely<Schema>, context: TenantContext, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return scopedRead(kysely, tenantSettings(context), work);
 }
 
 /**
- * Runs work as pactum_app with no tenant yet: every tenant table looks empty, and only the SECURITY
- * DEFINER doors (find a login, enter a session, …) reach across tenants. A door may then set the tenant.
+ * A scoped read for the holder of a session (SessionGuard.scoped): a dead session fails it with SQLSTATE
+ * 28000 — even when the work failed first, or sent nothing — and nothing sent behind the check runs.
+ */
+export function readInSession<T>(kysely: Kysely<Schema>, session: { tokenHash: Buffer; idleSeconds: number }, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return scopedRead(kysely, CompiledQuery.raw(CONTEXT_STATEMENTS.session, [session.tokenHash, session.idleSeconds]), work);
+}
+
+/**
+ * Runs work with no tenant yet: every tenant table looks empty, and only the SECURITY DEFINER doors (find
+ * a login, enter a session, …) reach across tenants. A door may then set the tenant.
  */
 export function asAppWithoutTenant<T>(kysely: Kysely<Schema>, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return kysely.transaction().execute(async (tx) => {
-    await deferContext(tx, sql`SELECT set_config('role', 'pactum_app', true)`);
-    return work(tx);
-  });
+  return kysely.transaction().execute(work);
 }
 
-/** Switches an open app transaction to a tenant, e.g. once a challenge id has told us which one. */
+/** Switches an open transaction to a tenant, e.g. once a challenge id has told us which one. */
 export async function enterTenant(tx: Tx, context: TenantContext): Promise<void> {
-  await deferContext(
-    tx,
-    sql`SELECT set_config('pactum.tenant_id', ${context.tenantId}, true),
-               set_config('pactum.user_id', ${context.userId ?? ''}, true)`,
-  );
+  await tx.executeQuery(tenantSettings(context));
 }

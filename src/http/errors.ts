@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import FindMyWay, { type HTTPMethod } from 'find-my-way';
-import { isDataException, isQueryCanceled } from '../db/errors.js';
+import { DatabaseUnavailableError, isDataException, isQueryCanceled } from '../db/errors.js';
 import { ProblemError, problemBody, type ProblemCode } from './problem.js';
 import { fieldErrors } from './validation.js';
 
@@ -25,8 +25,17 @@ export function sendProblem(reply: FastifyReply, error: ProblemError) {
     .send(problemBody(error.status, error.code, error.detail, error.extensions));
 }
 
+/** The database away (or a connection lost mid-request) and a full pool are retryable: 503, told apart by code. */
+function databaseUnavailable(error: DatabaseUnavailableError): ProblemError {
+  const retryAfter = { 'retry-after': '5' };
+  return error.reason === 'pool_exhausted'
+    ? new ProblemError(503, 'overloaded', 'The service is busy; try again shortly.', {}, retryAfter)
+    : new ProblemError(503, 'service_unavailable', 'The database is unavailable; try again shortly.', {}, retryAfter);
+}
+
 function toProblem(error: FastifyError & { validationContext?: string }, reply: FastifyReply): ProblemError | null {
   if (error instanceof ProblemError) return error;
+  if (error instanceof DatabaseUnavailableError) return databaseUnavailable(error);
   if (error.validation) {
     return new ProblemError(400, 'validation_failed', 'Some fields are missing or not valid.', {
       errors: fieldErrors(error.validation, error.validationContext),

@@ -33,37 +33,13 @@ export interface LiveSession {
   role: 'master' | 'member';
 }
 
-/** Resolves a cookie and, when live, sets the transaction's tenant and user (see the SQL function). */
+/**
+ * Resolves a cookie and, when live, sets the transaction's tenant and user (see the SQL function). As a
+ * transaction's first statement it travels with the BEGIN, in one round trip.
+ */
 export async function enterSession(tx: Tx, tokenHash: Buffer, idleSeconds: number): Promise<LiveSession | undefined> {
   const { rows } = await sql<LiveSession>`SELECT * FROM pactum_enter_session(${tokenHash}, ${idleSeconds})`.execute(tx);
   return rows[0];
-}
-
-/**
- * The first statement of a session-guarded request: switches the transaction to pactum_app and resolves
- * the cookie in one round trip (round trips, not policies, are most of what isolation costs per request;
- * see bench/README.md). Always one row, and the role is switched whether or not the session is live.
- */
-export async function enterSessionAsApp(tx: Tx, tokenHash: Buffer, idleSeconds: number): Promise<LiveSession | undefined> {
-  const { rows } = await sql<Partial<LiveSession> & { app_role: string }>`
-    SELECT set_config('role', 'pactum_app', true) AS app_role, s.*
-      FROM (SELECT 1) AS one
-      LEFT JOIN LATERAL pactum_enter_session(${tokenHash}, ${idleSeconds}) AS s ON true`.execute(tx);
-  const row = rows[0];
-  if (row?.app_role !== 'pactum_app') throw new Error('the session guard did not switch to pactum_app');
-  const { app_role: _appRole, ...live } = row;
-  return live.session_id ? (live as LiveSession) : undefined;
-}
-
-/**
- * The session check of a scoped read (SessionGuard.scoped): the same role switch and lookup as
- * enterSessionAsApp, but through pactum_require_session, which raises for a dead session so that the
- * statements sent behind it in the same round trip never run. Compiled, not run: the guard defers it.
- */
-export function requireSessionAsApp(tokenHash: Buffer, idleSeconds: number) {
-  return sql<LiveSession & { app_role: string }>`
-    SELECT set_config('role', 'pactum_app', true) AS app_role, s.*
-      FROM pactum_require_session(${tokenHash}, ${idleSeconds}) AS s`;
 }
 
 /**

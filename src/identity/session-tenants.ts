@@ -1,5 +1,4 @@
 import { sql, type Kysely } from 'kysely';
-import { deferStatement } from '../db/deferred-statements.js';
 import type { Schema } from '../db/schema.js';
 
 /** Token hashes whose tenant a node remembers; beyond that the oldest are forgotten (and looked up again). */
@@ -17,16 +16,11 @@ export function createSessionTenants(kysely: Kysely<Schema>) {
   // A burst of a new session's first requests shares one lookup.
   const inFlight = new Map<string, Promise<string | null>>();
 
-  const lookUp = (tokenHash: Buffer) =>
-    kysely
-      .transaction()
-      .setAccessMode('read only')
-      .execute(async (tx) => {
-        const role = await deferStatement(tx, sql`SELECT set_config('role', 'pactum_app', true)`.compile(tx));
-        role.answer.catch(() => {}); // a failure surfaces through the lookup sent behind it
-        const { rows } = await sql<{ tenant_id: string | null }>`SELECT pactum_session_tenant(${tokenHash}) AS tenant_id`.execute(tx);
-        return rows[0]?.tenant_id ?? null;
-      });
+  // One statement, no transaction: every connection of the service runs as pactum_app already.
+  const lookUp = async (tokenHash: Buffer) => {
+    const { rows } = await sql<{ tenant_id: string | null }>`SELECT pactum_session_tenant(${tokenHash}) AS tenant_id`.execute(kysely);
+    return rows[0]?.tenant_id ?? null;
+  };
 
   return {
     /** The session's tenant, or null when no live session has this token hash. */

@@ -1,10 +1,9 @@
 import '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import { deferStatement, flushDeferred } from '../db/deferred-statements.js';
 import { isSessionRefused } from '../db/errors.js';
 import type { Schema } from '../db/schema.js';
-import type { Tx } from '../db/tenant-context.js';
+import { readInSession, type Tx } from '../db/tenant-context.js';
 import { unauthenticated } from '../http/problem.js';
 import type { TenantGate } from '../http/tenant-gate.js';
 import * as queries from './queries.js';
@@ -78,11 +77,10 @@ export interface SessionGuard {
   /** For work that needs to know its caller (role checks, audit): the session is checked first. */
   <T>(request: FastifyRequest, work: (tx: Tx, actor: Actor) => Promise<T>): Promise<T>;
   /**
-   * For reads whose reach row-level security alone decides, so the work needs no actor. The transaction
-   * is READ ONLY after the session check, which goes to the database with the work's first statement —
-   * on PostgreSQL with each of its statements, in one round trip each — and the database refuses a
-   * statement sent behind it when the session is not live (pactum_require_session). The answer is only
-   * returned once the check has passed.
+   * For reads whose reach row-level security alone decides, so the work needs no actor: a scoped read
+   * (readInSession). The session check goes to the database with the work's first statement, the
+   * transaction is READ ONLY after it, and the database refuses whatever was sent behind a check that
+   * failed (pactum_require_session). A dead session answers 401, even if the work failed first.
    */
   scoped<T>(request: FastifyRequest, work: (tx: Tx) => Promise<T>): Promise<T>;
 }
@@ -115,10 +113,9 @@ export function createSessionGuard(kysely: Kysely<Schema>, cookies: SessionCooki
 
   const withActor = <T>(request: FastifyRequest, work: (tx: Tx, actor: Actor) => Promise<T>): Promise<T> => {
     const tokenHash = tokenHashOf(request);
-    // Not asAppWithoutTenant: the role switch travels in the session lookup's own statement.
     return inTurn(tokenHash, () =>
       kysely.transaction().execute(async (tx) => {
-        const live = await queries.enterSessionAsApp(tx, tokenHash, IDLE_TIMEOUT_SECONDS);
+        const live = await queries.enterSession(tx, tokenHash, IDLE_TIMEOUT_SECONDS);
         if (!live) throw unauthenticated();
         const result = await work(tx, actorOf(live));
         await holdForWrites(request, tx, live.session_id);
@@ -130,32 +127,7 @@ export function createSessionGuard(kysely: Kysely<Schema>, cookies: SessionCooki
   const scoped = <T>(request: FastifyRequest, work: (tx: Tx) => Promise<T>): Promise<T> => {
     if (!READS.has(request.method)) throw new Error(`withSession.scoped serves reads, not ${request.method}`);
     const tokenHash = tokenHashOf(request);
-    // READ ONLY: nothing after the check can write; on PostgreSQL each statement also travels with the
-    // check in a single round trip (src/db/postgres-dialect.ts).
-    return inTurn(tokenHash, () =>
-      kysely
-        .transaction()
-        .setAccessMode('read only')
-        .execute(async (tx) => {
-          const check = await deferStatement(tx, queries.requireSessionAsApp(tokenHash, IDLE_TIMEOUT_SECONDS).compile(tx)).catch(refusedAsUnauthenticated);
-          check.answer.catch(() => {}); // observed below; this only keeps an early failure from counting as unhandled
-          // Work that failed before it sent anything leaves the check unsent: 401 must still win.
-          const confirm = async () => {
-            await flushDeferred(tx);
-            await check.answer.catch(refusedAsUnauthenticated);
-          };
-          let result: T;
-          try {
-            result = await work(tx);
-          } catch (error) {
-            await confirm();
-            // A session ended between two statements of the work: the later statement's check refused it.
-            throw isSessionRefused(error) ? unauthenticated() : error;
-          }
-          await confirm();
-          return result;
-        }),
-    );
+    return inTurn(tokenHash, () => readInSession(kysely, { tokenHash, idleSeconds: IDLE_TIMEOUT_SECONDS }, work)).catch(refusedAsUnauthenticated);
   };
 
   return Object.assign(withActor, { scoped });

@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { Kysely } from 'kysely';
 import pg from 'pg';
-import { openEmbedded, openPostgres, type Database } from '../../src/db/engine.js';
+import { APP_ROLE, openEmbedded, openPostgres, type Database } from '../../src/db/engine.js';
 import { migrate } from '../../src/db/migrate.js';
+import { PipelinedPostgresDialect } from '../../src/db/postgres-dialect.js';
+import type { Schema } from '../../src/db/schema.js';
 
 /**
  * The engine under test: embedded PGlite in memory by default, a fresh database on a real PostgreSQL
@@ -11,9 +14,18 @@ export const serverUrl = process.env.PACTUM_TEST_DATABASE_URL || null;
 export const engineName = serverUrl ? 'postgres' : 'embedded';
 
 export interface TestDatabase {
+  /** The service's database: on a server its pool logs in as pactum_app, as in production. */
   database: Database;
-  /** Connection string of the fresh database (server engine only), for owner-level checks. */
+  /** Connection string of the fresh database as its owner (server engine only), for owner-level checks. */
   url: string | null;
+  /** The same database as the service logs in to it, as pactum_app (server engine only). */
+  appUrl: string | null;
+  /**
+   * Kysely whose transactions may act as the owner: on a server it logs in as the owner; embedded, it is
+   * the service's own (PGlite's session user is the superuser), so a transaction steps out of pactum_app
+   * with SET LOCAL ROLE NONE first.
+   */
+  owner: Kysely<Schema>;
   /** Runs SQL as the owner (superuser), bypassing RLS: for arranging time travel and for inspection. */
   asOwner<Row = Record<string, unknown>>(text: string, params?: unknown[]): Promise<Row[]>;
   drop(): Promise<void>;
@@ -26,26 +38,39 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     return {
       database,
       url: null,
+      appUrl: null,
+      owner: database.kysely,
       asOwner: (text, params) => database.withScriptSession((session) => session.query(text, params)),
       drop: () => database.close(),
     };
   }
   const name = `pactum_test_${randomBytes(6).toString('hex')}`;
   await withAdmin((client) => client.query(`CREATE DATABASE ${name}`));
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const database = await openPostgres(url.href, 5);
+  const ownerUrl = new URL(serverUrl);
+  ownerUrl.pathname = `/${name}`;
+  // The server here trusts loopback connections, so pactum_app needs no password.
+  const appUrl = new URL(ownerUrl);
+  appUrl.username = APP_ROLE;
+  appUrl.password = '';
+  const database = await openPostgres(appUrl.href, 5, { ownerUrl: ownerUrl.href });
   await migrate(database);
-  const owner = new pg.Pool({ connectionString: url.href, max: 2 });
+  const owner = new pg.Pool({ connectionString: ownerUrl.href, max: 2 });
   // DROP DATABASE … WITH (FORCE) ends lingering connections; that is expected, not a crash.
   owner.on('error', () => {});
+  const ownerPool = new pg.Pool({ connectionString: ownerUrl.href, max: 2, pipeline: true });
+  ownerPool.on('error', () => {});
+  const ownerKysely = new Kysely<Schema>({ dialect: new PipelinedPostgresDialect(ownerPool) });
   return {
     database,
-    url: url.href,
+    url: ownerUrl.href,
+    appUrl: appUrl.href,
+    owner: ownerKysely,
     asOwner: async (text, params) => (await owner.query(text, params)).rows,
     drop: async () => {
       await database.close();
       await owner.end();
+      await ownerKysely.destroy();
+      if (!ownerPool.ended) await ownerPool.end();
       await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
     },
   };

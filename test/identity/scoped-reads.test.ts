@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deferStatement } from '../../src/db/deferred-statements.js';
+import { readInSession } from '../../src/db/tenant-context.js';
 import { ProblemError, notFound } from '../../src/http/problem.js';
-import { requireSessionAsApp } from '../../src/identity/queries.js';
 import { createSessionCookies, createSessionGuard, IDLE_TIMEOUT_SECONDS } from '../../src/identity/sessions.js';
 import { registerCompany, startTestApp, type TestApp } from '../helpers/test-app.js';
 import { engineName, serverUrl } from '../helpers/test-database.js';
@@ -30,11 +29,9 @@ describe(`scoped reads (${engineName})`, () => {
 
   it('refuses in the database: a statement sent behind the check of a dead session never runs', async () => {
     const deadToken = randomBytes(32);
-    const attempt = t.db.database.kysely.transaction().execute(async (tx) => {
-      const check = await deferStatement(tx, requireSessionAsApp(deadToken, IDLE_TIMEOUT_SECONDS).compile(tx));
-      check.answer.catch(() => {});
-      await sql`SELECT nextval('scoped_read_probe')`.execute(tx);
-    });
+    const attempt = readInSession(t.db.database.kysely, { tokenHash: deadToken, idleSeconds: IDLE_TIMEOUT_SECONDS }, (tx) =>
+      sql`SELECT nextval('scoped_read_probe')`.execute(tx),
+    );
     await expect(attempt).rejects.toMatchObject({ code: '28000' });
     expect(await probeRan()).toBe(false);
   });
@@ -70,16 +67,21 @@ describe(`scoped reads (${engineName})`, () => {
     expect(await t.db.asOwner('SELECT 1 FROM vendors WHERE name = $1', ['Written by a read'])).toHaveLength(0);
   });
 
-  // On a server every statement of a scoped read carries the check; the embedded engine's single
-  // connection runs the whole read as one transaction, which nothing else can interleave with.
-  it.runIf(serverUrl)('answers 401 when the session ends between two statements of the same read (postgres)', async () => {
+  // A scoped read is one transaction, as on the embedded engine (whose single connection lets nothing
+  // interleave, hence server only): a session ended while a read is under way does not cut it short — the
+  // check passed when it began — and the next read gets 401.
+  it.runIf(serverUrl)('runs a read as one transaction: a session ended during it fails the next read, not this one (postgres)', async () => {
     const company = await registerCompany(t);
     const read = guard().scoped(requestWith(company.client.cookie!), async (tx) => {
-      await sql`SELECT 1`.execute(tx);
+      const first = (await sql<{ started: Date }>`SELECT now() AS started`.execute(tx)).rows[0]!.started;
       await t.db.asOwner("UPDATE sessions SET ended_at = now(), ended_reason = 'revoked' WHERE user_id = $1", [company.userId]);
-      return (await sql`SELECT 2`.execute(tx)).rows;
+      const second = (await sql<{ started: Date }>`SELECT now() AS started`.execute(tx)).rows[0]!.started;
+      return { first, second };
     });
-    await expect(read).rejects.toSatisfy(isStatus(401));
+    const { first, second } = await read;
+    expect(second).toEqual(first);
+    const next = guard().scoped(requestWith(company.client.cookie!), (tx) => sql`SELECT 1`.execute(tx));
+    await expect(next).rejects.toSatisfy(isStatus(401));
   });
 
   it('runs the work in the caller\'s tenant as pactum_app', async () => {

@@ -117,10 +117,12 @@ export async function inTenantRolledBack<T>(kysely: Kysely<Schema>, context: Ten
  * Runs work in a transaction that starts as the owner (for example to GRANT something temporarily) and is
  * always rolled back, so nothing it does outlives the test.
  */
+/** kysely: TestDatabase.owner. Embedded, its session runs as pactum_app: the transaction steps out first. */
 export async function asOwnerRolledBack<T>(kysely: Kysely<Schema>, work: (tx: Tx) => Promise<T>): Promise<T> {
   let result: { value: T } | null = null;
   try {
     await kysely.transaction().execute(async (tx) => {
+      await sql`SET LOCAL ROLE NONE`.execute(tx);
       result = { value: await work(tx) };
       throw new RollBack();
     });
