@@ -9,7 +9,11 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/engine.js';
 import { contractRoutes } from '../contracts/routes.js';
 import { deadlineRoutes } from '../deadlines/routes.js';
+import { createDownloadSlots } from '../documents/download-slots.js';
 import { documentRoutes } from '../documents/routes.js';
+import { createDocumentService } from '../documents/service.js';
+import type { DocumentStorage } from '../documents/storage.js';
+import { createDocumentStorage } from '../documents/storage-from-config.js';
 import { groupRoutes } from '../groups/routes.js';
 import { healthRoutes } from '../health/routes.js';
 import { holdingRoutes } from '../holdings/routes.js';
@@ -39,6 +43,8 @@ export interface AppOptions {
   database: Database;
   /** Where logs go; stdout unless a test captures them. */
   logStream?: DestinationStream;
+  /** Where document blobs go; from the configuration unless given (`serve` shares it with the orphan sweep). */
+  documentStorage?: DocumentStorage;
 }
 
 export function createCodeSender(config: Config): CodeSender {
@@ -51,7 +57,7 @@ export function createCodeSender(config: Config): CodeSender {
   });
 }
 
-export async function buildApp({ config, database, logStream }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, database, logStream, documentStorage }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logStream ? { ...loggerOptions(config.logLevel), stream: logStream } : loggerOptions(config.logLevel),
     trustProxy: config.trustProxy,
@@ -119,6 +125,11 @@ export async function buildApp({ config, database, logStream }: AppOptions): Pro
     logger: app.log,
   };
   const withSession = createSessionGuard(database.kysely, cookies);
+  const documents = createDocumentService({
+    storage: documentStorage ?? (await createDocumentStorage(config.documentStorage)),
+    wrappingKey: deriveKey(config.masterKey, 'tenant-key-wrap'),
+    downloadSlots: createDownloadSlots(config.documentDownloads),
+  });
 
   await app.register(healthRoutes, { database });
   await app.register(identityRoutes, { deps: identityDeps, cookies, withSession, authRateLimitPerMinute: config.authRateLimitPerMinute });
@@ -128,7 +139,7 @@ export async function buildApp({ config, database, logStream }: AppOptions): Pro
   await app.register(contractRoutes, { withSession });
   await app.register(holdingRoutes, { withSession });
   await app.register(deadlineRoutes, { withSession });
-  await app.register(documentRoutes, { withSession, config });
+  await app.register(documentRoutes, { withSession, documents, downloadTimeoutMs: config.documentDownloads.timeoutSeconds * 1000 });
   await app.register(groupRoutes, { withSession });
   await app.register(auditRoutes, { withSession });
   return app;
