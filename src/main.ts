@@ -7,6 +7,9 @@ import { openDatabase, type Database } from './db/engine.js';
 import { migrate, MigrationError } from './db/migrate.js';
 import { pendingMigrations } from './db/migration-status.js';
 import { createDemoCompany } from './demo.js';
+import { createDocumentStorage } from './documents/storage-from-config.js';
+import type { DocumentStorage } from './documents/storage.js';
+import { startDocumentSweepScheduler } from './documents/sweep.js';
 import { buildApp } from './http/app.js';
 import { startReminderScheduler } from './reminders/scheduler.js';
 
@@ -24,7 +27,9 @@ Configuration comes from the environment; see README.md.`,
 
 Starts the HTTP service on HOST:PORT (default 127.0.0.1:3000).
 Without PACTUM_DATABASE_URL it uses embedded PostgreSQL (PGlite) in PACTUM_DATA_DIR (default ./data)
-and applies migrations itself; with it, run \`pactum migrate\` first.`,
+and applies migrations itself; with it, run \`pactum migrate\` first.
+At start and then hourly, whichever node holds the job's lease sends due deadline reminders and removes
+what failed document uploads left behind (older than PACTUM_DOCUMENT_SWEEP_GRACE_SECONDS).`,
   migrate: `Usage: pactum migrate
 
 Applies pending SQL migrations (src/db/migrations) in order, each in its own transaction, to
@@ -70,12 +75,12 @@ async function prepareSchema(database: Database) {
 }
 
 /** Opens, prepares and builds; a failure on the way releases what was opened so the process can exit. */
-async function startApp(config: Config): Promise<{ app: FastifyInstance; database: Database }> {
+async function startApp(config: Config, documentStorage: DocumentStorage): Promise<{ app: FastifyInstance; database: Database }> {
   const database = await openDatabase(config);
   let app: FastifyInstance | undefined;
   try {
     await prepareSchema(database);
-    app = await buildApp({ config, database });
+    app = await buildApp({ config, database, documentStorage });
     await app.listen({ port: config.port, host: config.host });
     return { app, database };
   } catch (error) {
@@ -86,12 +91,15 @@ async function startApp(config: Config): Promise<{ app: FastifyInstance; databas
 }
 
 async function serve(config: Config) {
-  const { app, database } = await startApp(config);
-  // Started here, not in buildApp, so tests drive the job themselves; every node runs it, the lease picks one.
+  const documentStorage = await createDocumentStorage(config.documentStorage);
+  const { app, database } = await startApp(config, documentStorage);
+  // Started here, not in buildApp, so tests drive the jobs themselves; every node runs them, the leases pick one.
   const reminders = startReminderScheduler({ config, kysely: database.kysely, logger: app.log });
+  const documentSweep = startDocumentSweepScheduler({ config, kysely: database.kysely, storage: documentStorage, logger: app.log });
   const shutdown = async (signal: string) => {
     app.log.info({ signal }, 'shutting down');
     await reminders.stop();
+    await documentSweep.stop();
     await app.close();
     await database.close();
     process.exit(0);
