@@ -91,9 +91,52 @@ function openSegment(key: Buffer, aad: Buffer, index: number, final: boolean, se
   decipher.setAAD(aad);
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_LENGTH));
   try {
-    return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - TAG_LENGTH)), decipher.final()]);
+    const plaintext = decipher.update(sealed.subarray(0, sealed.length - TAG_LENGTH));
+    // GCM's final() yields no bytes; it only checks the tag (and throws when it does not match).
+    decipher.final();
+    return plaintext;
   } catch {
     throw new BlobIntegrityError('authentication_failed');
+  }
+}
+
+/** Bytes queued in arrival order; taking from the front copies only when a piece spans chunks. */
+class ByteQueue {
+  private chunks: Buffer[] = [];
+  length = 0;
+
+  push(chunk: Buffer) {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.length += chunk.length;
+  }
+
+  take(size: number): Buffer {
+    const first = this.chunks[0];
+    if (first && first.length >= size) {
+      if (first.length === size) this.chunks.shift();
+      else this.chunks[0] = first.subarray(size);
+      this.length -= size;
+      return first.subarray(0, size);
+    }
+    const out = Buffer.allocUnsafe(size);
+    let filled = 0;
+    while (filled < size) {
+      const chunk = this.chunks[0]!;
+      const used = Math.min(chunk.length, size - filled);
+      chunk.copy(out, filled, 0, used);
+      filled += used;
+      if (used === chunk.length) this.chunks.shift();
+      else this.chunks[0] = chunk.subarray(used);
+    }
+    this.length -= size;
+    return out;
+  }
+
+  peek(size: number): Buffer {
+    const first = this.chunks[0];
+    if (first && first.length >= size) return first.subarray(0, size);
+    return Buffer.concat(this.chunks).subarray(0, size);
   }
 }
 
@@ -166,7 +209,7 @@ export interface DocumentOpener extends Transform {
 export function createDocumentOpener(options: OpenerOptions): DocumentOpener {
   const dataKey = Buffer.from(options.dataKey);
   const hash = createHash('sha256');
-  let buffered: Buffer = Buffer.alloc(0);
+  const queue = new ByteQueue();
   let version: number | null = null;
   let key: Buffer | null = null;
   let aad: Buffer | null = null;
@@ -181,16 +224,10 @@ export function createDocumentOpener(options: OpenerOptions): DocumentOpener {
   });
   firstVerified.catch(() => {});
 
-  const wipe = () => {
-    dataKey.fill(0);
-    key?.fill(0);
-  };
-
-  const release = (stream: Transform, plaintext: Buffer) => {
+  const count = (plaintext: Buffer) => {
     hash.update(plaintext);
     produced += plaintext.length;
     if (produced > options.size) throw new BlobIntegrityError('size_mismatch');
-    if (plaintext.length > 0) stream.push(plaintext);
   };
 
   const signalFirst = () => {
@@ -208,43 +245,44 @@ export function createDocumentOpener(options: OpenerOptions): DocumentOpener {
   /** Reads the prefix and, for version 2, the header; false until enough bytes have arrived. */
   const readHeader = (): boolean => {
     if (version !== null) return true;
-    if (buffered.length < PREFIX_LENGTH) return false;
-    if (!buffered.subarray(0, MAGIC.length).equals(MAGIC)) throw new BlobIntegrityError('malformed_blob');
-    const found = buffered[MAGIC.length]!;
+    if (queue.length < PREFIX_LENGTH) return false;
+    const prefix = queue.peek(PREFIX_LENGTH);
+    if (!prefix.subarray(0, MAGIC.length).equals(MAGIC)) throw new BlobIntegrityError('malformed_blob');
+    const found = prefix[MAGIC.length]!;
     if (found === V1) {
       version = V1;
       return true;
     }
     if (found !== V2) throw new BlobIntegrityError('malformed_blob');
-    if (buffered.length < V2_HEADER_LENGTH) return false;
+    if (queue.length < V2_HEADER_LENGTH) return false;
+    const header = queue.take(V2_HEADER_LENGTH);
     version = V2;
-    key = documentKey(dataKey, buffered.subarray(PREFIX_LENGTH, V2_HEADER_LENGTH), options);
+    key = documentKey(dataKey, header.subarray(PREFIX_LENGTH), options);
     aad = segmentAad(options);
-    buffered = Buffer.from(buffered.subarray(V2_HEADER_LENGTH));
     return true;
   };
 
   const v1Limit = V1_BLOB_OVERHEAD + options.size;
 
   const stream = new Transform({
+    // A segment at a time each way: fewer, larger hand-offs to the socket, still a bounded few hundred KiB.
+    writableHighWaterMark: SEALED_SEGMENT,
+    readableHighWaterMark: SEGMENT_SIZE,
     transform(chunk: Buffer, _encoding, done: TransformCallback) {
       try {
-        buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+        queue.push(chunk);
         if (!readHeader()) return done();
         if (version === V1) {
           // A version 1 blob can only be verified whole; it is never longer than its document plus 33 bytes.
-          if (buffered.length > v1Limit) throw new BlobIntegrityError('size_mismatch');
+          if (queue.length > v1Limit) throw new BlobIntegrityError('size_mismatch');
           return done();
         }
         // A whole segment with at least one byte after it is not the final one.
-        let offset = 0;
-        while (buffered.length - offset > SEALED_SEGMENT) {
-          release(this, openSegment(key!, aad!, index, false, buffered.subarray(offset, offset + SEALED_SEGMENT)));
+        while (queue.length > SEALED_SEGMENT) {
+          const plaintext = openSegment(key!, aad!, index, false, queue.take(SEALED_SEGMENT));
           index += 1;
-          offset += SEALED_SEGMENT;
-        }
-        if (offset > 0) {
-          buffered = Buffer.from(buffered.subarray(offset));
+          count(plaintext);
+          if (plaintext.length > 0) this.push(plaintext);
           signalFirst();
         }
         done();
@@ -255,9 +293,8 @@ export function createDocumentOpener(options: OpenerOptions): DocumentOpener {
     flush(done: TransformCallback) {
       try {
         if (!readHeader()) throw new BlobIntegrityError('malformed_blob');
-        const plaintext =
-          version === V1 ? openBlob(buffered, dataKey, documentAad(options.tenantId, options.documentId)) : openSegment(key!, aad!, index, true, buffered);
-        buffered = Buffer.alloc(0);
+        const rest = queue.take(queue.length);
+        const plaintext = version === V1 ? openBlob(rest, dataKey, documentAad(options.tenantId, options.documentId)) : openSegment(key!, aad!, index, true, rest);
         hash.update(plaintext);
         produced += plaintext.length;
         checkWhole();
@@ -269,7 +306,8 @@ export function createDocumentOpener(options: OpenerOptions): DocumentOpener {
       }
     },
     destroy(error, done) {
-      wipe();
+      dataKey.fill(0);
+      key?.fill(0);
       if (!signalled) {
         signalled = true;
         rejectFirst(error ?? new Error('the document stream closed before any of it was verified'));

@@ -66,7 +66,8 @@ export function createLocalStorage(dir: string): DocumentStorage {
       try {
         const { size } = await handle.stat();
         if (size > maxBytes) throw new BlobTooLargeError(key, size);
-        return { size, stream: handle.createReadStream({ highWaterMark: 64 * 1024 }) };
+        // Reads of one sealed segment (64 KiB + its tag) hand the decryption whole segments.
+        return { size, stream: handle.createReadStream({ highWaterMark: 64 * 1024 + 16 }) };
       } catch (error) {
         await handle.close();
         throw error;
