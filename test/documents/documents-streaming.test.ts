@@ -74,7 +74,9 @@ describe(`documents: streamed downloads (${engineName})`, () => {
     expect(uploaded.statusCode, uploaded.body).toBe(201);
     bigId = uploaded.json().id;
     bigSha = uploaded.json().sha256;
-  });
+    // A 25 MiB upload on top of a fresh database: on two shared cores under load this can outlast the
+    // default 60 s hook timeout (it takes a few seconds on a quiet machine).
+  }, 180_000);
   afterAll(() => t.close());
 
   /** A GET over a real socket that reads nothing until told to (`response.resume()`). */
@@ -219,10 +221,12 @@ describe(`documents: download deadline (${engineName})`, () => {
   let t: TestApp;
   let company: Registered;
   let id: string;
+  let smallId: string;
   beforeAll(async () => {
     t = await startTestApp({ PACTUM_DOCUMENT_DOWNLOAD_TIMEOUT_SECONDS: '1', PACTUM_DOCUMENT_DOWNLOADS_PER_USER: '1' });
     company = await registerCompany(t);
     const contractId = await createContract(company.client);
+    smallId = (await upload(company.client, contractId, Buffer.from('%PDF-1.7 small enough to fetch within the deadline'))).json().id;
     const form = streamedForm(BIG, Buffer.from('%PDF-1.7\n'));
     const uploaded = await company.client.request({
       method: 'POST', url: `/api/v1/contracts/${contractId}/documents`, payload: form.stream(), headers: { 'content-type': form.contentType },
@@ -230,7 +234,7 @@ describe(`documents: download deadline (${engineName})`, () => {
     expect(uploaded.statusCode, uploaded.body).toBe(201);
     id = uploaded.json().id;
     await t.app.listen({ port: 0, host: '127.0.0.1' });
-  });
+  }, 180_000);
   afterAll(() => t.close());
 
   it('cuts off a reader that has not finished within PACTUM_DOCUMENT_DOWNLOAD_TIMEOUT_SECONDS, and frees its slot', async () => {
@@ -255,7 +259,7 @@ describe(`documents: download deadline (${engineName})`, () => {
     expect(received).toBeLessThan(BIG);
     // The slot (1 per user here) came back with the closed connection.
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const again = await company.client.get(`/api/v1/documents/${id}`);
+    const again = await company.client.get(`/api/v1/documents/${smallId}`);
     expect(again.statusCode).toBe(200);
   });
 });
