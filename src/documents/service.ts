@@ -188,7 +188,7 @@ export function createDocumentService({ storage, wrappingKey, downloadSlots }: D
         const body = createDocumentOpener({ dataKey: key, tenantId, documentId: row.id, size, sha256: Buffer.from(row.sha256) });
         body.once('close', releaseSlot);
         pipeline(blob.stream, body, (error) => {
-          if (error instanceof BlobIntegrityError) logIntegrityFailure(log, row, tenantId, error.reason, 'download aborted');
+          if (error instanceof BlobIntegrityError) logIntegrityFailure(log, row, tenantId, error.reason, 'not served or cut off');
           else if (error) log.debug({ err: error, documentId: row.id }, 'document download ended early');
         });
         try {
