@@ -46,6 +46,10 @@ export interface Config {
   /** Days before a notice deadline at which its reminder goes out, largest first. */
   reminderLeadDays: number[];
   documentStorage: DocumentStorageConfig;
+  /** Concurrent downloads per user and per node (429 beyond), and the time a download may take. */
+  documentDownloads: { perUser: number; perNode: number; timeoutSeconds: number };
+  /** Age after which a blob without a row, or a temporary upload file, is removed by the sweep. */
+  documentSweepGraceSeconds: number;
   logLevel: string;
 }
 
@@ -163,6 +167,12 @@ export function loadConfig(env: Env = process.env): Config {
     },
     reminderLeadDays: leadDays(env, 'PACTUM_REMINDER_LEAD_DAYS', '90,30,7'),
     documentStorage: documentStorageConfig(env, dataDir),
+    documentDownloads: {
+      perUser: integer(env, 'PACTUM_DOCUMENT_DOWNLOADS_PER_USER', 4, 1, 1000),
+      perNode: integer(env, 'PACTUM_DOCUMENT_DOWNLOADS_PER_NODE', 64, 1, 100_000),
+      timeoutSeconds: integer(env, 'PACTUM_DOCUMENT_DOWNLOAD_TIMEOUT_SECONDS', 600, 1, 86_400),
+    },
+    documentSweepGraceSeconds: integer(env, 'PACTUM_DOCUMENT_SWEEP_GRACE_SECONDS', 3600, 1, 31_536_000),
     logLevel: env.PACTUM_LOG_LEVEL || 'info',
   };
   if (production) refuseUnsafeProductionSettings(config);

@@ -11,6 +11,9 @@ import { pendingMigrations } from './db/migration-status.js';
 import { serviceRoleProblems } from './db/role-check.js';
 import { DatabaseUnavailableError, describeDatabase, waitForDatabase } from './db/wait-for-database.js';
 import { createDemoCompany, type DemoCompany } from './demo.js';
+import { createDocumentStorage } from './documents/storage-from-config.js';
+import type { DocumentStorage } from './documents/storage.js';
+import { startDocumentSweepScheduler } from './documents/sweep.js';
 import { buildApp } from './http/app.js';
 import { loggerOptions } from './http/logging.js';
 import { startReminderScheduler } from './reminders/scheduler.js';
@@ -33,6 +36,8 @@ and applies migrations itself; with it, run \`pactum migrate\` first. A server d
 reached is retried with backoff for PACTUM_DATABASE_WAIT_SECONDS (default 300) before giving up.
 SIGTERM or SIGINT stops taking requests, finishes those in flight within PACTUM_SHUTDOWN_SECONDS
 (default 10), then exits.
+At start and then hourly, whichever node holds the job's lease sends due deadline reminders and removes
+what failed document uploads left behind (older than PACTUM_DOCUMENT_SWEEP_GRACE_SECONDS).
 PACTUM_DATABASE_URL should log in as pactum_app: with NODE_ENV=production, serve refuses a superuser,
 a BYPASSRLS role or a table owner. An embedded data directory serves one process at a time: a second command on it is refused.
 
@@ -108,7 +113,10 @@ async function checkServiceRole(config: Config, database: Database, app: Fastify
  * Opens, waits for the database (a node started during a failover comes up by itself), prepares and
  * builds; a failure on the way releases what was opened so the process can exit.
  */
-async function startApp(config: Config, options: { demo: boolean }): Promise<{ app: FastifyInstance; database: Database; demo: DemoCompany | null }> {
+async function startApp(
+  config: Config,
+  options: { demo: boolean; documentStorage: DocumentStorage },
+): Promise<{ app: FastifyInstance; database: Database; demo: DemoCompany | null }> {
   const database = await openDatabase(config, options.demo ? 'pactum serve --demo' : 'pactum serve');
   let app: FastifyInstance | undefined;
   try {
@@ -125,7 +133,7 @@ async function startApp(config: Config, options: { demo: boolean }): Promise<{ a
     }
     // Created by the process that holds the data directory, so nothing else has to open it.
     const demo = options.demo ? await createDemoCompany(database) : null;
-    app = await buildApp({ config, database });
+    app = await buildApp({ config, database, documentStorage: options.documentStorage });
     await checkServiceRole(config, database, app);
     await app.listen({ port: config.port, host: config.host });
     return { app, database, demo };
@@ -138,9 +146,11 @@ async function startApp(config: Config, options: { demo: boolean }): Promise<{ a
 
 async function serve(config: Config, options: { demo: boolean }) {
   if (options.demo && config.production) throw new UsageError('serve --demo is for trying Pactum out; NODE_ENV=production refuses it.');
-  const { app, database, demo } = await startApp(config, options);
-  // Started here, not in buildApp, so tests drive the job themselves; every node runs it, the lease picks one.
+  const documentStorage = await createDocumentStorage(config.documentStorage);
+  const { app, database, demo } = await startApp(config, { ...options, documentStorage });
+  // Started here, not in buildApp, so tests drive the jobs themselves; every node runs them, the leases pick one.
   const reminders = startReminderScheduler({ config, kysely: database.kysely, logger: app.log });
+  const documentSweep = startDocumentSweepScheduler({ config, kysely: database.kysely, storage: documentStorage, logger: app.log });
   const shutdown = async (signal: string) => {
     const budgetMs = config.shutdownSeconds * 1000;
     // Whatever hangs, the process is gone within PACTUM_SHUTDOWN_SECONDS: a supervisor counts on it.
@@ -151,7 +161,7 @@ async function serve(config: Config, options: { demo: boolean }) {
     app.log.info({ signal, shutdownSeconds: config.shutdownSeconds }, 'shutting down: no new requests; finishing the ones in flight');
     // The pool closes last, so it needs a moment of the budget after requests and jobs.
     const deadlineMs = Math.max(budgetMs - Math.min(1_000, budgetMs / 4), 1);
-    const { forced, elapsedMs } = await app.drain({ deadlineMs, jobs: [() => reminders.stop()] });
+    const { forced, elapsedMs } = await app.drain({ deadlineMs, jobs: [() => reminders.stop(), () => documentSweep.stop()] });
     if (forced) app.log.warn({ elapsedMs }, 'requests or jobs were still running at the shutdown deadline; their connections were closed');
     await database.close();
     app.log.info({ elapsedMs }, 'stopped');

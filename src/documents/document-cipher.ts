@@ -1,76 +1,319 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
 
 /**
- * The stored form of a document (format version 1), written before the bytes reach the disk or the bucket:
+ * The stored form of a document. Every blob starts with "PDOC" and a version byte.
  *
- *   "PDOC" (4) | version 0x01 (1) | IV (12) | AES-256-GCM ciphertext (= plaintext length) | tag (16)
+ * Version 2 (written today): segmented, so a document is encrypted and decrypted as a stream and every
+ * 64 KiB is authenticated on its own before a byte of it is used.
  *
- * Encrypted under the tenant's data key with a fresh random IV per document. The additional data binds
- * the ciphertext to its tenant and document id, so a blob copied under another document's key — or
- * another tenant's — fails authentication instead of being served as that document.
+ *   "PDOC" (4) | 0x02 (1) | salt (16) | segment 0 | segment 1 | … | final segment
+ *   segment  = AES-256-GCM ciphertext of 64 KiB of plaintext (the final one: 0 to 64 KiB) | tag (16)
+ *
+ * Each document gets its own key, HKDF-SHA-256 of the tenant's data key with the random salt and the
+ * tenant and document id as info, so nonces never repeat under one key. The nonce of segment i is
+ * seven zero bytes | i (uint32 BE) | 1 if final else 0 (the STREAM construction), and the additional
+ * data names the tenant and document. Reordered segments fail (wrong index), a blob cut at a segment
+ * boundary fails (its last segment was not sealed as final), an appended segment fails (the true final
+ * one is then read as non-final), and a blob copied under another document or tenant fails (other key).
+ *
+ * Version 1 (read only; blobs written before segmenting): one GCM message over the whole document,
+ *
+ *   "PDOC" (4) | 0x01 (1) | IV (12) | ciphertext | tag (16)     additional data documentAad()
+ *
+ * which can only be verified once all of it is read, so it is opened in memory (≤ 25 MiB + 33 bytes).
  */
 const MAGIC = Buffer.from('PDOC', 'ascii');
-const VERSION = 1;
-const HEADER = Buffer.concat([MAGIC, Buffer.from([VERSION])]);
+const PREFIX_LENGTH = MAGIC.length + 1;
+const V1 = 1;
+const V2 = 2;
 const IV_LENGTH = 12;
 const TAG_LENGTH = 16;
+const SALT_LENGTH = 16;
 
-/** Bytes a blob adds to its plaintext. */
-export const BLOB_OVERHEAD = HEADER.length + IV_LENGTH + TAG_LENGTH;
+/** Plaintext bytes per segment of a version 2 blob. */
+export const SEGMENT_SIZE = 64 * 1024;
+const SEALED_SEGMENT = SEGMENT_SIZE + TAG_LENGTH;
+const V2_HEADER_LENGTH = PREFIX_LENGTH + SALT_LENGTH;
+const MAX_SEGMENTS = 0xffff_ffff;
+
+/** Bytes a version 1 blob adds to its plaintext. */
+export const V1_BLOB_OVERHEAD = PREFIX_LENGTH + IV_LENGTH + TAG_LENGTH;
+
+/** The size of the version 2 blob of a document of `size` bytes. */
+export function sealedSize(size: number): number {
+  const segments = Math.max(1, Math.ceil(size / SEGMENT_SIZE));
+  return V2_HEADER_LENGTH + size + segments * TAG_LENGTH;
+}
+
+export type IntegrityReason = 'malformed_blob' | 'authentication_failed' | 'size_mismatch' | 'sha256_mismatch';
 
 export class BlobIntegrityError extends Error {
-  constructor(readonly reason: 'malformed_blob' | 'authentication_failed') {
+  constructor(readonly reason: IntegrityReason) {
     super(`document blob ${reason.replace('_', ' ')}`);
     this.name = 'BlobIntegrityError';
   }
 }
 
+export interface DocumentIds {
+  tenantId: string;
+  documentId: string;
+}
+
+/** The additional data of a version 1 blob. */
 export function documentAad(tenantId: string, documentId: string): Buffer {
-  return Buffer.from(`pactum:document:v${VERSION}:${tenantId}:${documentId}`, 'utf8');
+  return Buffer.from(`pactum:document:v${V1}:${tenantId}:${documentId}`, 'utf8');
 }
 
-export interface BlobSealer {
-  /** Encrypts the next piece of plaintext; only ciphertext is kept. */
-  update(plaintext: Buffer): void;
-  /** The whole blob, as the pieces it was produced in (joining them would copy up to 25 MB once more). */
-  finish(): Buffer[];
+const segmentAad = ({ tenantId, documentId }: DocumentIds) => Buffer.from(`pactum:document:v${V2}:${tenantId}:${documentId}`, 'utf8');
+
+function documentKey(dataKey: Buffer, salt: Buffer, ids: DocumentIds): Buffer {
+  return Buffer.from(hkdfSync('sha256', dataKey, salt, `pactum:document-key:v${V2}:${ids.tenantId}:${ids.documentId}`, 32));
 }
 
-/** Encrypts a document as it arrives, so the plaintext never has to be held whole. */
-export function createBlobSealer(key: Buffer, aad: Buffer): BlobSealer {
-  const iv = randomBytes(IV_LENGTH);
-  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LENGTH });
+function segmentNonce(index: number, final: boolean): Buffer {
+  if (index > MAX_SEGMENTS) throw new BlobIntegrityError('malformed_blob');
+  const nonce = Buffer.alloc(IV_LENGTH);
+  nonce.writeUInt32BE(index, 7);
+  nonce[11] = final ? 1 : 0;
+  return nonce;
+}
+
+function sealSegment(key: Buffer, aad: Buffer, index: number, final: boolean, plaintext: Buffer): Buffer {
+  const cipher = createCipheriv('aes-256-gcm', key, segmentNonce(index, final), { authTagLength: TAG_LENGTH });
   cipher.setAAD(aad);
-  const pieces: Buffer[] = [HEADER, iv];
-  return {
-    update(plaintext) {
-      const out = cipher.update(plaintext);
-      if (out.length > 0) pieces.push(out);
-    },
-    finish() {
-      const out = cipher.final();
-      if (out.length > 0) pieces.push(out);
-      pieces.push(cipher.getAuthTag());
-      return pieces;
-    },
-  };
+  return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+}
+
+function openSegment(key: Buffer, aad: Buffer, index: number, final: boolean, sealed: Buffer): Buffer {
+  if (sealed.length < TAG_LENGTH) throw new BlobIntegrityError('malformed_blob');
+  const decipher = createDecipheriv('aes-256-gcm', key, segmentNonce(index, final), { authTagLength: TAG_LENGTH });
+  decipher.setAAD(aad);
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_LENGTH));
+  try {
+    const plaintext = decipher.update(sealed.subarray(0, sealed.length - TAG_LENGTH));
+    // GCM's final() yields no bytes; it only checks the tag (and throws when it does not match).
+    decipher.final();
+    return plaintext;
+  } catch {
+    throw new BlobIntegrityError('authentication_failed');
+  }
+}
+
+/** Bytes queued in arrival order; taking from the front copies only when a piece spans chunks. */
+class ByteQueue {
+  private chunks: Buffer[] = [];
+  length = 0;
+
+  push(chunk: Buffer) {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.length += chunk.length;
+  }
+
+  take(size: number): Buffer {
+    const first = this.chunks[0];
+    if (first && first.length >= size) {
+      if (first.length === size) this.chunks.shift();
+      else this.chunks[0] = first.subarray(size);
+      this.length -= size;
+      return first.subarray(0, size);
+    }
+    const out = Buffer.allocUnsafe(size);
+    let filled = 0;
+    while (filled < size) {
+      const chunk = this.chunks[0]!;
+      const used = Math.min(chunk.length, size - filled);
+      chunk.copy(out, filled, 0, used);
+      filled += used;
+      if (used === chunk.length) this.chunks.shift();
+      else this.chunks[0] = chunk.subarray(used);
+    }
+    this.length -= size;
+    return out;
+  }
+
+  peek(size: number): Buffer {
+    const first = this.chunks[0];
+    if (first && first.length >= size) return first.subarray(0, size);
+    return Buffer.concat(this.chunks).subarray(0, size);
+  }
 }
 
 /**
- * Decrypts and authenticates a whole blob. Nothing is returned unless the tag verifies, which is why the
- * download path holds the document in memory rather than streaming plaintext it has not verified yet.
+ * Encrypts a document as it arrives into a version 2 blob, yielded piece by piece: at most one segment
+ * of plaintext is held. A segment is sealed as non-final only once a byte after it has arrived, so the
+ * last one — even when the size is a multiple of 64 KiB — carries the final flag.
  */
+export async function* sealDocument(plaintext: AsyncIterable<Buffer>, dataKey: Buffer, ids: DocumentIds): AsyncGenerator<Buffer> {
+  const salt = randomBytes(SALT_LENGTH);
+  const key = documentKey(dataKey, salt, ids);
+  const aad = segmentAad(ids);
+  try {
+    yield Buffer.concat([MAGIC, Buffer.from([V2]), salt]);
+    let pending: Buffer = Buffer.alloc(0);
+    let index = 0;
+    for await (const chunk of plaintext) {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      let offset = 0;
+      while (pending.length - offset > SEGMENT_SIZE) {
+        yield sealSegment(key, aad, index, false, pending.subarray(offset, offset + SEGMENT_SIZE));
+        index += 1;
+        offset += SEGMENT_SIZE;
+      }
+      if (offset > 0) pending = Buffer.from(pending.subarray(offset));
+    }
+    yield sealSegment(key, aad, index, true, pending);
+  } finally {
+    key.fill(0);
+  }
+}
+
+/** Decrypts and authenticates a whole version 1 blob; nothing is returned unless the tag verifies. */
 export function openBlob(blob: Buffer, key: Buffer, aad: Buffer): Buffer {
-  if (blob.length < BLOB_OVERHEAD || !blob.subarray(0, HEADER.length).equals(HEADER)) throw new BlobIntegrityError('malformed_blob');
-  const iv = blob.subarray(HEADER.length, HEADER.length + IV_LENGTH);
-  const ciphertext = blob.subarray(HEADER.length + IV_LENGTH, blob.length - TAG_LENGTH);
-  const tag = blob.subarray(blob.length - TAG_LENGTH);
+  if (blob.length < V1_BLOB_OVERHEAD || !blob.subarray(0, MAGIC.length).equals(MAGIC) || blob[MAGIC.length] !== V1) {
+    throw new BlobIntegrityError('malformed_blob');
+  }
+  const iv = blob.subarray(PREFIX_LENGTH, PREFIX_LENGTH + IV_LENGTH);
+  const ciphertext = blob.subarray(PREFIX_LENGTH + IV_LENGTH, blob.length - TAG_LENGTH);
   const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_LENGTH });
   decipher.setAAD(aad);
-  decipher.setAuthTag(tag);
+  decipher.setAuthTag(blob.subarray(blob.length - TAG_LENGTH));
   try {
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
   } catch {
     throw new BlobIntegrityError('authentication_failed');
   }
+}
+
+export interface OpenerOptions extends DocumentIds {
+  dataKey: Buffer;
+  /** What the documents row recorded at upload: the plaintext must have exactly this size and SHA-256. */
+  size: number;
+  sha256: Buffer;
+}
+
+/** A decrypting stream that also resolves `verified` once its first plaintext may leave (or fails). */
+export interface DocumentOpener extends Transform {
+  /** Settles when the first verified plaintext is ready or the whole document was verified: before that, nothing may be sent. */
+  readonly firstVerified: Promise<void>;
+}
+
+/**
+ * Turns a stored blob (either version) into the document's plaintext, as a stream. Only authenticated
+ * plaintext is ever pushed; the final segment — and with it the end of the document — is pushed only
+ * after the size and SHA-256 of the whole plaintext matched the row, so a reader never receives a
+ * complete-looking file that is not the one uploaded. Any failure errors the stream with a
+ * BlobIntegrityError. The data key is copied; the caller may wipe its own.
+ */
+export function createDocumentOpener(options: OpenerOptions): DocumentOpener {
+  const dataKey = Buffer.from(options.dataKey);
+  const hash = createHash('sha256');
+  const queue = new ByteQueue();
+  let version: number | null = null;
+  let key: Buffer | null = null;
+  let aad: Buffer | null = null;
+  let index = 0;
+  let produced = 0;
+  let signalled = false;
+  let resolveFirst!: () => void;
+  let rejectFirst!: (error: Error) => void;
+  const firstVerified = new Promise<void>((resolve, reject) => {
+    resolveFirst = resolve;
+    rejectFirst = reject;
+  });
+  firstVerified.catch(() => {});
+
+  const count = (plaintext: Buffer) => {
+    hash.update(plaintext);
+    produced += plaintext.length;
+    if (produced > options.size) throw new BlobIntegrityError('size_mismatch');
+  };
+
+  const signalFirst = () => {
+    if (signalled) return;
+    signalled = true;
+    resolveFirst();
+  };
+
+  const checkWhole = () => {
+    if (produced !== options.size) throw new BlobIntegrityError('size_mismatch');
+    const actual = hash.digest();
+    if (actual.length !== options.sha256.length || !timingSafeEqual(actual, options.sha256)) throw new BlobIntegrityError('sha256_mismatch');
+  };
+
+  /** Reads the prefix and, for version 2, the header; false until enough bytes have arrived. */
+  const readHeader = (): boolean => {
+    if (version !== null) return true;
+    if (queue.length < PREFIX_LENGTH) return false;
+    const prefix = queue.peek(PREFIX_LENGTH);
+    if (!prefix.subarray(0, MAGIC.length).equals(MAGIC)) throw new BlobIntegrityError('malformed_blob');
+    const found = prefix[MAGIC.length]!;
+    if (found === V1) {
+      version = V1;
+      return true;
+    }
+    if (found !== V2) throw new BlobIntegrityError('malformed_blob');
+    if (queue.length < V2_HEADER_LENGTH) return false;
+    const header = queue.take(V2_HEADER_LENGTH);
+    version = V2;
+    key = documentKey(dataKey, header.subarray(PREFIX_LENGTH), options);
+    aad = segmentAad(options);
+    return true;
+  };
+
+  const v1Limit = V1_BLOB_OVERHEAD + options.size;
+
+  const stream = new Transform({
+    // A segment at a time each way: fewer, larger hand-offs to the socket, still a bounded few hundred KiB.
+    writableHighWaterMark: SEALED_SEGMENT,
+    readableHighWaterMark: SEGMENT_SIZE,
+    transform(chunk: Buffer, _encoding, done: TransformCallback) {
+      try {
+        queue.push(chunk);
+        if (!readHeader()) return done();
+        if (version === V1) {
+          // A version 1 blob can only be verified whole; it is never longer than its document plus 33 bytes.
+          if (queue.length > v1Limit) throw new BlobIntegrityError('size_mismatch');
+          return done();
+        }
+        // A whole segment with at least one byte after it is not the final one.
+        while (queue.length > SEALED_SEGMENT) {
+          const plaintext = openSegment(key!, aad!, index, false, queue.take(SEALED_SEGMENT));
+          index += 1;
+          count(plaintext);
+          if (plaintext.length > 0) this.push(plaintext);
+          signalFirst();
+        }
+        done();
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+    flush(done: TransformCallback) {
+      try {
+        if (!readHeader()) throw new BlobIntegrityError('malformed_blob');
+        const rest = queue.take(queue.length);
+        const plaintext = version === V1 ? openBlob(rest, dataKey, documentAad(options.tenantId, options.documentId)) : openSegment(key!, aad!, index, true, rest);
+        hash.update(plaintext);
+        produced += plaintext.length;
+        checkWhole();
+        if (plaintext.length > 0) this.push(plaintext);
+        signalFirst();
+        done();
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+    destroy(error, done) {
+      dataKey.fill(0);
+      key?.fill(0);
+      if (!signalled) {
+        signalled = true;
+        rejectFirst(error ?? new Error('the document stream closed before any of it was verified'));
+      }
+      done(error);
+    },
+  });
+  return Object.assign(stream, { firstVerified });
 }

@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, rename, stat, unlink, readFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { assertStorageKey, BlobNotFoundError, BlobTooLargeError, type DocumentStorage } from './storage.js';
+import { assertStorageKey, BlobNotFoundError, BlobTooLargeError, isUuid, type DocumentStorage, type StoredEntry } from './storage.js';
 
 const isMissing = (error: unknown) => (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
 
+const LEFTOVER = /^\.upload-[0-9a-f]{16}\.tmp$/;
+
 /**
  * Blobs as files under `<dir>/<tenant id>/<document id>`, directories 0700 and files 0600. A blob is
- * written to a temporary name, flushed, and renamed into place, so a crash never leaves half a document
- * under a real key.
+ * written to a temporary name as it arrives, flushed, and renamed into place, so a crash never leaves
+ * half a document under a real key — only a `.upload-*.tmp` file, which the orphan sweep removes.
  */
 export function createLocalStorage(dir: string): DocumentStorage {
   const pathOf = (key: string) => {
@@ -22,39 +24,52 @@ export function createLocalStorage(dir: string): DocumentStorage {
     await chmod(path, 0o700);
   }
 
+  async function syncDirectory(path: string) {
+    const directory = await open(path, 'r');
+    try {
+      await directory.sync();
+    } finally {
+      await directory.close();
+    }
+  }
+
   return {
-    async put(key, bytes) {
+    async put(key, source) {
       const { tenantDir, file } = pathOf(key);
       await ensureDir(dir);
       await ensureDir(tenantDir);
       const temporary = join(tenantDir, `.upload-${randomBytes(8).toString('hex')}.tmp`);
       const handle = await open(temporary, 'wx', 0o600);
       try {
-        for (const piece of Buffer.isBuffer(bytes) ? [bytes] : bytes) await handle.write(piece);
+        // One piece at a time, each awaited: the source is pulled only as fast as the disk takes it.
+        for await (const piece of source) await handle.write(piece);
         await handle.sync();
-      } catch (error) {
         await handle.close();
+        await rename(temporary, file);
+      } catch (error) {
+        await handle.close().catch(() => {});
         await unlink(temporary).catch(() => {});
         throw error;
       }
-      await handle.close();
-      await rename(temporary, file);
-      const directory = await open(tenantDir, 'r');
-      try {
-        await directory.sync();
-      } finally {
-        await directory.close();
-      }
+      await syncDirectory(tenantDir);
     },
 
     async get(key, maxBytes) {
       const { file } = pathOf(key);
+      let handle;
       try {
-        const { size } = await stat(file);
-        if (size > maxBytes) throw new BlobTooLargeError(key, size);
-        return await readFile(file);
+        handle = await open(file, 'r');
       } catch (error) {
         if (isMissing(error)) throw new BlobNotFoundError(key);
+        throw error;
+      }
+      try {
+        const { size } = await handle.stat();
+        if (size > maxBytes) throw new BlobTooLargeError(key, size);
+        // Reads of one sealed segment (64 KiB + its tag) hand the decryption whole segments.
+        return { size, stream: handle.createReadStream({ highWaterMark: 64 * 1024 + 16 }) };
+      } catch (error) {
+        await handle.close();
         throw error;
       }
     },
@@ -62,6 +77,47 @@ export function createLocalStorage(dir: string): DocumentStorage {
     async delete(key) {
       try {
         await unlink(pathOf(key).file);
+      } catch (error) {
+        if (!isMissing(error)) throw error;
+      }
+    },
+
+    async *list(): AsyncGenerator<StoredEntry> {
+      let tenants: string[];
+      try {
+        tenants = await readdir(dir);
+      } catch (error) {
+        if (isMissing(error)) return;
+        throw error;
+      }
+      for (const tenantId of tenants.filter(isUuid)) {
+        let names: string[];
+        try {
+          names = await readdir(join(dir, tenantId));
+        } catch (error) {
+          if (isMissing(error)) continue;
+          throw error;
+        }
+        for (const name of names) {
+          const kind = isUuid(name) ? 'blob' : LEFTOVER.test(name) ? 'leftover' : null;
+          if (!kind) continue;
+          let modifiedAt: Date;
+          try {
+            modifiedAt = (await stat(join(dir, tenantId, name))).mtime;
+          } catch (error) {
+            if (isMissing(error)) continue;
+            throw error;
+          }
+          yield kind === 'blob' ? { kind, key: `${tenantId}/${name}`, modifiedAt } : { kind, name: `${tenantId}/${name}`, modifiedAt };
+        }
+      }
+    },
+
+    async deleteLeftover(name) {
+      const [tenantId, file] = name.split('/');
+      if (name.split('/').length !== 2 || !tenantId || !isUuid(tenantId) || !file || !LEFTOVER.test(file)) throw new Error('invalid leftover name');
+      try {
+        await unlink(join(dir, tenantId, file));
       } catch (error) {
         if (!isMissing(error)) throw error;
       }

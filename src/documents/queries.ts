@@ -69,3 +69,10 @@ export function listDocuments(tx: Tx, contractId: string, options: { after: Curs
 export function findDocument(tx: Tx, id: string) {
   return tx.selectFrom('documents').select([...COLUMNS, createdAtKey.as('cursor_key')]).where('id', '=', id).executeTakeFirst();
 }
+
+/** Which of these storage keys a documents row references, in any tenant (SECURITY DEFINER, migration 0013). */
+export async function referencedStorageKeys(tx: Tx, keys: string[]): Promise<string[]> {
+  if (keys.length === 0) return [];
+  const { rows } = await sql<{ key: string }>`SELECT pactum_referenced_document_keys(${keys}::text[]) AS key`.execute(tx);
+  return rows.map((row) => row.key);
+}

@@ -1,27 +1,38 @@
 import { auditContext } from '../audit/request-context.js';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Config } from '../config.js';
+import type { FastifyReply } from 'fastify';
 import { IdParams } from '../http/schema-types.js';
-import { deriveKey } from '../identity/keys.js';
 import type { SessionGuard } from '../identity/sessions.js';
 import { contentDisposition } from './filenames.js';
 import { openUpload, UPLOAD_LIMITS } from './multipart-upload.js';
 import * as schemas from './schemas.js';
-import { createDocumentService } from './service.js';
-import { createDocumentStorage } from './storage-from-config.js';
+import type { DocumentService } from './service.js';
+
+export interface DocumentRouteOptions {
+  withSession: SessionGuard;
+  documents: DocumentService;
+  /** A download not finished by then is cut off: a reader that slow would otherwise hold its slot indefinitely. */
+  downloadTimeoutMs: number;
+}
+
+/** Ends the response (and so the download's stream and slot) when it runs past its deadline. */
+function limitResponseTime(reply: FastifyReply, ms: number) {
+  const timer = setTimeout(() => {
+    reply.log.warn({ timeoutMs: ms }, 'document download too slow; connection closed');
+    reply.raw.destroy();
+  }, ms);
+  timer.unref();
+  reply.raw.once('close', () => clearTimeout(timer));
+}
 
 /**
  * Signed documents of a contract: upload, list, download. Any active user who can see the contract may
  * do all three; a document is exactly as visible as its contract (RLS), so everything else is 404.
  */
-export const documentRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGuard; config: Config }> = async (app, { withSession, config }) => {
+export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRouteOptions> = async (app, { withSession, documents, downloadTimeoutMs }) => {
   // Registered inside this plugin, so multipart bodies are accepted by these routes only.
   await app.register(multipart, { limits: UPLOAD_LIMITS });
-  const documents = createDocumentService({
-    storage: await createDocumentStorage(config.documentStorage),
-    wrappingKey: deriveKey(config.masterKey, 'tenant-key-wrap'),
-  });
 
   app.post('/api/v1/contracts/:id/documents', {
     schema: { params: IdParams, response: { 201: schemas.Document } },
@@ -30,8 +41,9 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGua
         const document = await documents.upload((work) => withSession(request, work), request.params.id, () => openUpload(request), request.log);
         return await reply.status(201).send(document);
       } catch (error) {
-        // Answered before the whole form arrived (401, 404, 413, 415 …): close rather than read the rest.
-        if (!request.raw.complete) reply.header('connection', 'close');
+        // Refused (401, 404, 413, 415 …) while the client may still be sending: close rather than read the
+        // rest. Even when the body has arrived by the time the cleanup is done, closing costs one reconnect.
+        reply.header('connection', 'close');
         throw error;
       }
     },
@@ -45,14 +57,18 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGua
   app.get('/api/v1/documents/:id', {
     schema: { params: IdParams },
     handler: async (request, reply) => {
-      const { document, bytes } = await documents.download((work) => withSession(request, work), request.params.id, request.log, (actor) => auditContext(request, actor));
+      const { document, body } = await documents.download((work) => withSession(request, work), request.params.id, request.log, (actor) => auditContext(request, actor));
+      limitResponseTime(reply, downloadTimeoutMs);
       return reply
         .header('content-type', document.contentType)
-        .header('content-length', bytes.length)
+        // The length is the row's: a stream cut short is visibly incomplete to every client.
+        .header('content-length', document.size)
         .header('content-disposition', contentDisposition(document.filename))
         .header('cache-control', 'no-store')
         .header('x-content-type-options', 'nosniff')
-        .send(bytes);
+        // Defence in depth: a document opened in the browser anyway runs no script and has no origin.
+        .header('content-security-policy', 'sandbox')
+        .send(body);
     },
   });
 };

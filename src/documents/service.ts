@@ -1,15 +1,17 @@
 import { recordAudit, type AuditContext } from '../audit/record.js';
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { pipeline, type Readable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DocumentContentType } from '../db/schema.js';
 import type { Tx } from '../db/tenant-context.js';
 import { decodeCursor, page } from '../http/pagination.js';
 import { notFound, ProblemError } from '../http/problem.js';
 import type { Actor } from '../identity/sessions.js';
-import { BLOB_OVERHEAD, BlobIntegrityError, createBlobSealer, documentAad, openBlob } from './document-cipher.js';
+import { BlobIntegrityError, createDocumentOpener, sealDocument, sealedSize, V1_BLOB_OVERHEAD } from './document-cipher.js';
+import type { DownloadSlots } from './download-slots.js';
 import { sanitizeFilename } from './filenames.js';
 import { sniffContentType, SNIFF_LENGTH } from './magic-bytes.js';
-import { MAX_DOCUMENT_BYTES, type UploadSource } from './multipart-upload.js';
+import type { UploadSource } from './multipart-upload.js';
 import * as queries from './queries.js';
 import { BlobNotFoundError, BlobTooLargeError, storageKey, type DocumentStorage } from './storage.js';
 import { currentTenantKey, tenantKeyVersion } from './tenant-keys.js';
@@ -21,6 +23,8 @@ export interface DocumentServiceDeps {
   storage: DocumentStorage;
   /** deriveKey(masterKey, 'tenant-key-wrap'). */
   wrappingKey: Buffer;
+  /** Concurrent downloads per user and per node. */
+  downloadSlots: DownloadSlots;
 }
 
 type DocumentRow = Awaited<ReturnType<typeof queries.findDocument>> & {};
@@ -43,51 +47,62 @@ const refuseUnlessDocument = (head: Buffer): DocumentContentType => {
   return type;
 };
 
-/** Sniffs, hashes, counts and encrypts the file as it arrives; only ciphertext is held. */
-async function sealUpload(chunks: AsyncIterable<Buffer>, key: Buffer, aad: Buffer) {
-  const sealer = createBlobSealer(key, aad);
+/**
+ * Reads the first bytes of the upload and decides its type before anything is stored; then hands out the
+ * whole file (those bytes and the rest as it arrives), hashing and counting what passes.
+ */
+async function inspectUpload(chunks: AsyncIterable<Buffer>) {
+  const iterator = chunks[Symbol.asyncIterator]();
+  let head = Buffer.alloc(0);
+  let ended = false;
+  while (head.length < SNIFF_LENGTH) {
+    const next = await iterator.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    head = Buffer.concat([head, next.value]);
+  }
+  const type = refuseUnlessDocument(head);
   const hash = createHash('sha256');
   let size = 0;
-  let type: DocumentContentType | null = null;
-  let head = Buffer.alloc(0);
   const take = (piece: Buffer) => {
     hash.update(piece);
-    sealer.update(piece);
     size += piece.length;
+    return piece;
   };
-  for await (const chunk of chunks) {
-    if (type) {
-      take(chunk);
-      continue;
+  async function* plaintext(): AsyncGenerator<Buffer> {
+    yield take(head);
+    while (!ended) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield take(next.value);
     }
-    // The type is decided before a single byte is kept, on the first SNIFF_LENGTH bytes.
-    head = Buffer.concat([head, chunk]);
-    if (head.length < SNIFF_LENGTH) continue;
-    type = refuseUnlessDocument(head);
-    take(head);
   }
-  if (!type) {
-    type = refuseUnlessDocument(head);
-    take(head);
-  }
-  return { type, size, sha256: hash.digest(), blob: sealer.finish() };
+  return { type, plaintext: plaintext(), measured: () => ({ size, sha256: hash.digest() }) };
 }
 
 const invalidCursor = () =>
   new ProblemError(400, 'validation_failed', 'The cursor is not valid.', { errors: [{ path: 'querystring:/cursor', message: 'is not a cursor from this API' }] });
 
-export function createDocumentService({ storage, wrappingKey }: DocumentServiceDeps) {
+export function createDocumentService({ storage, wrappingKey, downloadSlots }: DocumentServiceDeps) {
   /** Refuses to serve a document whose stored bytes are not what was uploaded; says why in the log only. */
   function integrityFailure(log: FastifyBaseLogger, row: DocumentRow, tenantId: string, reason: string): ProblemError {
-    log.error({ documentId: row.id, contractId: row.contract_id, tenantId, keyVersion: row.key_version, reason }, 'document integrity check failed; not served');
+    logIntegrityFailure(log, row, tenantId, reason, 'not served');
     return new ProblemError(500, 'document_integrity_failed', 'The stored document does not match what was uploaded, so it is not served. This has been logged.');
+  }
+
+  function logIntegrityFailure(log: FastifyBaseLogger, row: DocumentRow, tenantId: string, reason: string, outcome: string) {
+    log.error({ documentId: row.id, contractId: row.contract_id, tenantId, keyVersion: row.key_version, reason }, `document integrity check failed; ${outcome}`);
   }
 
   return {
     /**
-     * (tx1) the contract is visible and the tenant key ready → read, check and encrypt the file → store the
-     * blob → (tx2) record it, checking visibility again. No storage call runs inside a transaction; a blob
-     * whose row could not be written is deleted again.
+     * (tx1) the contract is visible and the tenant key ready → read, check and encrypt the file, streaming
+     * it into storage as it arrives → (tx2) record it, checking visibility again. No storage call runs
+     * inside a transaction. Whatever fails after the write started — the form, the storage, the row — leaves
+     * no blob behind: the storage removes a partial write itself, and a stored blob whose row could not be
+     * written is deleted again (a crash in between is the orphan sweep's to clean up).
      */
     async upload(asCaller: AsCaller, contractId: string, openSource: () => Promise<UploadSource>, log: FastifyBaseLogger) {
       const prepared = await asCaller(async (tx, actor) => {
@@ -96,19 +111,18 @@ export function createDocumentService({ storage, wrappingKey }: DocumentServiceD
         return { tenantId: actor.tenantId, userId: actor.userId, tenantKey: await currentTenantKey(tx, wrappingKey, actor.tenantId) };
       });
       const documentId = randomUUID();
-      let source: UploadSource;
-      let sealed: Awaited<ReturnType<typeof sealUpload>>;
-      try {
-        source = await openSource();
-        sealed = await sealUpload(source.chunks(), prepared.tenantKey.key, documentAad(prepared.tenantId, documentId));
-      } finally {
-        prepared.tenantKey.key.fill(0);
-      }
-      await source.end();
-
       const key = storageKey(prepared.tenantId, documentId);
-      await storage.put(key, sealed.blob);
+      let writing = false;
       try {
+        const source = await openSource();
+        const upload = await inspectUpload(source.chunks());
+        // From here on a failure may have stored something — even a put that rejects (a bucket that timed
+        // out after taking the object, a directory sync failing after the rename) — so it is deleted again.
+        writing = true;
+        await storage.put(key, sealDocument(upload.plaintext, prepared.tenantKey.key, { tenantId: prepared.tenantId, documentId }));
+        prepared.tenantKey.key.fill(0);
+        await source.end();
+        const { size, sha256 } = upload.measured();
         const row = await asCaller(async (tx, actor) => {
           // Same caller as in tx1 (the blob is bound to that tenant), and the contract still visible to them.
           if (actor.tenantId !== prepared.tenantId || actor.userId !== prepared.userId) throw notFound();
@@ -116,10 +130,10 @@ export function createDocumentService({ storage, wrappingKey }: DocumentServiceD
           return queries.insertDocument(tx, {
             id: documentId,
             contract_id: contractId,
-            filename: sanitizeFilename(source.filename, sealed.type),
-            content_type: sealed.type,
-            size_bytes: sealed.size,
-            sha256: sealed.sha256,
+            filename: sanitizeFilename(source.filename, upload.type),
+            content_type: upload.type,
+            size_bytes: size,
+            sha256,
             storage_key: key,
             key_version: prepared.tenantKey.version,
             uploaded_by: actor.userId,
@@ -127,8 +141,10 @@ export function createDocumentService({ storage, wrappingKey }: DocumentServiceD
         });
         return documentView(row);
       } catch (error) {
-        await storage.delete(key).catch((cleanup: unknown) => log.warn({ err: cleanup, documentId }, 'orphaned document blob could not be deleted'));
+        if (writing) await storage.delete(key).catch((cleanup: unknown) => log.warn({ err: cleanup, documentId }, 'orphaned document blob could not be deleted; the sweep will'));
         throw error;
+      } finally {
+        prepared.tenantKey.key.fill(0);
       }
     },
 
@@ -143,48 +159,64 @@ export function createDocumentService({ storage, wrappingKey }: DocumentServiceD
     },
 
     /**
-     * (tx) the row, if the caller may see it (RLS: the document's contract must be visible) → the blob →
-     * decrypt and authenticate, then compare size and SHA-256 with the row. The document is held in memory
-     * (≤ 25 MiB) so that not one unverified byte reaches the client.
+     * (tx) a download slot for the caller, the row if the caller may see it (RLS: the document's contract
+     * must be visible) → the blob as a stream → decrypt and authenticate segment by segment. Resolves once
+     * the first segment is verified, so a blob that is missing, malformed or tampered at its start still
+     * answers 500 document_integrity_failed; later failures end the stream with an error, which aborts the
+     * response. The slot is given back when the stream closes, however it ends.
      */
     async download(asCaller: AsCaller, documentId: string, log: FastifyBaseLogger, audit: (actor: Actor) => AuditContext) {
       const found = await asCaller(async (tx, actor) => {
-        const row = await queries.findDocument(tx, documentId);
-        if (!row) throw notFound();
-        await recordAudit(tx, audit(actor), { action: 'document.downloaded', target: { type: 'document', id: row.id }, details: { contractId: row.contract_id } });
-        const key = await tenantKeyVersion(tx, wrappingKey, actor.tenantId, row.key_version);
-        if (!key) throw new Error(`document ${row.id} names tenant key ${row.key_version}, which does not exist`);
-        return { row, key, tenantId: actor.tenantId };
+        const releaseSlot = downloadSlots.acquire(actor.userId);
+        try {
+          const row = await queries.findDocument(tx, documentId);
+          if (!row) throw notFound();
+          await recordAudit(tx, audit(actor), { action: 'document.downloaded', target: { type: 'document', id: row.id }, details: { contractId: row.contract_id } });
+          const key = await tenantKeyVersion(tx, wrappingKey, actor.tenantId, row.key_version);
+          if (!key) throw new Error(`document ${row.id} names tenant key ${row.key_version}, which does not exist`);
+          return { row, key, tenantId: actor.tenantId, releaseSlot };
+        } catch (error) {
+          releaseSlot();
+          throw error;
+        }
       });
-      const { row, key, tenantId } = found;
+      const { row, key, tenantId, releaseSlot } = found;
       try {
         if (row.storage_key !== storageKey(tenantId, row.id)) throw integrityFailure(log, row, tenantId, 'storage_key_mismatch');
-        let blob: Buffer;
+        const size = Number(row.size_bytes);
+        const blob = await openStored(row.storage_key, Math.max(sealedSize(size), V1_BLOB_OVERHEAD + size), (reason) => integrityFailure(log, row, tenantId, reason));
+        const body = createDocumentOpener({ dataKey: key, tenantId, documentId: row.id, size, sha256: Buffer.from(row.sha256) });
+        body.once('close', releaseSlot);
+        pipeline(blob.stream, body, (error) => {
+          if (error instanceof BlobIntegrityError) logIntegrityFailure(log, row, tenantId, error.reason, 'not served or cut off');
+          else if (error) log.debug({ err: error, documentId: row.id }, 'document download ended early');
+        });
         try {
-          blob = await storage.get(row.storage_key, MAX_DOCUMENT_BYTES + BLOB_OVERHEAD);
+          await body.firstVerified;
         } catch (error) {
-          if (error instanceof BlobNotFoundError) throw integrityFailure(log, row, tenantId, 'blob_missing');
-          if (error instanceof BlobTooLargeError) throw integrityFailure(log, row, tenantId, 'blob_too_large');
+          body.destroy();
+          if (error instanceof BlobIntegrityError) throw new ProblemError(500, 'document_integrity_failed', 'The stored document does not match what was uploaded, so it is not served. This has been logged.');
           throw error;
         }
-        let bytes: Buffer;
-        try {
-          bytes = openBlob(blob, key, documentAad(tenantId, row.id));
-        } catch (error) {
-          if (error instanceof BlobIntegrityError) throw integrityFailure(log, row, tenantId, error.reason);
-          throw error;
-        }
-        const expected = Buffer.from(row.sha256);
-        const actual = createHash('sha256').update(bytes).digest();
-        if (bytes.length !== Number(row.size_bytes) || expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
-          throw integrityFailure(log, row, tenantId, 'sha256_mismatch');
-        }
-        return { document: documentView(row), bytes };
+        return { document: documentView(row), body: body as Readable };
+      } catch (error) {
+        releaseSlot();
+        throw error;
       } finally {
         key.fill(0);
       }
     },
   };
+
+  async function openStored(key: string, maxBytes: number, failure: (reason: string) => ProblemError) {
+    try {
+      return await storage.get(key, maxBytes);
+    } catch (error) {
+      if (error instanceof BlobNotFoundError) throw failure('blob_missing');
+      if (error instanceof BlobTooLargeError) throw failure('blob_too_large');
+      throw error;
+    }
+  }
 }
 
 export type DocumentService = ReturnType<typeof createDocumentService>;

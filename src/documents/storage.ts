@@ -1,15 +1,36 @@
+import type { Readable } from 'node:stream';
+
 /**
  * Where encrypted blobs live. Keys are `<tenant id>/<document id>` (see storageKey); implementations
- * validate them, so a key can never name anything outside the documents area.
+ * validate them, so a key can never name anything outside the documents area. Blobs travel as streams
+ * both ways: no implementation holds a whole blob in memory.
  */
 export interface DocumentStorage {
-  /** Stores a whole blob (given as the pieces it was produced in); visible under its key only once complete. */
-  put(key: string, bytes: Buffer | readonly Buffer[]): Promise<void>;
-  /** The blob; BlobNotFoundError when there is none; BlobTooLargeError rather than reading more than maxBytes. */
-  get(key: string, maxBytes: number): Promise<Buffer>;
+  /**
+   * Stores a blob as it is produced; visible under its key only once complete. When the source or the
+   * write fails, nothing is left behind (no temporary file, no unfinished multipart upload) and the
+   * source's own error is what rejects.
+   */
+  put(key: string, source: AsyncIterable<Buffer>): Promise<void>;
+  /** The blob as a stream, with its stored size; BlobNotFoundError when there is none; BlobTooLargeError past maxBytes. */
+  get(key: string, maxBytes: number): Promise<StoredBlob>;
   /** Removes a blob; a missing one is not an error. */
   delete(key: string): Promise<void>;
+  /** Everything stored, for the orphan sweep: blobs by key, and leftovers of interrupted writes. */
+  list(): AsyncIterable<StoredEntry>;
+  /** Removes a leftover that list() reported; a missing one is not an error. */
+  deleteLeftover(name: string): Promise<void>;
 }
+
+export interface StoredBlob {
+  size: number;
+  stream: Readable;
+}
+
+export type StoredEntry =
+  | { kind: 'blob'; key: string; modifiedAt: Date }
+  /** A partial write (a `.upload-*.tmp` file) that a crash left behind; `name` is only for deleteLeftover. */
+  | { kind: 'leftover'; name: string; modifiedAt: Date };
 
 export class BlobNotFoundError extends Error {
   constructor(key: string) {
@@ -37,3 +58,9 @@ export function assertStorageKey(key: string): string {
   if (!STORAGE_KEY.test(key)) throw new Error('invalid document storage key');
   return key;
 }
+
+export function isStorageKey(key: string): boolean {
+  return STORAGE_KEY.test(key);
+}
+
+export const isUuid = (value: string) => new RegExp(`^${UUID}$`).test(value);

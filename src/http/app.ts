@@ -9,7 +9,11 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/engine.js';
 import { contractRoutes } from '../contracts/routes.js';
 import { deadlineRoutes } from '../deadlines/routes.js';
+import { createDownloadSlots } from '../documents/download-slots.js';
 import { documentRoutes } from '../documents/routes.js';
+import { createDocumentService } from '../documents/service.js';
+import type { DocumentStorage } from '../documents/storage.js';
+import { createDocumentStorage } from '../documents/storage-from-config.js';
 import { groupRoutes } from '../groups/routes.js';
 import { healthRoutes } from '../health/routes.js';
 import { holdingRoutes } from '../holdings/routes.js';
@@ -45,6 +49,8 @@ export interface AppOptions {
   database: Database;
   /** Where logs go; stdout unless a test captures them. */
   logStream?: DestinationStream;
+  /** Where document blobs go; from the configuration unless given (`serve` shares it with the orphan sweep). */
+  documentStorage?: DocumentStorage;
 }
 
 export function createCodeSender(config: Config): CodeSender {
@@ -66,7 +72,7 @@ function defaultTenantConcurrency(database: Database): number {
   return database.engine === 'embedded' ? 1 : 4;
 }
 
-export async function buildApp({ config, database, logStream }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, database, logStream, documentStorage }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logStream ? { ...loggerOptions(config.logLevel), stream: logStream } : loggerOptions(config.logLevel),
     trustProxy: fastifyTrustProxy(config.trustProxy),
@@ -143,6 +149,11 @@ export async function buildApp({ config, database, logStream }: AppOptions): Pro
     gate: createTenantGate({ ...config.tenantFairness, concurrency: config.tenantFairness.concurrency ?? defaultTenantConcurrency(database) }),
   });
   const withSession = auditingRefusals(sessionGuard, createRefusalLog({ kysely: database.kysely }), app.log);
+  const documents = createDocumentService({
+    storage: documentStorage ?? (await createDocumentStorage(config.documentStorage)),
+    wrappingKey: deriveKey(config.masterKey, 'tenant-key-wrap'),
+    downloadSlots: createDownloadSlots(config.documentDownloads),
+  });
 
   await app.register(healthRoutes, { database });
   await app.register(identityRoutes, { deps: identityDeps, cookies, withSession, authRateLimitPerMinute: config.authRateLimitPerMinute });
@@ -154,7 +165,7 @@ export async function buildApp({ config, database, logStream }: AppOptions): Pro
   await app.register(contractRoutes, { withSession });
   await app.register(holdingRoutes, { withSession });
   await app.register(deadlineRoutes, { withSession });
-  await app.register(documentRoutes, { withSession, config });
+  await app.register(documentRoutes, { withSession, documents, downloadTimeoutMs: config.documentDownloads.timeoutSeconds * 1000 });
   await app.register(groupRoutes, { withSession });
   await app.register(auditRoutes, { withSession });
   return app;

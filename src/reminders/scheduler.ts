@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { Schema } from '../db/schema.js';
 import { createMailer } from '../mail/mailer.js';
-import { createReminderJob, type JobLogger, type ReminderJob } from './job.js';
+import { createReminderJob, type JobLogger } from './job.js';
 
 export interface Scheduler {
   /** Stops the timer, waits for a run in progress, and releases the lease. */
@@ -15,7 +15,13 @@ export interface Scheduler {
  * over from one that died, catch up the same day. Runs never overlap; the timer is unref'd so it never
  * keeps the process alive on its own.
  */
-export function startScheduler(options: { job: ReminderJob; logger: JobLogger; intervalMs?: number }): Scheduler {
+export interface ScheduledJob {
+  runOnce(): Promise<unknown>;
+  release(): Promise<void>;
+}
+
+export function startScheduler(options: { job: ScheduledJob; logger: JobLogger; intervalMs?: number; name?: string }): Scheduler {
+  const name = options.name ?? 'deadline reminder';
   let running: Promise<void> | null = null;
   let stopped = false;
   const tick = () => {
@@ -24,7 +30,7 @@ export function startScheduler(options: { job: ReminderJob; logger: JobLogger; i
       .runOnce()
       .then(
         () => undefined,
-        (error: unknown) => options.logger.error({ err: error }, 'deadline reminder run failed; retrying at the next tick'),
+        (error: unknown) => options.logger.error({ err: error }, `${name} run failed; retrying at the next tick`),
       )
       .finally(() => {
         running = null;
@@ -41,7 +47,7 @@ export function startScheduler(options: { job: ReminderJob; logger: JobLogger; i
       try {
         await options.job.release();
       } catch (error) {
-        options.logger.warn({ err: error }, 'could not release the deadline reminder lease; it expires by itself');
+        options.logger.warn({ err: error }, `could not release the ${name} lease; it expires by itself`);
       }
     },
   };

@@ -118,6 +118,21 @@ describe('defaults', () => {
     expect(config.publicUrl.origin).toBe('http://localhost:8080');
   });
 
+  it('bounds document downloads and sweeps by default (4 per user, 64 per node, 600 s; grace 3600 s) and takes other values', () => {
+    expect(loadConfig({ PACTUM_DATA_DIR: tempDir(), PACTUM_MASTER_KEY: KEY })).toMatchObject({
+      documentDownloads: { perUser: 4, perNode: 64, timeoutSeconds: 600 },
+      documentSweepGraceSeconds: 3600,
+    });
+    const tuned = loadConfig({
+      PACTUM_DATA_DIR: tempDir(), PACTUM_MASTER_KEY: KEY,
+      PACTUM_DOCUMENT_DOWNLOADS_PER_USER: '2', PACTUM_DOCUMENT_DOWNLOADS_PER_NODE: '10', PACTUM_DOCUMENT_DOWNLOAD_TIMEOUT_SECONDS: '60', PACTUM_DOCUMENT_SWEEP_GRACE_SECONDS: '7200',
+    });
+    expect(tuned).toMatchObject({ documentDownloads: { perUser: 2, perNode: 10, timeoutSeconds: 60 }, documentSweepGraceSeconds: 7200 });
+    for (const name of ['PACTUM_DOCUMENT_DOWNLOADS_PER_USER', 'PACTUM_DOCUMENT_DOWNLOADS_PER_NODE', 'PACTUM_DOCUMENT_DOWNLOAD_TIMEOUT_SECONDS', 'PACTUM_DOCUMENT_SWEEP_GRACE_SECONDS']) {
+      expect(() => loadConfig({ PACTUM_DATA_DIR: tempDir(), PACTUM_MASTER_KEY: KEY, [name]: '0' }), name).toThrow(ConfigError);
+    }
+  });
+
   it('uses ./data as the default data dir', () => {
     const config = loadConfig({ PACTUM_MASTER_KEY: KEY });
     expect(config.dataDir).toBe(join(process.cwd(), 'data'));

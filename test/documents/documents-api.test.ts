@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sealedSize } from '../../src/documents/document-cipher.js';
 import { unwrapTenantKey } from '../../src/documents/tenant-keys.js';
 import { deriveKey } from '../../src/identity/keys.js';
 import { registerCompany, startTestApp, type Registered, type TestApp } from '../helpers/test-app.js';
@@ -51,6 +52,7 @@ describe(`documents: upload, list, download (${engineName})`, () => {
     expect(download.headers['content-disposition']).toBe(`attachment; filename="${filename}"; filename*=UTF-8''${encodeURIComponent(filename)}`);
     expect(download.headers['x-content-type-options']).toBe('nosniff');
     expect(download.headers['cache-control']).toBe('no-store');
+    expect(download.headers['content-security-policy']).toBe('sandbox');
   });
 
   it('decides the type by the bytes: a .pdf name with PNG bytes is a PNG', async () => {
@@ -208,10 +210,10 @@ describe(`documents: encryption at rest and integrity (${engineName})`, () => {
     for (const blob of [a, b]) {
       expect(blob.includes(Buffer.from(marker))).toBe(false);
       expect(blob.includes(Buffer.from('%PDF-'))).toBe(false);
-      expect(blob.subarray(0, 5).toString('latin1')).toBe('PDOC\x01');
+      expect(blob.subarray(0, 5).toString('latin1')).toBe('PDOC\x02');
     }
     expect(a.equals(b)).toBe(false);
-    expect(a.length).toBe(samples.pdf(marker).length + 33);
+    expect(a.length).toBe(sealedSize(samples.pdf(marker).length));
     const [row] = await t.db.asOwner<{ storage_key: string }>('SELECT storage_key FROM documents WHERE id = $1', [first.id]);
     expect(row!.storage_key).toBe(`${company.tenantId}/${first.id}`);
   });

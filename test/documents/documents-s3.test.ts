@@ -2,11 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { documentAad, openBlob } from '../../src/documents/document-cipher.js';
+import { Readable } from 'node:stream';
+import { createDocumentOpener, sealedSize } from '../../src/documents/document-cipher.js';
 import { registerCompany, startTestApp, type Registered, type TestApp } from '../helpers/test-app.js';
 import { engineName } from '../helpers/test-database.js';
 import { startFakeS3, type FakeS3 } from '../fakes/fake-s3.js';
-import { createContract, samples, tenantDataKey, upload } from './helpers.js';
+import { createContract, readAll, samples, tenantDataKey, upload } from './helpers.js';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -49,11 +50,12 @@ describe(`documents in an S3-compatible bucket (${engineName})`, () => {
     expect(stored).toBeDefined();
     expect(stored!.bytes.includes(bytes.subarray(8))).toBe(false);
     // What the bucket holds is exactly the blob the app sent: it opens under the tenant key and the
-    // document's AAD, and is the plaintext plus the 33-byte envelope — no aws-chunked framing.
+    // document's ids, and is exactly as long as the segmented format says — no aws-chunked framing.
     expect(stored!.sha256).toBe(sha256(stored!.bytes));
-    expect(stored!.bytes.length).toBe(bytes.length + 33);
+    expect(stored!.bytes.length).toBe(sealedSize(bytes.length));
     const key = await tenantDataKey(t, company);
-    expect(sha256(openBlob(stored!.bytes, key, documentAad(company.tenantId, id)))).toBe(sha256(bytes));
+    const opener = createDocumentOpener({ dataKey: key, tenantId: company.tenantId, documentId: id, size: bytes.length, sha256: createHash('sha256').update(bytes).digest() });
+    expect(sha256(await readAll(Readable.from([stored!.bytes]).pipe(opener)))).toBe(sha256(bytes));
     const put = s3.requests.find((request) => request.method === 'PUT' && request.key.endsWith(id))!;
     expect(put.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 /);
     expect(put.headers['content-length']).toBe(String(stored!.bytes.length));

@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { expect } from 'vitest';
 import { deriveKey } from '../../src/identity/keys.js';
+import { documentAad } from '../../src/documents/document-cipher.js';
 import { unwrapTenantKey } from '../../src/documents/tenant-keys.js';
 import type { Client, Registered, TestApp } from '../helpers/test-app.js';
 
@@ -104,4 +105,27 @@ export async function tenantDataKey(t: TestApp, company: Pick<Registered, 'tenan
   );
   expect(row).toBeDefined();
   return unwrapTenantKey(deriveKey(t.config.masterKey, 'tenant-key-wrap'), company.tenantId, row!.version, row!.wrapped_key);
+}
+
+/** Buffers as the async stream of pieces storage.put() takes. */
+export async function* pieces(...buffers: Buffer[]): AsyncGenerator<Buffer> {
+  for (const buffer of buffers) yield buffer;
+}
+
+export async function readAll(stream: AsyncIterable<Buffer>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * A blob in the version 1 format, the one written before segmenting (built here from its documented
+ * layout, since the app no longer writes it): "PDOC" 0x01 | IV | AES-256-GCM ciphertext | tag.
+ */
+export function sealVersion1(plaintext: Buffer, key: Buffer, tenantId: string, documentId: string): Buffer {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
+  cipher.setAAD(documentAad(tenantId, documentId));
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return Buffer.concat([Buffer.from('PDOC\x01', 'latin1'), iv, ciphertext, cipher.getAuthTag()]);
 }

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.js';
-import { buildApp } from '../../src/http/app.js';
+import { buildApp, type AppOptions } from '../../src/http/app.js';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/fake-twilio.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
@@ -26,7 +26,11 @@ export interface TestApp {
 let counter = 0;
 
 /** Builds the real app against a fresh database and a fake Twilio, with logs captured in memory. */
-export async function startTestApp(env: Record<string, string> = {}, beforeReady?: (app: FastifyInstance) => void): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  beforeReady?: (app: FastifyInstance) => void,
+  options: Pick<AppOptions, 'documentStorage'> = {},
+): Promise<TestApp> {
   const twilio = await startFakeTwilio(TWILIO);
   const db = await createTestDatabase();
   const config = loadConfig({
@@ -60,7 +64,7 @@ export async function startTestApp(env: Record<string, string> = {}, beforeReady
       done();
     },
   });
-  const app = await buildApp({ config, database: db.database, logStream });
+  const app = await buildApp({ config, database: db.database, logStream, ...options });
   beforeReady?.(app);
   await app.ready();
   return {
