@@ -110,6 +110,17 @@ const ignore = () => {};
 /** SQLSTATEs of a connection that is gone: class 08, and the server ending the backend (57P01–57P03). */
 const CONNECTION_LOST = /^(08|57P0[1-3])/;
 
+/**
+ * A failure of the connection rather than of the statement. The socket's own error (EPIPE, ECONNRESET: a
+ * system error with a `syscall`) or node-postgres's word for a closed connection can reach a statement
+ * before the client's `error` event has marked the connection lost.
+ */
+function isConnectionFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if ('syscall' in error || /^Connection terminated|not queryable/.test(error.message)) return true;
+  return CONNECTION_LOST.test(sqlState(error) ?? '');
+}
+
 class PipelinedConnection implements DatabaseConnection {
   readonly #client: pg.PoolClient;
   /** The transaction's BEGIN, sent with its first statement: a transaction refused before any sends nothing. */
@@ -192,13 +203,18 @@ class PipelinedConnection implements DatabaseConnection {
   #send(text: string, parameters: readonly unknown[] = [], name?: string): Promise<pg.QueryResult> {
     if (this.#lost) return Promise.reject(this.#unavailable(this.#lost));
     if (this.#begin) {
-      const begin = this.#client.query(this.#begin);
+      const begin = this.#query({ text: this.#begin });
       begin.catch(ignore);
       this.#unreported.push(begin);
       this.#begin = null;
     }
-    return this.#client.query({ text, values: [...parameters], name }).catch((error: unknown) => {
-      throw this.#lost || CONNECTION_LOST.test(sqlState(error) ?? '') ? this.#unavailable(error) : error;
+    return this.#query({ text, values: [...parameters], name });
+  }
+
+  /** Every statement goes through here, BEGIN included, so a broken connection always reads as one. */
+  #query(config: pg.QueryConfig): Promise<pg.QueryResult> {
+    return this.#client.query(config).catch((error: unknown) => {
+      throw this.#lost || isConnectionFailure(error) ? this.#unavailable(error) : error;
     });
   }
 

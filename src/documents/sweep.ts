@@ -50,7 +50,7 @@ export interface DocumentSweep {
  */
 export function createDocumentSweep(deps: DocumentSweepDeps): DocumentSweep {
   const holder = deps.holder ?? `${hostname()}:${process.pid}:${randomUUID()}`.slice(0, 200);
-  const leaseSeconds = deps.leaseSeconds ?? 2 * 60 * 60;
+  const leaseSeconds = deps.leaseSeconds ?? 10 * 60;
   const lease = () => asAppWithoutTenant(deps.kysely, (tx) => takeLease(tx, DOCUMENT_SWEEP_LEASE, holder, leaseSeconds));
 
   /** Deletes the unreferenced blobs of one batch; returns how many. */
@@ -66,40 +66,50 @@ export function createDocumentSweep(deps: DocumentSweepDeps): DocumentSweep {
     return removed;
   }
 
+  async function sweepAll(result: SweepResult): Promise<SweepResult> {
+    const cutoff = deps.clock().getTime() - deps.graceSeconds * 1000;
+    let batch: string[] = [];
+    for await (const entry of deps.storage.list()) {
+      if (entry.modifiedAt.getTime() > cutoff) continue;
+      if (entry.kind === 'leftover') {
+        await deps.storage.deleteLeftover(entry.name);
+        result.removedLeftovers += 1;
+        continue;
+      }
+      batch.push(entry.key);
+      if (batch.length < BATCH) continue;
+      result.removedBlobs += await sweepBatch(batch);
+      batch = [];
+      // Renewing per batch keeps a long run covered and stops it if another node took over.
+      if (!(await lease())) {
+        deps.logger.warn({ holder }, 'document sweep: lease lost mid-run; stopping');
+        return result;
+      }
+    }
+    if (batch.length > 0) result.removedBlobs += await sweepBatch(batch);
+    if (result.removedBlobs > 0 || result.removedLeftovers > 0) {
+      deps.logger.info({ removedBlobs: result.removedBlobs, removedLeftovers: result.removedLeftovers }, 'document sweep removed what failed uploads left behind');
+    }
+    return result;
+  }
+
+  const release = () => asAppWithoutTenant(deps.kysely, (tx) => releaseLease(tx, DOCUMENT_SWEEP_LEASE, holder));
+
   return {
     holder,
     async runOnce() {
       const result: SweepResult = { ran: false, removedBlobs: 0, removedLeftovers: 0 };
       if (!(await lease())) return result;
       result.ran = true;
-      const cutoff = deps.clock().getTime() - deps.graceSeconds * 1000;
-      let batch: string[] = [];
-      for await (const entry of deps.storage.list()) {
-        if (entry.modifiedAt.getTime() > cutoff) continue;
-        if (entry.kind === 'leftover') {
-          await deps.storage.deleteLeftover(entry.name);
-          result.removedLeftovers += 1;
-          continue;
-        }
-        batch.push(entry.key);
-        if (batch.length < BATCH) continue;
-        result.removedBlobs += await sweepBatch(batch);
-        batch = [];
-        // Renewing per batch keeps a long run covered and stops it if another node took over.
-        if (!(await lease())) {
-          deps.logger.warn({ holder }, 'document sweep: lease lost mid-run; stopping');
-          return result;
-        }
+      // Held for the run only: a node killed between runs must not keep the next start from sweeping
+      // what its crash left behind. A node killed mid-run blocks others for leaseSeconds at most.
+      try {
+        return await sweepAll(result);
+      } finally {
+        await release().catch((error: unknown) => deps.logger.warn({ err: error }, 'could not release the document sweep lease; it expires by itself'));
       }
-      if (batch.length > 0) result.removedBlobs += await sweepBatch(batch);
-      if (result.removedBlobs > 0 || result.removedLeftovers > 0) {
-        deps.logger.info({ removedBlobs: result.removedBlobs, removedLeftovers: result.removedLeftovers }, 'document sweep removed what failed uploads left behind');
-      }
-      return result;
     },
-    async release() {
-      await asAppWithoutTenant(deps.kysely, (tx) => releaseLease(tx, DOCUMENT_SWEEP_LEASE, holder));
-    },
+    release,
   };
 }
 

@@ -129,14 +129,31 @@ describe.each([localEngine, s3Engine])(`document orphan sweep, $name (${engineNa
     await job.release();
   });
 
-  it('runs on one node at a time: the lease holder sweeps, another node does nothing until it is released', async () => {
-    const a = sweep('node-a');
+  it('runs on one node at a time: while one node sweeps, another does nothing; the lease is free again after the run', async () => {
+    // Node A's run is held open inside its storage listing, so node B tries while A holds the lease.
+    let listingStarted!: () => void;
+    const started = new Promise<void>((resolve) => (listingStarted = resolve));
+    let finishListing!: () => void;
+    const finish = new Promise<void>((resolve) => (finishListing = resolve));
+    const held: DocumentStorage = {
+      ...storage,
+      async *list() {
+        listingStarted();
+        await finish;
+        yield* storage.list();
+      },
+    };
+    const { logger } = quietLogger();
+    const a = createDocumentSweep({ kysely: t.db.database.kysely, storage: held, clock: () => new Date(), graceSeconds: HOUR, logger, holder: 'node-a' });
     const b = sweep('node-b');
-    expect((await a.job.runOnce()).ran).toBe(true);
+    const runOfA = a.runOnce();
+    await started;
     expect(await b.job.runOnce()).toEqual({ ran: false, removedBlobs: 0, removedLeftovers: 0 });
-    await a.job.release();
+    finishListing();
+    expect((await runOfA).ran).toBe(true);
+    // A killed node would never release; a finished run must, so the next start can sweep at once.
     expect((await b.job.runOnce()).ran).toBe(true);
-    await b.job.release();
+    expect((await a.runOnce()).ran).toBe(true);
   });
 });
 

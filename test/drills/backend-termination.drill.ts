@@ -50,6 +50,11 @@ describe('drill: the database ends the backends of a node under load', () => {
       unexplained: unexplained.slice(0, 5).map((o) => o.error ?? `${o.status} ${o.problemCode}`),
     });
     if (!survived) process.stdout.write(`  last output: ${drill.pactum.output().slice(-1500)}\n`);
+    // An unexplained answer is a bug to find: show what the node logged as errors.
+    if (unexplained.length > 0) {
+      const errors = drill.pactum.output().split('\n').filter((line) => line.includes('"level":50'));
+      process.stdout.write(`  error lines: ${errors.slice(0, 5).join('\n')}\n`);
+    }
 
     expect(survived, 'the process survives').toBe(true);
     expect(terminations).toHaveLength(TERMINATIONS);
