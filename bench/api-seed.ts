@@ -132,7 +132,9 @@ export async function seed(url: string, scale: SeedScale): Promise<{ tenants: Be
   );
 
   const tenants = await withClient(url, async (client) => {
-    const { rows } = await client.query<{ tenant_id: string; user_id: string; token: string }>('SELECT tenant_id, user_id, token FROM bench_tenants ORDER BY n');
+    const { rows } = await client.query<{ tenant_id: string; user_id: string; token: string }>(
+      'SELECT tenant_id, user_id, token FROM bench_tenants ORDER BY n',
+    );
     await client.query('DROP TABLE bench_tenants, bench_products');
     return rows.map((row) => ({ tenantId: row.tenant_id, userId: row.user_id, token: row.token }));
   });

@@ -68,7 +68,12 @@ export async function runWrk(request: LoadRequest): Promise<LoadResult> {
     if (!summaryLine || !statLine) throw new Error(`wrk printed no summary:\n${output}`);
     const summary = JSON.parse(summaryLine.slice('PACTUM_WRK '.length)) as WrkSummary;
     const failed = summary.connect + summary.read + summary.write + summary.status + summary.timeout;
-    const errors = failed > 0 ? [`wrk: ${summary.status} answers other than 2xx/3xx, ${summary.timeout} timeouts, ${summary.connect + summary.read + summary.write} socket errors`] : [];
+    const errors =
+      failed > 0
+        ? [
+            `wrk: ${summary.status} answers other than 2xx/3xx, ${summary.timeout} timeouts, ${summary.connect + summary.read + summary.write} socket errors`,
+          ]
+        : [];
     return {
       requests: summary.requests - summary.status,
       seconds: summary.microseconds / 1e6,

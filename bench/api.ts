@@ -87,7 +87,8 @@ const README = fileURLToPath(new URL('./README.md', import.meta.url));
 const PUBLIC_URL = 'http://localhost:3000';
 
 /** Phase (s) calls the session guard directly: all it reads of a request are its method and cookie. */
-const requestWithSession = (cookieName: string, token: string) => ({ method: 'GET', cookies: { [cookieName]: token } }) as unknown as FastifyRequest;
+const requestWithSession = (cookieName: string, token: string) =>
+  ({ method: 'GET', cookies: { [cookieName]: token } }) as unknown as FastifyRequest;
 
 /** Phase (h)'s route, added to the benchmark's app instance only. */
 const PAGE_FROM_MEMORY = '/bench/contracts-from-memory';
@@ -163,9 +164,12 @@ async function main(): Promise<number> {
   const scale = SCALES[scaleName];
   if (!scale) throw new Error(`PACTUM_BENCH_SCALE must be one of ${Object.keys(SCALES).join(', ')}`);
   if (!(HTTP_CLIENT in CLIENT_DESCRIPTION)) throw new Error('PACTUM_BENCH_HTTP_CLIENT must be wrk, http or fetch');
-  if (HTTP_CLIENT === 'wrk' && !wrkInstalled()) throw new Error('PACTUM_BENCH_HTTP_CLIENT=wrk, but wrk is not installed (apt-get install wrk)');
+  if (HTTP_CLIENT === 'wrk' && !wrkInstalled())
+    throw new Error('PACTUM_BENCH_HTTP_CLIENT=wrk, but wrk is not installed (apt-get install wrk)');
   if (HTTP_CLIENT !== 'wrk' && !process.env.PACTUM_BENCH_HTTP_CLIENT) {
-    console.log('wrk is not installed: (a) uses node:http clients, which cost the shared CPUs about six times what wrk costs per request (apt-get install wrk).\n');
+    console.log(
+      'wrk is not installed: (a) uses node:http clients, which cost the shared CPUs about six times what wrk costs per request (apt-get install wrk).\n',
+    );
   }
   const url = await createDatabase();
   await startMonitor(url);
@@ -182,7 +186,9 @@ async function main(): Promise<number> {
   console.log(
     `Pactum API benchmark — ${scaleName} scale: ${scale.tenants} tenants × ${scale.contractsPerTenant} contracts × ${scale.lineItemsPerContract} line items\n` +
       `${cpus().length} vCPU (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, node ${process.version}, ` +
-      `PostgreSQL ${server.version}, shared_buffers ${server.sharedBuffers}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,
+      `PostgreSQL ${server.version}, shared_buffers ${server.sharedBuffers}, load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}\n`,
   );
 
   console.log('Seeding (set-based, as the owner):');
@@ -190,8 +196,9 @@ async function main(): Promise<number> {
   const seeded = await seed(url, scale);
   const seedSeconds = (performance.now() - seedStart) / 1000;
   console.log(
-    `  seeded in ${seedSeconds.toFixed(1)} s (${Object.entries(seeded.seconds).map(([step, s]) => `${step} ${s.toFixed(1)} s`).join(', ')}); ` +
-      `database size ${await databaseSize(url)}\n`,
+    `  seeded in ${seedSeconds.toFixed(1)} s (${Object.entries(seeded.seconds)
+      .map(([step, s]) => `${step} ${s.toFixed(1)} s`)
+      .join(', ')}); ` + `database size ${await databaseSize(url)}\n`,
   );
   const tenants = seeded.tenants;
 
@@ -208,26 +215,53 @@ async function main(): Promise<number> {
 
   const phase: Record<PhaseName, (durationMs: number) => Promise<Round>> = {
     a: (durationMs) =>
-      httpRound(load, { client: HTTP_CLIENT, baseUrl, path: '/api/v1/contracts', cookieName, tokens: tenants.map((t) => t.token), concurrency: CONCURRENCY, durationMs, expectedItems: PAGE }),
+      httpRound(load, {
+        client: HTTP_CLIENT,
+        baseUrl,
+        path: '/api/v1/contracts',
+        cookieName,
+        tokens: tenants.map((t) => t.token),
+        concurrency: CONCURRENCY,
+        durationMs,
+        expectedItems: PAGE,
+      }),
     h: (durationMs) =>
-      httpRound(load, { client: HTTP_CLIENT, baseUrl, path: PAGE_FROM_MEMORY, cookieName, tokens: tenants.map((t) => t.token), concurrency: CONCURRENCY, durationMs, expectedItems: PAGE }),
+      httpRound(load, {
+        client: HTTP_CLIENT,
+        baseUrl,
+        path: PAGE_FROM_MEMORY,
+        cookieName,
+        tokens: tenants.map((t) => t.token),
+        concurrency: CONCURRENCY,
+        durationMs,
+        expectedItems: PAGE,
+      }),
     s: (durationMs) =>
-      inProcessRound(tenants, durationMs, async (tenant) =>
-        (await sessionGuard.scoped(requestWithSession(cookieName, tenant.token), (tx) => tx.executeQuery(list))).rows.length,
+      inProcessRound(
+        tenants,
+        durationMs,
+        async (tenant) =>
+          (await sessionGuard.scoped(requestWithSession(cookieName, tenant.token), (tx) => tx.executeQuery(list))).rows.length,
       ),
     b: (durationMs) =>
-      inProcessRound(tenants, durationMs, async (tenant) =>
-        (await readInTenant(benchDatabase.kysely, { tenantId: tenant.tenantId, userId: tenant.userId }, (tx) => tx.executeQuery(list))).rows.length,
+      inProcessRound(
+        tenants,
+        durationMs,
+        async (tenant) =>
+          (await readInTenant(benchDatabase.kysely, { tenantId: tenant.tenantId, userId: tenant.userId }, (tx) => tx.executeQuery(list)))
+            .rows.length,
       ),
     c: (durationMs) =>
       inProcessRound(tenants, durationMs, async (tenant) => (await asOwner.executeQuery(owner(tenant.tenantId))).rows.length),
   };
 
   await checkSameRows(tenants, baseUrl, cookieName, benchDatabase, asOwner, list, owner);
-  servePageFromMemory(await (await fetch(`${baseUrl}/api/v1/contracts`, { headers: { cookie: `${cookieName}=${tenants[0]!.token}` } })).json());
+  servePageFromMemory(
+    await (await fetch(`${baseUrl}/api/v1/contracts`, { headers: { cookie: `${cookieName}=${tenants[0]!.token}` } })).json(),
+  );
   if (process.env.PACTUM_BENCH_EXPLAIN === '1') await explain(benchDatabase, asOwner, list, owner, tenants[0]!);
 
-  console.log('Warming the cache: every tenant\'s first page once through (c) and (b), then one unmeasured round per phase.');
+  console.log("Warming the cache: every tenant's first page once through (c) and (b), then one unmeasured round per phase.");
   await warmUp(tenants, benchDatabase, asOwner, list, owner);
   for (const name of ORDER) {
     const round = await phase[name](Math.min(ROUND_SECONDS, 5) * 1000);
@@ -235,7 +269,9 @@ async function main(): Promise<number> {
     if (round.errorCount > 0) return failed(name, round);
   }
 
-  console.log(`\nMeasuring: ${CONCURRENCY} concurrent clients, pools of ${POOL_SIZE}, ${ROUND_SECONDS} s per round, ${ROUNDS} interleaved rounds (${ORDER.join(', ')}).`);
+  console.log(
+    `\nMeasuring: ${CONCURRENCY} concurrent clients, pools of ${POOL_SIZE}, ${ROUND_SECONDS} s per round, ${ROUNDS} interleaved rounds (${ORDER.join(', ')}).`,
+  );
   const rounds: Record<PhaseName, Round[]> = { a: [], h: [], s: [], b: [], c: [] };
   for (let index = 1; index <= ROUNDS; index += 1) {
     for (const name of ORDER) {
@@ -260,7 +296,9 @@ async function main(): Promise<number> {
   console.log(`\nRESULT (median of ${ROUNDS} rounds, warm cache)`);
   for (const name of ORDER) {
     const r = result[name];
-    console.log(`  (${name}) ${fmt(r.perSecond, 0).padStart(6)} req/s  p50 ${fmt(r.p50)} ms  p99 ${fmt(r.p99)} ms  ${fmt(r.roundTripsPerRequest, 2)} round trips  CPU ${describeCpu(r.cpu)}  — ${PHASES[name]}`);
+    console.log(
+      `  (${name}) ${fmt(r.perSecond, 0).padStart(6)} req/s  p50 ${fmt(r.p50)} ms  p99 ${fmt(r.p99)} ms  ${fmt(r.roundTripsPerRequest, 2)} round trips  CPU ${describeCpu(r.cpu)}  — ${PHASES[name]}`,
+    );
   }
   console.log(`  a/b = ${fmt(ab, 3)} (target ≥ ${TARGET_AB}): ${verdict(ab, TARGET_AB)}`);
   console.log(`  b/c = ${fmt(bc, 3)} (target ≥ ${TARGET_BC}): ${verdict(bc, TARGET_BC)}`);
@@ -325,7 +363,11 @@ async function serverFacts(url: string) {
 }
 
 async function databaseSize(url: string): Promise<string> {
-  return withAdmin(async (client) => (await client.query<{ size: string }>('SELECT pg_size_pretty(pg_database_size(current_database())) AS size')).rows[0]!.size, url);
+  return withAdmin(
+    async (client) =>
+      (await client.query<{ size: string }>('SELECT pg_size_pretty(pg_database_size(current_database())) AS size')).rows[0]!.size,
+    url,
+  );
 }
 
 /** The real app, as `pactum serve` builds it, on an ephemeral port; logs at the default level, discarded. */
@@ -400,7 +442,15 @@ function ownerQuery(list: CompiledQuery): (tenantId: string) => CompiledQuery {
 }
 
 /** The three phases must answer the same rows, or the comparison means nothing. */
-async function checkSameRows(tenants: BenchTenant[], baseUrl: string, cookieName: string, database: Database, asOwner: Kysely<Schema>, list: CompiledQuery, owner: (tenantId: string) => CompiledQuery) {
+async function checkSameRows(
+  tenants: BenchTenant[],
+  baseUrl: string,
+  cookieName: string,
+  database: Database,
+  asOwner: Kysely<Schema>,
+  list: CompiledQuery,
+  owner: (tenantId: string) => CompiledQuery,
+) {
   for (const tenant of [tenants[0]!, tenants[Math.floor(tenants.length / 2)]!, tenants.at(-1)!]) {
     const viaApp = await readInTenant(database.kysely, tenant, (tx) => listContractViews(tx, LIST_OPTIONS));
     const compiled = (await readInTenant(database.kysely, tenant, (tx) => tx.executeQuery<{ id: string }>(list))).rows;
@@ -409,14 +459,22 @@ async function checkSameRows(tenants: BenchTenant[], baseUrl: string, cookieName
     const body = (await response.json()) as { items: Array<{ id: string; totals: { net: string } }> };
     const ids = (rows: Array<{ id: string }>) => rows.map((row) => row.id).join(',');
     if (response.status !== 200) throw new Error(`GET /api/v1/contracts answered ${response.status}: ${JSON.stringify(body)}`);
-    if (viaApp.length !== PAGE + 1 || ids(viaApp) !== ids(compiled)) throw new Error('the compiled list query and listContractViews return different rows');
+    if (viaApp.length !== PAGE + 1 || ids(viaApp) !== ids(compiled))
+      throw new Error('the compiled list query and listContractViews return different rows');
     if (ids(compiled) !== ids(ownerRows)) throw new Error('phases (b) and (c) return different rows');
-    if (ids(body.items) !== ids(viaApp.slice(0, PAGE)) || body.items[0]!.totals.net !== viaApp[0]!.net) throw new Error('phases (a) and (b) return different rows');
+    if (ids(body.items) !== ids(viaApp.slice(0, PAGE)) || body.items[0]!.totals.net !== viaApp[0]!.net)
+      throw new Error('phases (a) and (b) return different rows');
   }
   console.log(`Checked: (a), (b) and (c) return the same ${PAGE} contracts with the same totals for three tenants.`);
 }
 
-async function explain(database: Database, ownerKysely: Kysely<Schema>, list: CompiledQuery, owner: (tenantId: string) => CompiledQuery, tenant: BenchTenant) {
+async function explain(
+  database: Database,
+  ownerKysely: Kysely<Schema>,
+  list: CompiledQuery,
+  owner: (tenantId: string) => CompiledQuery,
+  tenant: BenchTenant,
+) {
   const plan = (rows: Array<Record<string, unknown>>) => rows.map((row) => `    ${String(row['QUERY PLAN'])}`).join('\n');
   const asApp = await inTenant(database.kysely, tenant, (tx) =>
     tx.executeQuery<Record<string, unknown>>(CompiledQuery.raw(`EXPLAIN (ANALYZE, BUFFERS) ${list.sql}`, [...list.parameters])),
@@ -429,7 +487,13 @@ async function explain(database: Database, ownerKysely: Kysely<Schema>, list: Co
   console.log(`EXPLAIN (ANALYZE, BUFFERS) as the owner:\n${plan(asOwner.rows)}\n`);
 }
 
-async function warmUp(tenants: BenchTenant[], database: Database, asOwner: Kysely<Schema>, list: CompiledQuery, owner: (tenantId: string) => CompiledQuery) {
+async function warmUp(
+  tenants: BenchTenant[],
+  database: Database,
+  asOwner: Kysely<Schema>,
+  list: CompiledQuery,
+  owner: (tenantId: string) => CompiledQuery,
+) {
   let next = 0;
   const worker = async () => {
     while (next < tenants.length) {
@@ -467,7 +531,14 @@ async function inProcessRound(tenants: BenchTenant[], durationMs: number, work: 
   await Promise.all(Array.from({ length: CONCURRENCY }, client));
   const seconds = (performance.now() - begin) / 1000;
   const cpu = cpuPerRequest(cpuBefore, await cpuMark(), 0, latencies.length);
-  const measured = { requests: latencies.length, seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errorCount, errors };
+  const measured = {
+    requests: latencies.length,
+    seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    errorCount,
+    errors,
+  };
   return roundOf(measured, (roundTrips.count - roundTripsBefore) / Math.max(1, latencies.length), cpu);
 }
 
@@ -506,7 +577,9 @@ async function checkOneAnswer(request: LoadRequest, result: LoadResult): Promise
   const items = response.status === 200 ? (JSON.parse(body) as { items: unknown[] }).items.length : -1;
   if (items !== request.expectedItems) {
     result.errorCount += 1;
-    result.errors.push(`after the round: HTTP ${response.status}, ${items} items (expected ${request.expectedItems}): ${body.slice(0, 300)}`);
+    result.errors.push(
+      `after the round: HTTP ${response.status}, ${items} items (expected ${request.expectedItems}): ${body.slice(0, 300)}`,
+    );
   }
 }
 
@@ -515,7 +588,8 @@ function cpuPerRequest(before: CpuMark, after: CpuMark, clientSeconds: number, r
   return {
     app: perRequest(after.app - before.app),
     clients: perRequest(clientSeconds),
-    postgres: before.postgres === null || after.postgres === null ? null : perRequest(postgresSecondsBetween(before.postgres, after.postgres)),
+    postgres:
+      before.postgres === null || after.postgres === null ? null : perRequest(postgresSecondsBetween(before.postgres, after.postgres)),
   };
 }
 

@@ -47,28 +47,49 @@ async function main() {
   });
   const idle = process.memoryUsage().rss;
   // Errors only, to stderr: a failed answer in the benchmark must say why.
-  const app = await buildApp({ config, database, logStream: new Writable({ write: (chunk, _encoding, done) => (String(chunk).includes('"level":50') ? process.stderr.write(chunk, () => done()) : done()) }) });
+  const app = await buildApp({
+    config,
+    database,
+    logStream: new Writable({
+      write: (chunk, _encoding, done) => (String(chunk).includes('"level":50') ? process.stderr.write(chunk, () => done()) : done()),
+    }),
+  });
   await app.listen({ port: 0, host: '127.0.0.1' });
 
   const phone = '+41791234567';
   const signup = await app.inject({
-    method: 'POST', url: '/api/v1/signup',
-    payload: { companyName: 'Globex Procurement', name: 'Hank Scorpio', email: 'reader@example.com', phone, password: 'correct horse battery staple vault 42' },
+    method: 'POST',
+    url: '/api/v1/signup',
+    payload: {
+      companyName: 'Globex Procurement',
+      name: 'Hank Scorpio',
+      email: 'reader@example.com',
+      phone,
+      password: 'correct horse battery staple vault 42',
+    },
   });
   if (signup.statusCode !== 201) throw new Error(`signup failed: ${signup.statusCode} ${signup.body}`);
-  const verify = await app.inject({ method: 'POST', url: `/api/v1/auth/challenges/${signup.json().challenge.id}/verify`, payload: { code: twilio.lastCodeFor(phone) } });
+  const verify = await app.inject({
+    method: 'POST',
+    url: `/api/v1/auth/challenges/${signup.json().challenge.id}/verify`,
+    payload: { code: twilio.lastCodeFor(phone) },
+  });
   const cookie = verify.cookies.find((c) => c.name === 'pactum_session')!.value;
   const tenantId = verify.json().tenant.id as string;
   const headers = { cookie: `pactum_session=${cookie}`, origin: PUBLIC_URL };
   const vendor = await app.inject({ method: 'POST', url: '/api/v1/vendors', headers, payload: { name: 'Bench Vendor' } });
   const contract = await app.inject({
-    method: 'POST', url: '/api/v1/contracts', headers,
+    method: 'POST',
+    url: '/api/v1/contracts',
+    headers,
     payload: { vendorId: vendor.json().id, title: 'Bench contract', startsOn: '2025-01-01', currency: 'EUR' },
   });
 
   const boundary = `----bench${randomBytes(8).toString('hex')}`;
   function* form() {
-    yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n`);
+    yield Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n`,
+    );
     const piece = 256 * 1024;
     for (let offset = 0; offset < DOCUMENT_BYTES; offset += piece) {
       const chunk = randomBytes(piece);
@@ -78,13 +99,17 @@ async function main() {
     yield Buffer.from(`\r\n--${boundary}--\r\n`);
   }
   const uploaded = await app.inject({
-    method: 'POST', url: `/api/v1/contracts/${contract.json().id}/documents`,
-    headers: { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}` }, payload: Readable.from(form()),
+    method: 'POST',
+    url: `/api/v1/contracts/${contract.json().id}/documents`,
+    headers: { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}` },
+    payload: Readable.from(form()),
   });
   if (uploaded.statusCode !== 201) throw new Error(`upload failed: ${uploaded.statusCode} ${uploaded.body}`);
   const document = uploaded.json();
   (globalThis as { gc?: () => void }).gc?.();
-  console.log(`server RSS: ${(idle / 1048576).toFixed(0)} MB with the database open, ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB after the upload`);
+  console.log(
+    `server RSS: ${(idle / 1048576).toFixed(0)} MB with the database open, ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB after the upload`,
+  );
   process.send!({
     port: (app.server.address() as AddressInfo).port,
     cookie,

@@ -58,7 +58,16 @@ function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 
 function get(ready: Ready): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: ready.port, path: `/api/v1/documents/${ready.documentId}`, agent: false, headers: { cookie: `pactum_session=${ready.cookie}` } }, resolve);
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: ready.port,
+        path: `/api/v1/documents/${ready.documentId}`,
+        agent: false,
+        headers: { cookie: `pactum_session=${ready.cookie}` },
+      },
+      resolve,
+    );
     req.on('error', reject);
     req.end();
   });
@@ -106,7 +115,9 @@ async function main(): Promise<number> {
     url.pathname = `/${benchDatabase}`;
     databaseUrl = url.href;
   }
-  console.log(`database: ${serverUrl ? 'PostgreSQL server (fresh database)' : 'embedded PGlite in memory (its heap counts in the server RSS)'}`);
+  console.log(
+    `database: ${serverUrl ? 'PostgreSQL server (fresh database)' : 'embedded PGlite in memory (its heap counts in the server RSS)'}`,
+  );
   server = fork('bench/documents-server.ts', {
     execArgv: ['--import', 'tsx', '--expose-gc'],
     stdio: 'inherit',
@@ -120,7 +131,9 @@ async function main(): Promise<number> {
   console.log(`server pid ${pid}: one ${mb(DOCUMENT_BYTES)} MiB document stored; RSS ${(statusKb(pid, 'VmRSS') / 1024).toFixed(0)} MB`);
 
   const slow = await slowReaders(ready, pid);
-  console.log(`${READERS} readers that never read, held ${HOLD_MS / 1000} s: answers ${JSON.stringify(slow.statuses)}; RSS before ${slow.baselineMb.toFixed(0)} MB, peak ${slow.peakMb.toFixed(0)} MB`);
+  console.log(
+    `${READERS} readers that never read, held ${HOLD_MS / 1000} s: answers ${JSON.stringify(slow.statuses)}; RSS before ${slow.baselineMb.toFixed(0)} MB, peak ${slow.peakMb.toFixed(0)} MB`,
+  );
   await new Promise((resolve) => setTimeout(resolve, 1000));
 
   const downloads: number[] = [];

@@ -64,24 +64,38 @@ async function main(): Promise<number> {
   const seeded = await seed();
   console.log(
     `Pactum fairness benchmark — PostgreSQL (pool 10), node ${process.version}, ${availableParallelism()} vCPU ` +
-      `(${cpus()[0]?.model.trim() ?? 'unknown CPU'}), load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+      `(${cpus()[0]?.model.trim() ?? 'unknown CPU'}), load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
   );
   console.log(`tenant A: ${CONTRACTS * ITEMS_PER_CONTRACT} line items of one product; heavy request: ${heavyPath(seeded)}\n`);
   const lines: string[] = [];
   for (const configuration of CONFIGURATIONS) {
     const database = await openPostgres(seeded.databaseUrl, 10);
-    const app = await buildApp({ config: benchConfig(configuration.env), database, logStream: new Writable({ write: (_c, _e, done) => done() }) });
+    const app = await buildApp({
+      config: benchConfig(configuration.env),
+      database,
+      logStream: new Writable({ write: (_c, _e, done) => done() }),
+    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     try {
       console.log(configuration.name);
       // Warm: the cache, the pool, each session's tenant.
-      await Promise.all([runClients(base, heavyPath(seeded), seeded.aCookie, 2, 2_000), runClients(base, '/api/v1/me', seeded.bCookie, 1, 1_000)]);
+      await Promise.all([
+        runClients(base, heavyPath(seeded), seeded.aCookie, 2, 2_000),
+        runClients(base, '/api/v1/me', seeded.bCookie, 1, 1_000),
+      ]);
       const idle = await runClients(base, '/api/v1/me', seeded.bCookie, 2, IDLE_MS);
       console.log(`  B alone            ${summary(idle)}`);
-      const [flood, me] = await Promise.all([runClients(base, heavyPath(seeded), seeded.aCookie, FLOODERS, FLOOD_MS), runClients(base, '/api/v1/me', seeded.bCookie, 2, FLOOD_MS)]);
+      const [flood, me] = await Promise.all([
+        runClients(base, heavyPath(seeded), seeded.aCookie, FLOODERS, FLOOD_MS),
+        runClients(base, '/api/v1/me', seeded.bCookie, 2, FLOOD_MS),
+      ]);
       console.log(`  B during A's flood ${summary(me)}`);
-      console.log(`  A's ${FLOODERS} flooders  ${summary(flood)}, ${(flood.bytes / flood.latencies.length / 1024).toFixed(0)} KiB per answer`);
+      console.log(
+        `  A's ${FLOODERS} flooders  ${summary(flood)}, ${(flood.bytes / flood.latencies.length / 1024).toFixed(0)} KiB per answer`,
+      );
       const p99 = percentile(me.latencies, 99);
       lines.push(
         `RESULT ${configuration.name}: B /me p99 ${p99.toFixed(1)} ms alone ${percentile(idle.latencies, 99).toFixed(1)} ms; ` +
@@ -130,7 +144,11 @@ async function seed(): Promise<Seeded> {
     await withAdmin(url.href, async (owner) => {
       const vendorId = randomUUID();
       await owner.query(`INSERT INTO vendors (tenant_id, id, name) VALUES ($1, $2, 'Flood Vendor')`, [a.tenantId, vendorId]);
-      await owner.query(`INSERT INTO products (tenant_id, id, vendor_id, name, metric) VALUES ($1, $2, $3, 'Flood Product', 'user')`, [a.tenantId, productId, vendorId]);
+      await owner.query(`INSERT INTO products (tenant_id, id, vendor_id, name, metric) VALUES ($1, $2, $3, 'Flood Product', 'user')`, [
+        a.tenantId,
+        productId,
+        vendorId,
+      ]);
       await owner.query(
         `INSERT INTO contracts (tenant_id, vendor_id, kind, title, status, starts_on, currency, manager_id)
          SELECT $1, $2, 'contract', 'Contract ' || n, 'active', date '2020-01-01' + n, 'EUR', $3 FROM generate_series(1, $4::integer) n`,
@@ -155,7 +173,15 @@ async function seedCompany(database: Database, label: string) {
   return inTenant(database.kysely, { tenantId, userId: null }, async (tx) => {
     await queries.insertTenant(tx, { id: tenantId, name: `Tenant ${label} AG` });
     const email = `bench.${label.toLowerCase()}.${randomBytes(3).toString('hex')}@bench.pactum.example`;
-    const user = await queries.insertUser(tx, { name: `User ${label}`, email, phoneE164: `+4179${String(3_000_000 + label.charCodeAt(0))}`, phoneCountry: 'CH', passwordHash: null, role: 'master', status: 'pending' });
+    const user = await queries.insertUser(tx, {
+      name: `User ${label}`,
+      email,
+      phoneE164: `+4179${String(3_000_000 + label.charCodeAt(0))}`,
+      phoneCountry: 'CH',
+      passwordHash: null,
+      role: 'master',
+      status: 'pending',
+    });
     if (!(await queries.claimEmail(tx, email, user.id))) throw new Error(`seed e-mail ${email} is taken`);
     await queries.activateSignup(tx, user.id);
     const { token } = await startSession(tx, user.id, { ip: null, userAgent: 'bench' });
@@ -165,7 +191,10 @@ async function seedCompany(database: Database, label: string) {
 
 /** `concurrency` keep-alive clients in a worker thread, each sending `path` again and again for `ms`. */
 function runClients(base: string, path: string, cookie: string, concurrency: number, ms: number): Promise<ClientReport> {
-  const worker = new Worker(CLIENT_SOURCE, { eval: true, workerData: { url: base + path, cookie: `pactum_session=${cookie}`, concurrency, ms } });
+  const worker = new Worker(CLIENT_SOURCE, {
+    eval: true,
+    workerData: { url: base + path, cookie: `pactum_session=${cookie}`, concurrency, ms },
+  });
   return new Promise((resolve, reject) => {
     worker.once('message', (report: ClientReport) => resolve(report));
     worker.once('error', reject);

@@ -110,9 +110,13 @@ async function main(): Promise<number> {
   console.log(
     `Pactum login benchmark — engine ${engine}${serverUrl ? ' (pool 10)' : ''}, node ${process.version}, ` +
       `${availableParallelism()} vCPU (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), ` +
-      `UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+      `UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}, load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
   );
-  console.log(`${USERS} users, ${CONCURRENCY} logins in flight, ${LOGINS_PER_RUN} logins per run, 1 warm-up + ${MEASURED_RUNS} measured runs\n`);
+  console.log(
+    `${USERS} users, ${CONCURRENCY} logins in flight, ${LOGINS_PER_RUN} logins per run, 1 warm-up + ${MEASURED_RUNS} measured runs\n`,
+  );
 
   const client = { baseUrl, twilio, users, nextAddress: 1 };
   const password = await series('password step (POST /api/v1/auth/login)', 'password', client);
@@ -151,7 +155,8 @@ async function series(title: string, step: Step, client: BenchClient): Promise<O
     if (result.errors.length > 0) {
       console.error(`\nFAILED: ${result.errors.length} of ${result.logins} sign-ins did not succeed. First errors:`);
       for (const error of result.errors.slice(0, 5)) console.error(`  ${error}`);
-      if (recentLogs.length > 0) console.error(`Last service log lines (warn and above):\n${recentLogs.map((line) => `  ${line.slice(0, 400)}`).join('\n')}`);
+      if (recentLogs.length > 0)
+        console.error(`Last service log lines (warn and above):\n${recentLogs.map((line) => `  ${line.slice(0, 400)}`).join('\n')}`);
       return null;
     }
     if (run > 0) results.push(result);

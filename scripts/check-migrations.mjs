@@ -5,8 +5,17 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const dir = 'src/db/migrations';
 const lockFile = `${dir}/migrations.lock`;
-const files = readdirSync(dir).filter((name) => name.endsWith('.sql')).sort();
-const actual = Object.fromEntries(files.map((name) => [name, createHash('sha256').update(readFileSync(`${dir}/${name}`)).digest('hex')]));
+const files = readdirSync(dir)
+  .filter((name) => name.endsWith('.sql'))
+  .sort();
+const actual = Object.fromEntries(
+  files.map((name) => [
+    name,
+    createHash('sha256')
+      .update(readFileSync(`${dir}/${name}`))
+      .digest('hex'),
+  ]),
+);
 
 if (process.argv.includes('--record')) {
   const locked = JSON.parse(readFileSync(lockFile, 'utf8').trim() || '{}');
@@ -22,7 +31,8 @@ for (const [name, sum] of Object.entries(locked)) {
   if (!(name in actual)) problems.push(`${name} is in migrations.lock but the file is gone`);
   else if (actual[name] !== sum) problems.push(`${name} was edited after it landed; add a new migration instead`);
 }
-for (const name of Object.keys(actual)) if (!(name in locked)) problems.push(`${name} is new: run \`node scripts/check-migrations.mjs --record\` and commit migrations.lock`);
+for (const name of Object.keys(actual))
+  if (!(name in locked)) problems.push(`${name} is new: run \`node scripts/check-migrations.mjs --record\` and commit migrations.lock`);
 if (problems.length) {
   for (const problem of problems) console.error(`migrations: ${problem}`);
   process.exit(1);

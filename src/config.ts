@@ -60,8 +60,7 @@ export interface MailConfig {
 }
 
 export type SmsConfig =
-  | { provider: 'console' }
-  | { provider: 'twilio'; accountSid: string; authToken: string; fromNumber: string; apiUrl: string };
+  { provider: 'console' } | { provider: 'twilio'; accountSid: string; authToken: string; fromNumber: string; apiUrl: string };
 
 /** Where encrypted document blobs go: the data dir by default, an S3-compatible bucket when one is named. */
 export type DocumentStorageConfig =
@@ -182,10 +181,14 @@ export function loadConfig(env: Env = process.env): Config {
 /** Production must never run with development conveniences that weaken a promise. */
 function refuseUnsafeProductionSettings(config: Config): void {
   if (config.sms.provider === 'console') {
-    throw new ConfigError('NODE_ENV=production refuses PACTUM_SMS_PROVIDER=console: codes would be printed, not sent. Set PACTUM_SMS_PROVIDER=twilio.');
+    throw new ConfigError(
+      'NODE_ENV=production refuses PACTUM_SMS_PROVIDER=console: codes would be printed, not sent. Set PACTUM_SMS_PROVIDER=twilio.',
+    );
   }
   if (!config.mail.smtpUrl) {
-    throw new ConfigError('NODE_ENV=production requires PACTUM_SMTP_URL: invitation and password-reset links would otherwise be printed to the log.');
+    throw new ConfigError(
+      'NODE_ENV=production requires PACTUM_SMTP_URL: invitation and password-reset links would otherwise be printed to the log.',
+    );
   }
   if (config.publicUrl.protocol !== 'https:') {
     throw new ConfigError('NODE_ENV=production requires an https PACTUM_PUBLIC_URL (session cookies are Secure and HSTS is sent).');
@@ -221,7 +224,8 @@ function documentStorageConfig(env: Env, dataDir: string): DocumentStorageConfig
   const bucket = env.PACTUM_DOCUMENTS_S3_BUCKET;
   if (!bucket) {
     const stray = S3_VARIABLES.filter((name) => env[name]);
-    if (stray.length > 0) throw new ConfigError(`${stray.join(', ')} set without PACTUM_DOCUMENTS_S3_BUCKET; set the bucket or unset them.`);
+    if (stray.length > 0)
+      throw new ConfigError(`${stray.join(', ')} set without PACTUM_DOCUMENTS_S3_BUCKET; set the bucket or unset them.`);
     return { kind: 'local', dir: join(dataDir, 'documents') };
   }
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
@@ -230,7 +234,8 @@ function documentStorageConfig(env: Env, dataDir: string): DocumentStorageConfig
   let endpoint: string | null = null;
   if (env.PACTUM_DOCUMENTS_S3_ENDPOINT) {
     const url = parseUrl('PACTUM_DOCUMENTS_S3_ENDPOINT', env.PACTUM_DOCUMENTS_S3_ENDPOINT);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('PACTUM_DOCUMENTS_S3_ENDPOINT must be an http(s) URL.');
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw new ConfigError('PACTUM_DOCUMENTS_S3_ENDPOINT must be an http(s) URL.');
     endpoint = url.href.replace(/\/$/, '');
   }
   const accessKeyId = env.PACTUM_DOCUMENTS_S3_ACCESS_KEY_ID || '';
@@ -239,8 +244,14 @@ function documentStorageConfig(env: Env, dataDir: string): DocumentStorageConfig
     throw new ConfigError('PACTUM_DOCUMENTS_S3_ACCESS_KEY_ID and PACTUM_DOCUMENTS_S3_SECRET_ACCESS_KEY go together: set both or neither.');
   }
   const prefix = (env.PACTUM_DOCUMENTS_S3_PREFIX || '').replace(/^\/+|\/+$/g, '');
-  if (prefix.length > 200 || !/^[A-Za-z0-9._\-/]*$/.test(prefix) || prefix.split('/').some((segment) => segment === '..' || segment === '.')) {
-    throw new ConfigError(`PACTUM_DOCUMENTS_S3_PREFIX must be at most 200 characters of A-Z, a-z, 0-9, '.', '_', '-', '/', not "${prefix}".`);
+  if (
+    prefix.length > 200 ||
+    !/^[A-Za-z0-9._\-/]*$/.test(prefix) ||
+    prefix.split('/').some((segment) => segment === '..' || segment === '.')
+  ) {
+    throw new ConfigError(
+      `PACTUM_DOCUMENTS_S3_PREFIX must be at most 200 characters of A-Z, a-z, 0-9, '.', '_', '-', '/', not "${prefix}".`,
+    );
   }
   return {
     kind: 's3',
@@ -309,7 +320,9 @@ function trustProxy(raw: string | undefined): TrustProxy {
   const entries = value.split(',').map((entry) => entry.trim());
   const wrong = entries.find((entry) => !isProxyAddress(entry));
   if (wrong !== undefined) {
-    throw new ConfigError(`PACTUM_TRUST_PROXY must be a hop count, "true", "false", or addresses/CIDRs separated by commas; "${wrong}" is none of these.`);
+    throw new ConfigError(
+      `PACTUM_TRUST_PROXY must be a hop count, "true", "false", or addresses/CIDRs separated by commas; "${wrong}" is none of these.`,
+    );
   }
   return entries;
 }
@@ -353,7 +366,11 @@ function smtpUrl(env: Env): string | null {
 function leadDays(env: Env, name: string, fallback: string): number[] {
   const raw = env[name] || fallback;
   const values = raw.split(',').map((part) => (/^\d{1,4}$/.test(part.trim()) ? Number(part.trim()) : Number.NaN));
-  if (values.length > 20 || values.some((value) => !Number.isInteger(value) || value < 0 || value > 3650) || new Set(values).size !== values.length) {
+  if (
+    values.length > 20 ||
+    values.some((value) => !Number.isInteger(value) || value < 0 || value > 3650) ||
+    new Set(values).size !== values.length
+  ) {
     throw new ConfigError(`${name} must list up to 20 distinct whole days from 0 to 3650, comma-separated (e.g. "90,30,7"), not "${raw}".`);
   }
   return values.sort((a, b) => b - a);

@@ -105,8 +105,13 @@ async function checkServiceRole(config: Config, database: Database, app: Fastify
   const problems = await serviceRoleProblems(database.kysely);
   if (problems.length === 0) return;
   const reason = `the service's database role is unfit: ${problems.join('; ')}`;
-  if (config.production) throw new ConfigError(`NODE_ENV=production refuses to serve: ${reason}. Set PACTUM_DATABASE_URL to log in as pactum_app (README, "Using a PostgreSQL server").`);
-  app.log.warn(`!!! ${reason}. Tenant isolation does not fail closed with this login; NODE_ENV=production refuses it. Log in as pactum_app (README).`);
+  if (config.production)
+    throw new ConfigError(
+      `NODE_ENV=production refuses to serve: ${reason}. Set PACTUM_DATABASE_URL to log in as pactum_app (README, "Using a PostgreSQL server").`,
+    );
+  app.log.warn(
+    `!!! ${reason}. Tenant isolation does not fail closed with this login; NODE_ENV=production refuses it. Log in as pactum_app (README).`,
+  );
 }
 
 /**
@@ -179,7 +184,8 @@ async function serve(config: Config, options: { demo: boolean }) {
   if (options.demo) print(demo ? describeDemo(demo) : DEMO_EXISTS);
 }
 
-const DEMO_EXISTS = 'The demo company exists already (demo@pactum.example); nothing was changed. Its password was printed when it was created.';
+const DEMO_EXISTS =
+  'The demo company exists already (demo@pactum.example); nothing was changed. Its password was printed when it was created.';
 
 function describeDemo({ email, password, vault }: DemoCompany): string {
   return (
@@ -241,7 +247,8 @@ async function auditVerify(config: Config): Promise<number> {
     'audit verify',
     async (database) => {
       const pending = await pendingMigrations(database);
-      if (pending.length > 0) throw new MigrationError(`the database needs migrations (${pending.join(', ')}); run \`pactum migrate\` first`);
+      if (pending.length > 0)
+        throw new MigrationError(`the database needs migrations (${pending.join(', ')}); run \`pactum migrate\` first`);
       return database.withScriptSession((session) => verifyAuditChains(session.query));
     },
     true,
@@ -291,7 +298,12 @@ run(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     if (error instanceof DataDirLockedError) {
-      process.stderr.write(`pactum: ${describeLocked(error, process.argv.slice(2).find((arg) => !arg.startsWith('-')))}\n`);
+      process.stderr.write(
+        `pactum: ${describeLocked(
+          error,
+          process.argv.slice(2).find((arg) => !arg.startsWith('-')),
+        )}\n`,
+      );
       process.exitCode = 1;
       return;
     }

@@ -14,18 +14,36 @@ export interface AuditEventFilter {
  * cursor names the last event seen; its exact microsecond time is read back in SQL, never rounded in JS.
  */
 export function listAuditEvents(tx: Tx, options: AuditEventFilter & { afterId: string | null; limit: number }) {
-  let query = tx.selectFrom('audit_events').select([
-    'id', 'seq', 'occurred_at', 'actor_id', 'action', 'target_type', 'target_id', 'client_ip', 'user_agent', 'outcome', 'details',
-  ]);
+  let query = tx
+    .selectFrom('audit_events')
+    .select([
+      'id',
+      'seq',
+      'occurred_at',
+      'actor_id',
+      'action',
+      'target_type',
+      'target_id',
+      'client_ip',
+      'user_agent',
+      'outcome',
+      'details',
+    ]);
   if (options.actorId) query = query.where('actor_id', '=', options.actorId);
   if (options.action?.prefix) query = query.where(sql<boolean>`starts_with(action, ${options.action.value})`);
   else if (options.action) query = query.where('action', '=', options.action.value);
   if (options.from) query = query.where('occurred_at', '>=', sql<Date>`${options.from}::timestamptz`);
   if (options.to) query = query.where('occurred_at', '<', sql<Date>`${options.to}::timestamptz`);
   if (options.afterId) {
-    query = query.where(sql<boolean>`(occurred_at, seq) < (SELECT a.occurred_at, a.seq FROM audit_events a WHERE a.id = ${options.afterId}::uuid)`);
+    query = query.where(
+      sql<boolean>`(occurred_at, seq) < (SELECT a.occurred_at, a.seq FROM audit_events a WHERE a.id = ${options.afterId}::uuid)`,
+    );
   }
-  return query.orderBy('occurred_at', 'desc').orderBy('seq', 'desc').limit(options.limit + 1).execute();
+  return query
+    .orderBy('occurred_at', 'desc')
+    .orderBy('seq', 'desc')
+    .limit(options.limit + 1)
+    .execute();
 }
 
 export interface RefusalBudgetSpent {

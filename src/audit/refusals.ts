@@ -47,18 +47,37 @@ export function createRefusalLog(options: { kysely: Kysely<Schema>; perActor?: n
         const self = { type: 'user', id: actor.userId };
         const windowStartedAt = new Date(budget.previous_window_start).toISOString();
         if (budget.suppressed_before > 0) {
-          await recordAudit(tx, context, { action: 'audit.refusals_suppressed', outcome: 'denied', target: self, details: { count: budget.suppressed_before, windowStartedAt } });
+          await recordAudit(tx, context, {
+            action: 'audit.refusals_suppressed',
+            outcome: 'denied',
+            target: self,
+            details: { count: budget.suppressed_before, windowStartedAt },
+          });
         }
         if (budget.write_row) {
-          await recordAudit(tx, context, { action: attempt.action, outcome: 'denied', target: attempt.target, details: { ...attempt.details, reason } });
+          await recordAudit(tx, context, {
+            action: attempt.action,
+            outcome: 'denied',
+            target: attempt.target,
+            details: { ...attempt.details, reason },
+          });
         } else if (budget.first_suppressed) {
-          await recordAudit(tx, context, { action: 'audit.refusals_throttled', outcome: 'denied', target: self, details: { limit: perActor, windowStartedAt } });
+          await recordAudit(tx, context, {
+            action: 'audit.refusals_throttled',
+            outcome: 'denied',
+            target: self,
+            details: { limit: perActor, windowStartedAt },
+          });
         }
       }),
   };
 }
 
-export type RefusalAuditedWork = <T>(request: FastifyRequest, attempt: RefusedAttempt, work: (tx: Tx, actor: Actor) => Promise<T>) => Promise<T>;
+export type RefusalAuditedWork = <T>(
+  request: FastifyRequest,
+  attempt: RefusedAttempt,
+  work: (tx: Tx, actor: Actor) => Promise<T>,
+) => Promise<T>;
 
 /** A session guard that can also run work whose refusal is audited (`withSession.auditingRefusal`). */
 export interface AuditingSessionGuard extends SessionGuard {
@@ -71,7 +90,11 @@ export interface AuditingSessionGuard extends SessionGuard {
  * recorded once the refused transaction has rolled back. A failure to record is logged and never hides
  * the refusal's own answer.
  */
-export function auditingRefusals(withSession: SessionGuard, refusals: RefusalLog, logger?: Pick<FastifyBaseLogger, 'error'>): AuditingSessionGuard {
+export function auditingRefusals(
+  withSession: SessionGuard,
+  refusals: RefusalLog,
+  logger?: Pick<FastifyBaseLogger, 'error'>,
+): AuditingSessionGuard {
   const auditingRefusal: RefusalAuditedWork = async (request, attempt, work) => {
     let caller: Actor | undefined;
     try {

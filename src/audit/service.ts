@@ -35,7 +35,11 @@ export interface AuditEventQuery {
 export async function listAuditEvents(tx: Tx, actor: Actor, query: AuditEventQuery) {
   if (actor.role !== 'master') throw new ProblemError(403, 'forbidden', 'Only a master may read the audit trail.');
   const limit = query.limit ?? 50;
-  const action = query.action?.endsWith('.*') ? { value: query.action.slice(0, -1), prefix: true } : query.action ? { value: query.action, prefix: false } : undefined;
+  const action = query.action?.endsWith('.*')
+    ? { value: query.action.slice(0, -1), prefix: true }
+    : query.action
+      ? { value: query.action, prefix: false }
+      : undefined;
   const rows = await queries.listAuditEvents(tx, {
     actorId: query.actorId,
     action,

@@ -98,7 +98,9 @@ async function requireOwner(query: Query) {
     'SELECT current_user::text AS name, (rolsuper OR rolbypassrls) AS bypasses FROM pg_roles WHERE rolname = current_user',
   );
   if (!role?.bypasses) {
-    throw new AuditVerifyError(`audit verify must run as the database owner (a role that bypasses row-level security), not as ${role?.name ?? 'this role'}`);
+    throw new AuditVerifyError(
+      `audit verify must run as the database owner (a role that bypasses row-level security), not as ${role?.name ?? 'this role'}`,
+    );
   }
 }
 

@@ -16,7 +16,10 @@ export function throwIfAny(errors: Errors): void {
   if (errors.length > 0) throw new ProblemError(400, 'validation_failed', 'Some fields are missing or not valid.', { errors });
 }
 
-export function checkTerm(errors: Errors, term: { startsOn: string; endsOn: string | null; autoRenew: boolean; renewalTermMonths: number | null }) {
+export function checkTerm(
+  errors: Errors,
+  term: { startsOn: string; endsOn: string | null; autoRenew: boolean; renewalTermMonths: number | null },
+) {
   // YYYY-MM-DD strings compare like the dates they name.
   if (term.endsOn !== null && term.endsOn < term.startsOn) errors.push({ path: 'body:/endsOn', message: 'must not be before startsOn' });
   if (term.autoRenew) {
@@ -46,7 +49,11 @@ export async function checkGroups(tx: Tx, errors: Errors, groupIds: string[]): P
  * A restricted contract must stay visible to the person writing it (nobody locks themself out) and to its
  * manager (nobody manages what they cannot see).
  */
-export async function checkAccess(tx: Tx, errors: Errors, access: { groupIds: string[]; managerId: string; callerId: string; groupsChanged: boolean }) {
+export async function checkAccess(
+  tx: Tx,
+  errors: Errors,
+  access: { groupIds: string[]; managerId: string; callerId: string; groupsChanged: boolean },
+) {
   if (access.groupIds.length === 0) return;
   const path = access.groupsChanged ? 'body:/groupIds' : 'body:/managerId';
   if (!(await queries.isMemberOfAny(tx, access.managerId, access.groupIds))) {
@@ -58,12 +65,18 @@ export async function checkAccess(tx: Tx, errors: Errors, access: { groupIds: st
 }
 
 /** Resolves each line item's product (which must be the contract vendor's) and its default block size. */
-export async function checkLineItems(tx: Tx, errors: Errors, items: NonNullable<ContractInput['lineItems']>, vendorId: string): Promise<queries.NewLineItem[]> {
+export async function checkLineItems(
+  tx: Tx,
+  errors: Errors,
+  items: NonNullable<ContractInput['lineItems']>,
+  vendorId: string,
+): Promise<queries.NewLineItem[]> {
   const products = new Map((await queries.findProducts(tx, [...new Set(items.map((item) => item.productId))])).map((p) => [p.id, p]));
   return items.map((item, index) => {
     const product = products.get(item.productId);
     if (!product) errors.push({ path: `body:/lineItems/${index}/productId`, message: 'is not a known product' });
-    else if (product.vendor_id !== vendorId) errors.push({ path: `body:/lineItems/${index}/productId`, message: "is not a product of the contract's vendor" });
+    else if (product.vendor_id !== vendorId)
+      errors.push({ path: `body:/lineItems/${index}/productId`, message: "is not a product of the contract's vendor" });
     return {
       productId: item.productId,
       quantity: item.quantity,

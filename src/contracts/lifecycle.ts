@@ -54,7 +54,12 @@ export function assertOfferOpen(kind: ContractKind, status: ContractStatus, fiel
   if (kind !== 'proposal' || status === 'pending') return;
   const frozen = fields.filter((field) => !EDITABLE_WHEN_DECIDED.has(field));
   if (frozen.length === 0) return;
-  throw new ProblemError(409, 'proposal_decided', `This proposal is ${status}: its offer stays as it was. Make a new version with supersedesId instead.`, {
-    fields: frozen,
-  });
+  throw new ProblemError(
+    409,
+    'proposal_decided',
+    `This proposal is ${status}: its offer stays as it was. Make a new version with supersedesId instead.`,
+    {
+      fields: frozen,
+    },
+  );
 }

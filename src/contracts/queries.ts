@@ -131,7 +131,12 @@ export function lockContract(tx: Tx, id: string) {
 }
 
 export function findContract(tx: Tx, id: string) {
-  return tx.selectFrom('contracts').select(['id', 'kind', 'status', 'vendor_id']).where('id', '=', id).where('archived_at', 'is', null).executeTakeFirst();
+  return tx
+    .selectFrom('contracts')
+    .select(['id', 'kind', 'status', 'vendor_id'])
+    .where('id', '=', id)
+    .where('archived_at', 'is', null)
+    .executeTakeFirst();
 }
 
 export type NewContract = Omit<Insertable<ContractsTable>, 'tenant_id' | 'id' | 'restricted' | 'archived_at' | 'created_at' | 'updated_at'>;
@@ -141,10 +146,18 @@ export async function insertContract(tx: Tx, contract: NewContract): Promise<str
   return row.id;
 }
 
-export type ContractChanges = Omit<Updateable<ContractsTable>, 'tenant_id' | 'id' | 'kind' | 'supersedes_id' | 'restricted' | 'archived_at' | 'created_at' | 'updated_at'>;
+export type ContractChanges = Omit<
+  Updateable<ContractsTable>,
+  'tenant_id' | 'id' | 'kind' | 'supersedes_id' | 'restricted' | 'archived_at' | 'created_at' | 'updated_at'
+>;
 
 export async function updateContract(tx: Tx, id: string, changes: ContractChanges): Promise<void> {
-  await tx.updateTable('contracts').set({ ...changes, updated_at: sql`now()` }).where('id', '=', id).where('archived_at', 'is', null).execute();
+  await tx
+    .updateTable('contracts')
+    .set({ ...changes, updated_at: sql`now()` })
+    .where('id', '=', id)
+    .where('archived_at', 'is', null)
+    .execute();
 }
 
 /** Moves the status only from the expected one, so a concurrent change shows up as "nothing updated". */
@@ -196,7 +209,8 @@ export async function replaceLineItems(tx: Tx, contractId: string, items: NewLin
         list_unit_price: item.listUnitPrice,
         discount_percent: item.discountPercent,
         net_unit_price:
-          item.netUnitPrice ?? sql<string>`round(${item.listUnitPrice}::numeric * (100 - ${item.discountPercent ?? '0'}::numeric) * 0.01, 4)`,
+          item.netUnitPrice ??
+          sql<string>`round(${item.listUnitPrice}::numeric * (100 - ${item.discountPercent ?? '0'}::numeric) * 0.01, 4)`,
         maintenance_percent: item.maintenancePercent,
         terms: item.terms,
       })),
@@ -207,7 +221,10 @@ export async function replaceLineItems(tx: Tx, contractId: string, items: NewLin
 export async function replaceGroups(tx: Tx, contractId: string, groupIds: string[]): Promise<void> {
   await tx.deleteFrom('contract_groups').where('contract_id', '=', contractId).execute();
   if (groupIds.length === 0) return;
-  await tx.insertInto('contract_groups').values(groupIds.map((groupId) => ({ contract_id: contractId, group_id: groupId }))).execute();
+  await tx
+    .insertInto('contract_groups')
+    .values(groupIds.map((groupId) => ({ contract_id: contractId, group_id: groupId })))
+    .execute();
 }
 
 export async function groupIdsOf(tx: Tx, contractId: string): Promise<string[]> {
@@ -252,7 +269,12 @@ export async function isMemberOfAny(tx: Tx, userId: string, groupIds: string[]):
 
 export async function isMemberOfAll(tx: Tx, userId: string, groupIds: string[]): Promise<boolean> {
   if (groupIds.length === 0) return true;
-  const rows = await tx.selectFrom('access_group_members').select('group_id').where('user_id', '=', userId).where('group_id', 'in', groupIds).execute();
+  const rows = await tx
+    .selectFrom('access_group_members')
+    .select('group_id')
+    .where('user_id', '=', userId)
+    .where('group_id', 'in', groupIds)
+    .execute();
   return new Set(rows.map((row) => row.group_id)).size === new Set(groupIds).size;
 }
 
@@ -276,7 +298,10 @@ export function vendorTotalsByCurrency(tx: Tx, vendorId: string) {
       (eb) =>
         eb
           .selectFrom('line_items as li')
-          .select([sql<string>`coalesce(sum(${LINE_NET}), 0)`.as('net'), sql<string>`coalesce(sum(${LINE_MAINTENANCE}), 0)`.as('maintenance')])
+          .select([
+            sql<string>`coalesce(sum(${LINE_NET}), 0)`.as('net'),
+            sql<string>`coalesce(sum(${LINE_MAINTENANCE}), 0)`.as('maintenance'),
+          ])
           .whereRef('li.tenant_id', '=', 'c.tenant_id')
           .whereRef('li.contract_id', '=', 'c.id')
           .as('t'),

@@ -20,7 +20,8 @@ function visibilityAttempt(groupIds: string[], contractId?: string): RefusedAtte
     details: { groupIdsRequested: [...groupIds].sort() },
     concerns: (problem: ProblemError) =>
       problem.status === 403 ||
-      (Array.isArray(problem.extensions.errors) && problem.extensions.errors.some((error: { path?: string }) => error.path?.startsWith('body:/groupIds'))),
+      (Array.isArray(problem.extensions.errors) &&
+        problem.extensions.errors.some((error: { path?: string }) => error.path?.startsWith('body:/groupIds'))),
   };
 }
 
@@ -39,7 +40,9 @@ export const contractRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSe
     handler: async (request, reply) => {
       const create = (tx: Tx, actor: Actor) => contracts.createContract(tx, actor, request.body, auditContext(request, actor));
       const { groupIds } = request.body;
-      const created = groupIds?.length ? await withSession.auditingRefusal(request, visibilityAttempt(groupIds), create) : await withSession(request, create);
+      const created = groupIds?.length
+        ? await withSession.auditingRefusal(request, visibilityAttempt(groupIds), create)
+        : await withSession(request, create);
       return reply.status(201).send(created);
     },
   });
@@ -52,9 +55,12 @@ export const contractRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSe
   app.patch('/api/v1/contracts/:id', {
     schema: { params: IdParams, body: schemas.ContractPatch, response: { 200: schemas.Contract } },
     handler: (request) => {
-      const update = (tx: Tx, actor: Actor) => contracts.updateContract(tx, actor, request.params.id, request.body, auditContext(request, actor));
+      const update = (tx: Tx, actor: Actor) =>
+        contracts.updateContract(tx, actor, request.params.id, request.body, auditContext(request, actor));
       const { groupIds } = request.body;
-      return groupIds ? withSession.auditingRefusal(request, visibilityAttempt(groupIds, request.params.id), update) : withSession(request, update);
+      return groupIds
+        ? withSession.auditingRefusal(request, visibilityAttempt(groupIds, request.params.id), update)
+        : withSession(request, update);
     },
   });
 

@@ -1,12 +1,33 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { ContractKind, ContractStatus } from '../db/schema.js';
-import { BlockSize, Currency, DateString, ListQuery, Money, MultiLine, Nullable, Percent, Quantity, SingleLine, Uuid, listOf } from '../http/schema-types.js';
+import {
+  BlockSize,
+  Currency,
+  DateString,
+  ListQuery,
+  Money,
+  MultiLine,
+  Nullable,
+  Percent,
+  Quantity,
+  SingleLine,
+  Uuid,
+  listOf,
+} from '../http/schema-types.js';
 
 /** One clean "must be equal to one of the allowed values" error instead of a union's pile of them. */
 const StringEnum = <T extends string>(values: readonly T[]) => Type.Unsafe<T>({ type: 'string', enum: [...values] });
 
 export const contractKinds = ['contract', 'proposal'] as const satisfies readonly ContractKind[];
-export const contractStatuses = ['active', 'expired', 'terminated', 'pending', 'accepted', 'rejected', 'superseded'] as const satisfies readonly ContractStatus[];
+export const contractStatuses = [
+  'active',
+  'expired',
+  'terminated',
+  'pending',
+  'accepted',
+  'rejected',
+  'superseded',
+] as const satisfies readonly ContractStatus[];
 
 const Kind = StringEnum(contractKinds);
 const Status = StringEnum(contractStatuses);
@@ -83,7 +104,13 @@ export const ContractPatch = Type.Partial(Type.Object(editableFields), { additio
 export type ContractPatch = Static<typeof ContractPatch>;
 
 export const ContractListQuery = Type.Object(
-  { vendorId: Type.Optional(Uuid), kind: Type.Optional(Kind), status: Type.Optional(Status), q: Type.Optional(SingleLine({ maxLength: 200 })), ...ListQuery },
+  {
+    vendorId: Type.Optional(Uuid),
+    kind: Type.Optional(Kind),
+    status: Type.Optional(Status),
+    q: Type.Optional(SingleLine({ maxLength: 200 })),
+    ...ListQuery,
+  },
   { additionalProperties: false },
 );
 export type ContractListQuery = Static<typeof ContractListQuery>;
@@ -145,5 +172,7 @@ export const ContractList = listOf(ContractSummary);
 export const VendorContractTotals = Type.Object({
   vendorId: Uuid,
   contracts: Type.Integer(),
-  totalsByCurrency: Type.Array(Type.Object({ currency: Type.String(), net: Decimal, annualMaintenance: Decimal, contracts: Type.Integer() })),
+  totalsByCurrency: Type.Array(
+    Type.Object({ currency: Type.String(), net: Decimal, annualMaintenance: Decimal, contracts: Type.Integer() }),
+  ),
 });

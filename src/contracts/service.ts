@@ -6,7 +6,17 @@ import { notFound, ProblemError } from '../http/problem.js';
 import { isActiveUser, requireRecentAuthentication } from '../identity/actor.js';
 import type { Actor } from '../identity/sessions.js';
 import { findVendor } from '../vendors/queries.js';
-import { checkAccess, checkGroups, checkKeptLineItems, checkLineItems, checkManager, checkTerm, checkVendor, throwIfAny, type Errors } from './input-checks.js';
+import {
+  checkAccess,
+  checkGroups,
+  checkKeptLineItems,
+  checkLineItems,
+  checkManager,
+  checkTerm,
+  checkVendor,
+  throwIfAny,
+  type Errors,
+} from './input-checks.js';
 import { assertOfferOpen, assertPatchMove, defaultStatus, initialStatuses, invalidTransition, statusFitsKind } from './lifecycle.js';
 import * as queries from './queries.js';
 import type { ContractInput, ContractListQuery, ContractPatch } from './schemas.js';
@@ -20,8 +30,15 @@ function decodeListCursor(value: string | undefined): Cursor | null {
   const cursor = decodeCursor(value);
   if (cursor === null) return null;
   const millis = `${cursor.key.slice(0, 23)}Z`;
-  const valid = TIMESTAMP_KEY.test(cursor.key) && UUID.test(cursor.id) && !Number.isNaN(Date.parse(millis)) && new Date(millis).toISOString() === millis;
-  if (!valid) throw new ProblemError(400, 'validation_failed', 'The cursor is not valid.', { errors: [{ path: 'querystring:/cursor', message: 'is not a cursor from this API' }] });
+  const valid =
+    TIMESTAMP_KEY.test(cursor.key) &&
+    UUID.test(cursor.id) &&
+    !Number.isNaN(Date.parse(millis)) &&
+    new Date(millis).toISOString() === millis;
+  if (!valid)
+    throw new ProblemError(400, 'validation_failed', 'The cursor is not valid.', {
+      errors: [{ path: 'querystring:/cursor', message: 'is not a cursor from this API' }],
+    });
   return cursor;
 }
 
@@ -71,8 +88,14 @@ export async function createContract(tx: Tx, actor: Actor, input: ContractInput,
   const predecessor = input.supersedesId ? await checkPredecessor(tx, errors, kind, input.supersedesId, input.vendorId) : undefined;
   const inheritedGroupIds = predecessor ? await queries.groupIdsOf(tx, predecessor.id) : [];
   const groupIds = input.groupIds ?? inheritedGroupIds;
-  if (!initialStatuses(kind).includes(status)) errors.push({ path: 'body:/status', message: `must be one of ${initialStatuses(kind).join(', ')} for a new ${kind}` });
-  checkTerm(errors, { startsOn: input.startsOn, endsOn: input.endsOn ?? null, autoRenew: input.autoRenew ?? false, renewalTermMonths: input.renewalTermMonths ?? null });
+  if (!initialStatuses(kind).includes(status))
+    errors.push({ path: 'body:/status', message: `must be one of ${initialStatuses(kind).join(', ')} for a new ${kind}` });
+  checkTerm(errors, {
+    startsOn: input.startsOn,
+    endsOn: input.endsOn ?? null,
+    autoRenew: input.autoRenew ?? false,
+    renewalTermMonths: input.renewalTermMonths ?? null,
+  });
   await checkVendor(tx, errors, input.vendorId);
   if (input.managerId !== undefined) await checkManager(tx, errors, input.managerId);
   const groupsKnown = await checkGroups(tx, errors, groupIds);
@@ -121,8 +144,10 @@ const forbidden = (detail: string) => new ProblemError(403, 'forbidden', detail)
  */
 async function checkNewContractGroups(tx: Tx, actor: Actor, groupIds: string[], inheritedGroupIds: string[]) {
   if (actor.role === 'master' || sameGroups(groupIds, inheritedGroupIds)) return;
-  if (inheritedGroupIds.length > 0) throw forbidden('A new version keeps the access groups of the one it supersedes; only a master changes them.');
-  if (!(await queries.isMemberOfAll(tx, actor.userId, groupIds))) throw forbidden('You may restrict a new contract only to access groups you belong to.');
+  if (inheritedGroupIds.length > 0)
+    throw forbidden('A new version keeps the access groups of the one it supersedes; only a master changes them.');
+  if (!(await queries.isMemberOfAll(tx, actor.userId, groupIds)))
+    throw forbidden('You may restrict a new contract only to access groups you belong to.');
 }
 
 /**
@@ -130,7 +155,7 @@ async function checkNewContractGroups(tx: Tx, actor: Actor, groupIds: string[], 
  * see the contract is told so (403); one who cannot never got this far (404 from the locked read).
  */
 function checkGroupsChange(actor: Actor) {
-  if (actor.role !== 'master') throw forbidden("Only a master changes who may see a contract.");
+  if (actor.role !== 'master') throw forbidden('Only a master changes who may see a contract.');
   requireRecentAuthentication(actor);
 }
 
@@ -154,7 +179,8 @@ export async function updateContract(tx: Tx, actor: Actor, id: string, patch: Co
   const groupsChange = patch.groupIds !== undefined && !sameGroups(patch.groupIds, groupIdsBefore);
   if (groupsChange) checkGroupsChange(actor);
   const errors: Errors = [];
-  if (patch.status !== undefined && !statusFitsKind(row.kind, patch.status)) errors.push({ path: 'body:/status', message: `is not a status of a ${row.kind}` });
+  if (patch.status !== undefined && !statusFitsKind(row.kind, patch.status))
+    errors.push({ path: 'body:/status', message: `is not a status of a ${row.kind}` });
   checkTerm(errors, {
     startsOn: patched(patch.startsOn, row.starts_on),
     endsOn: patched(patch.endsOn, row.ends_on),
@@ -219,7 +245,8 @@ export async function acceptProposal(tx: Tx, actor: Actor, id: string) {
   }
   const groupIds = await queries.groupIdsOf(tx, id);
   const managerStays =
-    (await isActiveUser(tx, proposal.manager_id)) && (groupIds.length === 0 || (await queries.isMemberOfAny(tx, proposal.manager_id, groupIds)));
+    (await isActiveUser(tx, proposal.manager_id)) &&
+    (groupIds.length === 0 || (await queries.isMemberOfAny(tx, proposal.manager_id, groupIds)));
   const contractId = await queries.insertContract(tx, {
     vendor_id: proposal.vendor_id,
     kind: 'contract',
@@ -247,6 +274,11 @@ export async function vendorContractTotals(tx: Tx, vendorId: string) {
   return {
     vendorId,
     contracts: rows.reduce((sum, row) => sum + row.contracts, 0),
-    totalsByCurrency: rows.map((row) => ({ currency: row.currency, net: row.net, annualMaintenance: row.annual_maintenance, contracts: row.contracts })),
+    totalsByCurrency: rows.map((row) => ({
+      currency: row.currency,
+      net: row.net,
+      annualMaintenance: row.annual_maintenance,
+      contracts: row.contracts,
+    })),
   };
 }

@@ -108,7 +108,8 @@ function liveRival(dir: string, ownName: string, isRunning: (identity: ProcessId
     const identity = parseClaimName(base);
     // A name we cannot read is not ours to delete; treat it as a live owner, so the refusal names the file.
     if (!identity) {
-      if (suffix === CLAIM) return { pid: Number.NaN, startTicks: null, bootId: null, command: `unreadable lock entry ${join(dir, entry)}`, since: 'unknown' };
+      if (suffix === CLAIM)
+        return { pid: Number.NaN, startTicks: null, bootId: null, command: `unreadable lock entry ${join(dir, entry)}`, since: 'unknown' };
       continue;
     }
     if (!isRunning(identity)) {

@@ -181,7 +181,11 @@ export async function openPostgres(
     engine: 'postgres',
     kysely,
     async withScriptSession(work) {
-      const client = new pg.Client({ connectionString: options.ownerUrl ?? connectionString, connectionTimeoutMillis: 5_000, types: postgresTypes });
+      const client = new pg.Client({
+        connectionString: options.ownerUrl ?? connectionString,
+        connectionTimeoutMillis: 5_000,
+        types: postgresTypes,
+      });
       // A broken connection fails the statement that was running; the event itself must not crash the process.
       client.on('error', () => {});
       await client.connect();

@@ -26,7 +26,9 @@ export class DatabaseUnavailableError extends Error {
   ) {
     // The cause's message names what failed (refused, timed out, terminated); it carries no credentials.
     const why = cause instanceof Error ? `: ${cause.message}` : '';
-    super(reason === 'pool_exhausted' ? 'no database connection became free in time' : `the database is unavailable (${reason}${why})`, { cause });
+    super(reason === 'pool_exhausted' ? 'no database connection became free in time' : `the database is unavailable (${reason}${why})`, {
+      cause,
+    });
   }
 }
 

@@ -189,7 +189,7 @@ class PipelinedConnection implements DatabaseConnection {
     this.#client.removeListener('error', this.#onError);
     // A connection that broke, or that ends with answers unreported, must not serve the next borrower.
     const discard = this.#lost !== null || this.#inTransaction;
-    this.#client.release(discard ? (this.#lost as Error) ?? new Error('released inside a transaction') : undefined);
+    this.#client.release(discard ? ((this.#lost as Error) ?? new Error('released inside a transaction')) : undefined);
   }
 
   /** True when the transaction never sent anything, so there is nothing to end. */

@@ -37,7 +37,11 @@ interface CompiledShape<Row> {
   parameters: readonly unknown[];
 }
 
-function compileShape<Values extends Record<string, unknown>, Row>(build: (tx: Tx, values: Values) => Compilable<Row>, tx: Tx, given: string[]): CompiledShape<Row> {
+function compileShape<Values extends Record<string, unknown>, Row>(
+  build: (tx: Tx, values: Values) => Compilable<Row>,
+  tx: Tx,
+  given: string[],
+): CompiledShape<Row> {
   const standIns = Object.fromEntries(given.map((key) => [key, new StandIn(key)])) as unknown as Values;
   const query = build(tx, standIns).compile();
   const placed = new Set(query.parameters.filter((parameter) => parameter instanceof StandIn).map((standIn) => standIn.key));

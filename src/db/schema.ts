@@ -27,13 +27,7 @@ export interface UsersTable {
   revoked_at: NullableTimestamp;
 }
 
-export type SessionEndReason =
-  | 'logout'
-  | 'logout_all'
-  | 'password_changed'
-  | 'revoked'
-  | 'ended_by_user'
-  | 'ended_by_master';
+export type SessionEndReason = 'logout' | 'logout_all' | 'password_changed' | 'revoked' | 'ended_by_user' | 'ended_by_master';
 
 export interface SessionsTable {
   tenant_id: Defaulted<string>;
@@ -95,8 +89,18 @@ export interface AccessGroupMembersTable {
 }
 
 export type LicenceMetric =
-  | 'user' | 'named_user' | 'concurrent_user' | 'device' | 'core' | 'processor' | 'server' | 'instance'
-  | 'site' | 'enterprise' | 'subscription' | 'other';
+  | 'user'
+  | 'named_user'
+  | 'concurrent_user'
+  | 'device'
+  | 'core'
+  | 'processor'
+  | 'server'
+  | 'instance'
+  | 'site'
+  | 'enterprise'
+  | 'subscription'
+  | 'other';
 
 export interface VendorsTable {
   tenant_id: Defaulted<string>;

@@ -58,7 +58,11 @@ export function readInTenant<T>(kysely: Kysely<Schema>, context: TenantContext, 
  * A scoped read for the holder of a session (SessionGuard.scoped): a dead session fails it with SQLSTATE
  * 28000 — even when the work failed first, or sent nothing — and nothing sent behind the check runs.
  */
-export function readInSession<T>(kysely: Kysely<Schema>, session: { tokenHash: Buffer; idleSeconds: number }, work: (tx: Tx) => Promise<T>): Promise<T> {
+export function readInSession<T>(
+  kysely: Kysely<Schema>,
+  session: { tokenHash: Buffer; idleSeconds: number },
+  work: (tx: Tx) => Promise<T>,
+): Promise<T> {
   return scopedRead(kysely, CompiledQuery.raw(CONTEXT_STATEMENTS.session, [session.tokenHash, session.idleSeconds]), work);
 }
 

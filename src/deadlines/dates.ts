@@ -25,7 +25,8 @@ export function parseDate(value: string): CivilDate {
   const match = DATE.exec(value);
   if (match) {
     const date = { year: Number(match[1]), month: Number(match[2]), day: Number(match[3]) };
-    if (date.year >= 1 && date.month >= 1 && date.month <= 12 && date.day >= 1 && date.day <= daysInMonth(date.year, date.month)) return date;
+    if (date.year >= 1 && date.month >= 1 && date.month <= 12 && date.day >= 1 && date.day <= daysInMonth(date.year, date.month))
+      return date;
   }
   throw new RangeError(`not a calendar date: "${value}"`);
 }
@@ -50,7 +51,9 @@ export function fromDayNumber(dayNumber: number): string {
   const z = dayNumber + 719_468;
   const era = Math.floor(z / 146_097);
   const dayOfEra = z - era * 146_097;
-  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const yearOfEra = Math.floor(
+    (dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365,
+  );
   const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
   const mp = Math.floor((5 * dayOfYear + 2) / 153);
   const day = dayOfYear - Math.floor((153 * mp + 2) / 5) + 1;
@@ -109,7 +112,8 @@ export function currentTerm(input: TermInput, today: string): Term {
   const first = { endsOn: input.endsOn, noticeDeadline: noticeDeadline(input.endsOn, input.noticePeriodDays), renewals: 0 };
   if (!input.autoRenew || first.noticeDeadline >= today) return first;
   const months = input.renewalTermMonths;
-  if (months == null || !Number.isInteger(months) || months < 1) throw new RangeError('an auto-renewing contract needs a renewal term of at least one month');
+  if (months == null || !Number.isInteger(months) || months < 1)
+    throw new RangeError('an auto-renewing contract needs a renewal term of at least one month');
 
   // Term k is still open while its end is at least today + notice. Every term ending in a calendar month
   // before that target's month is certainly over, so start just below the answer and step up (≤ 2 steps).

@@ -24,7 +24,8 @@ export interface ContractDates {
  */
 export function contractDeadlines(contract: ContractDates, today: string): Array<{ type: DeadlineType; date: string }> {
   if (!contract.autoRenew) {
-    const notice = contract.noticePeriodDays == null ? [] : [{ type: 'notice' as const, date: addDays(contract.endsOn, -contract.noticePeriodDays) }];
+    const notice =
+      contract.noticePeriodDays == null ? [] : [{ type: 'notice' as const, date: addDays(contract.endsOn, -contract.noticePeriodDays) }];
     return [...notice, { type: 'end', date: contract.endsOn }];
   }
   const term = currentTerm({ ...contract, noticePeriodDays: contract.noticePeriodDays ?? 0 }, today);
@@ -45,7 +46,12 @@ export async function listDeadlines(tx: Tx, query: { withinDays?: number; limit?
   const candidates = await queries.listDeadlineCandidates(tx, { from: today, to: until });
   const deadlines = candidates.flatMap((contract) =>
     contractDeadlines(
-      { endsOn: contract.ends_on, noticePeriodDays: contract.notice_period_days, autoRenew: contract.auto_renew, renewalTermMonths: contract.renewal_term_months },
+      {
+        endsOn: contract.ends_on,
+        noticePeriodDays: contract.notice_period_days,
+        autoRenew: contract.auto_renew,
+        renewalTermMonths: contract.renewal_term_months,
+      },
       today,
     )
       .filter((deadline) => deadline.date >= today && deadline.date <= until)
@@ -58,7 +64,13 @@ export async function listDeadlines(tx: Tx, query: { withinDays?: number; limit?
       })),
   );
   return deadlines
-    .sort((a, b) => compare(a.date, b.date) || TYPE_ORDER[a.type] - TYPE_ORDER[b.type] || compare(a.title, b.title) || compare(a.contractId, b.contractId))
+    .sort(
+      (a, b) =>
+        compare(a.date, b.date) ||
+        TYPE_ORDER[a.type] - TYPE_ORDER[b.type] ||
+        compare(a.title, b.title) ||
+        compare(a.contractId, b.contractId),
+    )
     .slice(0, query.limit ?? MAX_DEADLINES);
 }
 

@@ -24,22 +24,45 @@ export interface VaultSummary {
  * proposals oldest first, so that renewals and new versions can name what they supersede.
  */
 export async function fillDemoVault(tx: Tx, actor: Actor, today: string): Promise<VaultSummary> {
-  const summary: VaultSummary = { vendors: 0, products: 0, contracts: 0, proposals: 0, pendingProposals: 0, deadlines: 0, firstYear: today.slice(0, 4) };
+  const summary: VaultSummary = {
+    vendors: 0,
+    products: 0,
+    contracts: 0,
+    proposals: 0,
+    pendingProposals: 0,
+    deadlines: 0,
+    firstYear: today.slice(0, 4),
+  };
   for (const vendor of demoVendors(today)) {
-    const { id: vendorId } = await vendors.createVendor(tx, { name: vendor.name, website: vendor.website, notes: vendor.notes, aliases: vendor.aliases });
+    const { id: vendorId } = await vendors.createVendor(tx, {
+      name: vendor.name,
+      website: vendor.website,
+      notes: vendor.notes,
+      aliases: vendor.aliases,
+    });
     await vendors.replaceMetricDefinitions(tx, vendorId, vendor.metrics);
     summary.vendors += 1;
 
     const productIds = new Map<string, string>();
     for (const product of vendor.products) {
-      const created = await products.createProduct(tx, { vendorId, name: product.name, sku: product.sku, metric: product.metric, blockSize: product.blockSize });
+      const created = await products.createProduct(tx, {
+        vendorId,
+        name: product.name,
+        sku: product.sku,
+        metric: product.metric,
+        blockSize: product.blockSize,
+      });
       productIds.set(product.key, created.id);
       summary.products += 1;
     }
 
     const dealIds = new Map<string, string>();
     for (const deal of vendor.deals) {
-      const created = await contracts.createContract(tx, actor, contractInput(deal, vendorId, vendor.currency, productIds, dealIds), { actorId: actor.userId, ip: null, userAgent: 'pactum demo' });
+      const created = await contracts.createContract(tx, actor, contractInput(deal, vendorId, vendor.currency, productIds, dealIds), {
+        actorId: actor.userId,
+        ip: null,
+        userAgent: 'pactum demo',
+      });
       dealIds.set(deal.key, created.id);
       if (deal.kind === 'proposal') summary.proposals += 1;
       else summary.contracts += 1;
@@ -54,7 +77,13 @@ export async function fillDemoVault(tx: Tx, actor: Actor, today: string): Promis
 }
 
 /** The API body (ContractInput) for a deal, with the ids of products and earlier deals filled in. */
-export function contractInput(deal: DemoDeal, vendorId: string, currency: string, productIds: Map<string, string>, dealIds: Map<string, string>) {
+export function contractInput(
+  deal: DemoDeal,
+  vendorId: string,
+  currency: string,
+  productIds: Map<string, string>,
+  dealIds: Map<string, string>,
+) {
   const idOf = (ids: Map<string, string>, key: string) => {
     const id = ids.get(key);
     if (!id) throw new Error(`demo data: "${deal.key}" names "${key}", which is not defined before it`);

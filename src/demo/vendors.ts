@@ -22,7 +22,8 @@ function databaseVendor(today: string): DemoVendor {
   return {
     name: 'Polaris Data Systems',
     website: 'https://www.polaris-data.example',
-    notes: 'Perpetual licences; Software Update & Support is invoiced every January at 22 % of the net licence fees. Licence audit clause: at most once every three years, 45 days notice.',
+    notes:
+      'Perpetual licences; Software Update & Support is invoiced every January at 22 % of the net licence fees. Licence audit clause: at most once every three years, 45 days notice.',
     aliases: ['Polaris', 'PDS', 'Polaris Data Systems GmbH'],
     currency: 'EUR',
     metrics: [
@@ -31,7 +32,10 @@ function databaseVendor(today: string): DemoVendor {
         definition:
           'Processor core: every physical core of every server on which the database is installed or running, multiplied by the core factor (0.5 for x86 and ARM) and rounded up. Sold in packs of 2 cores. Virtual machines count all cores of every host they can run on, unless hard-partitioned.',
       },
-      { metric: 'processor', definition: 'Standard Edition only: one licence per occupied processor socket, on servers with at most two sockets.' },
+      {
+        metric: 'processor',
+        definition: 'Standard Edition only: one licence per occupied processor socket, on servers with at most two sockets.',
+      },
     ],
     products: [
       { key: 'ee', name: 'Polaris Database Enterprise Edition', sku: 'PDS-DB-EE-2C', metric: 'core', blockSize: 2 },
@@ -68,7 +72,8 @@ function databaseVendor(today: string): DemoVendor {
         signedOn: diagnostics.startsOn,
         ...diagnostics,
         noticePeriodDays: 90,
-        terms: 'Term licence for 36 months. Terminated early by mutual agreement after the move to Lumen APM; no refund for the remaining term.',
+        terms:
+          'Term licence for 36 months. Terminated early by mutual agreement after the move to Lumen APM; no refund for the remaining term.',
         lineItems: [{ product: 'diagnostics', quantity: 16, listUnitPrice: '1500.00', discountPercent: '25', ...support }],
       },
       {
@@ -123,11 +128,13 @@ function officeVendor(today: string): DemoVendor {
   const renewal = termStarting(addDays(current.endsOn, 1), 36);
   const yearTwo = addMonths(current.startsOn, 12);
   const yearThree = addMonths(current.startsOn, 24);
-  const agreement = 'Unit prices per user and year, invoiced yearly in advance. Licences may be added at any time (true-up) but not reduced before the end of the term.';
+  const agreement =
+    'Unit prices per user and year, invoiced yearly in advance. Licences may be added at any time (true-up) but not reduced before the end of the term.';
   return {
     name: 'Officium Software',
     website: 'https://www.officium-software.example',
-    notes: 'Bought through the Swiss reseller; prices in CHF. The enterprise agreement needs written notice 60 days before its end, otherwise the reseller renews it at the then-current list price.',
+    notes:
+      'Bought through the Swiss reseller; prices in CHF. The enterprise agreement needs written notice 60 days before its end, otherwise the reseller renews it at the then-current list price.',
     aliases: ['Officium', 'Officium Software AG', 'OFS'],
     currency: 'CHF',
     metrics: [
@@ -136,7 +143,10 @@ function officeVendor(today: string): DemoVendor {
         definition:
           'A user is one named person, who may use the suite on up to 5 computers, 5 tablets and 5 phones. Sold in packs of 25 users. A licence may be reassigned to another person at most every 90 days, and at any time when an employee leaves.',
       },
-      { metric: 'device', definition: 'A device licence covers one shared device — a meeting-room system or a kiosk PC — used by any number of people.' },
+      {
+        metric: 'device',
+        definition: 'A device licence covers one shared device — a meeting-room system or a kiosk PC — used by any number of people.',
+      },
     ],
     products: [
       { key: 'e3', name: 'Officium Suite E3', sku: 'OFS-E3-25', metric: 'user', blockSize: 25 },
@@ -258,7 +268,11 @@ function designVendor(today: string): DemoVendor {
         definition:
           'A named user is one identified person, who may install the apps on two computers and use them on one at a time. A seat may be moved to another person when its user leaves the team or changes role, at most once per quarter.',
       },
-      { metric: 'subscription', definition: 'A Stock plan is a subscription per team: a monthly allowance of downloads shared by all named users; unused downloads roll over for one month.' },
+      {
+        metric: 'subscription',
+        definition:
+          'A Stock plan is a subscription per team: a monthly allowance of downloads shared by all named users; unused downloads roll over for one month.',
+      },
     ],
     products: [
       { key: 'studio', name: 'Pixelwerk Studio (all apps)', sku: 'PXW-STUDIO-NU', metric: 'named_user', blockSize: 1 },
@@ -277,7 +291,9 @@ function designVendor(today: string): DemoVendor {
         signedOn: addDays(term.startsOn, -10),
         ...term,
         noticePeriodDays: 30,
-        terms: isCurrent ? 'Renews automatically for 12 months at the then-current price unless cancelled 30 days before the end of the term.' : undefined,
+        terms: isCurrent
+          ? 'Renews automatically for 12 months at the then-current price unless cancelled 30 days before the end of the term.'
+          : undefined,
         lineItems: [
           { product: 'studio', quantity: year.studio, listUnitPrice: year.studioPrice, discountPercent: year.discount },
           { product: 'vector', quantity: year.vector, listUnitPrice: year.vectorPrice, discountPercent: year.discount },
@@ -308,13 +324,23 @@ function monitoringVendor(today: string): DemoVendor {
         definition:
           'A host is any physical server, virtual machine or cloud instance running the Lumen agent. Billing counts the 99th percentile of hosts monitored at the same time in each hour of the month; containers on a monitored host are free.',
       },
-      { metric: 'subscription', definition: 'Log Management and Synthetic Tests are yearly commitments to a volume (GB ingested per day, test runs per month); overage is billed at list price.' },
+      {
+        metric: 'subscription',
+        definition:
+          'Log Management and Synthetic Tests are yearly commitments to a volume (GB ingested per day, test runs per month); overage is billed at list price.',
+      },
     ],
     products: [
       { key: 'infrastructure', name: 'Lumen Infrastructure Monitoring', sku: 'LUM-INFRA-HOST', metric: 'instance', blockSize: 1 },
       { key: 'apm', name: 'Lumen APM', sku: 'LUM-APM-HOST', metric: 'instance', blockSize: 1 },
       { key: 'logs', name: 'Lumen Log Management — 50 GB per day', sku: 'LUM-LOG-50', metric: 'subscription', blockSize: 1 },
-      { key: 'synthetics', name: 'Lumen Synthetic Tests — 10,000 runs per month', sku: 'LUM-SYN-10K', metric: 'subscription', blockSize: 1 },
+      {
+        key: 'synthetics',
+        name: 'Lumen Synthetic Tests — 10,000 runs per month',
+        sku: 'LUM-SYN-10K',
+        metric: 'subscription',
+        blockSize: 1,
+      },
     ],
     deals: [
       {
@@ -386,7 +412,11 @@ function crmVendor(today: string): DemoVendor {
         definition:
           'Each named user has a personal login that must not be shared. Sold in packs of 5. Read-only users are free up to twice the number of paid users.',
       },
-      { metric: 'instance', definition: 'A sandbox is a separate test instance holding a copy of the production configuration; one partial sandbox per contract is free.' },
+      {
+        metric: 'instance',
+        definition:
+          'A sandbox is a separate test instance holding a copy of the production configuration; one partial sandbox per contract is free.',
+      },
       { metric: 'other', definition: 'Services are fixed-price packages described in the order form.' },
     ],
     products: [
@@ -428,7 +458,8 @@ function crmVendor(today: string): DemoVendor {
         noticePeriodDays: 90,
         autoRenew: true,
         renewalTermMonths: 12,
-        terms: 'Renews for 12 months unless cancelled 90 days before the end of a term; list price increases are capped at 5 % per renewal.',
+        terms:
+          'Renews for 12 months unless cancelled 90 days before the end of a term; list price increases are capped at 5 % per renewal.',
         lineItems: [
           { product: 'sales', quantity: 45, listUnitPrice: '1320.00', discountPercent: '12' },
           { product: 'sandbox', quantity: 1, listUnitPrice: '2400.00' },

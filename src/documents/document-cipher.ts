@@ -239,7 +239,8 @@ export function createDocumentOpener(options: OpenerOptions): DocumentOpener {
   const checkWhole = () => {
     if (produced !== options.size) throw new BlobIntegrityError('size_mismatch');
     const actual = hash.digest();
-    if (actual.length !== options.sha256.length || !timingSafeEqual(actual, options.sha256)) throw new BlobIntegrityError('sha256_mismatch');
+    if (actual.length !== options.sha256.length || !timingSafeEqual(actual, options.sha256))
+      throw new BlobIntegrityError('sha256_mismatch');
   };
 
   /** Reads the prefix and, for version 2, the header; false until enough bytes have arrived. */
@@ -294,7 +295,10 @@ export function createDocumentOpener(options: OpenerOptions): DocumentOpener {
       try {
         if (!readHeader()) throw new BlobIntegrityError('malformed_blob');
         const rest = queue.take(queue.length);
-        const plaintext = version === V1 ? openBlob(rest, dataKey, documentAad(options.tenantId, options.documentId)) : openSegment(key!, aad!, index, true, rest);
+        const plaintext =
+          version === V1
+            ? openBlob(rest, dataKey, documentAad(options.tenantId, options.documentId))
+            : openSegment(key!, aad!, index, true, rest);
         hash.update(plaintext);
         produced += plaintext.length;
         checkWhole();

@@ -38,7 +38,13 @@ export function sanitizeFilename(raw: string | undefined, type: DocumentContentT
 function truncateStem(stem: string, suffix: string): string {
   const room = MAX_FILENAME_LENGTH - [...suffix].length;
   const points = [...stem];
-  const kept = points.length > room ? points.slice(0, room).join('').replace(/[\s.]+$/, '') : stem;
+  const kept =
+    points.length > room
+      ? points
+          .slice(0, room)
+          .join('')
+          .replace(/[\s.]+$/, '')
+      : stem;
   return `${kept || 'document'}${suffix}`;
 }
 

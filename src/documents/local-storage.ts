@@ -115,7 +115,8 @@ export function createLocalStorage(dir: string): DocumentStorage {
 
     async deleteLeftover(name) {
       const [tenantId, file] = name.split('/');
-      if (name.split('/').length !== 2 || !tenantId || !isUuid(tenantId) || !file || !LEFTOVER.test(file)) throw new Error('invalid leftover name');
+      if (name.split('/').length !== 2 || !tenantId || !isUuid(tenantId) || !file || !LEFTOVER.test(file))
+        throw new Error('invalid leftover name');
       try {
         await unlink(join(dir, tenantId, file));
       } catch (error) {

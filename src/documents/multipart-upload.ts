@@ -73,7 +73,8 @@ async function nextPart(parts: AsyncIterator<Multipart>): Promise<IteratorResult
  * has been authorised: nothing of an anonymous or foreign request's body is read.
  */
 export async function openUpload(request: FastifyRequest): Promise<UploadSource> {
-  if (!request.isMultipart()) throw new ProblemError(415, 'unsupported_media_type', 'Send the document as multipart/form-data in the field "file".');
+  if (!request.isMultipart())
+    throw new ProblemError(415, 'unsupported_media_type', 'Send the document as multipart/form-data in the field "file".');
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared > MAX_DOCUMENT_BYTES + FORM_OVERHEAD_BYTES) throw payloadTooLarge();
 

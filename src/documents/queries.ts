@@ -12,7 +12,12 @@ export async function contractVisible(tx: Tx, contractId: string): Promise<boole
 
 /** A contract the caller sees and that is not archived: the only kind that takes new documents. */
 export async function liveContractVisible(tx: Tx, contractId: string): Promise<boolean> {
-  const row = await tx.selectFrom('contracts').select('id').where('id', '=', contractId).where('archived_at', 'is', null).executeTakeFirst();
+  const row = await tx
+    .selectFrom('contracts')
+    .select('id')
+    .where('id', '=', contractId)
+    .where('archived_at', 'is', null)
+    .executeTakeFirst();
   return row !== undefined;
 }
 
@@ -45,29 +50,56 @@ export interface NewDocument {
 }
 
 const COLUMNS = [
-  'id', 'contract_id', 'filename', 'content_type', 'size_bytes', 'sha256', 'storage_key', 'key_version', 'uploaded_by', 'created_at',
+  'id',
+  'contract_id',
+  'filename',
+  'content_type',
+  'size_bytes',
+  'sha256',
+  'storage_key',
+  'key_version',
+  'uploaded_by',
+  'created_at',
 ] as const;
 
 /** Microsecond precision, as stored: a cursor rounded to milliseconds could skip or repeat rows. */
 const createdAtKey = sql<string>`to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 export function insertDocument(tx: Tx, document: NewDocument) {
-  return tx.insertInto('documents').values(document).returning([...COLUMNS, createdAtKey.as('cursor_key')]).executeTakeFirstOrThrow();
+  return tx
+    .insertInto('documents')
+    .values(document)
+    .returning([...COLUMNS, createdAtKey.as('cursor_key')])
+    .executeTakeFirstOrThrow();
 }
 
 export function listDocuments(tx: Tx, contractId: string, options: { after: Cursor | null; limit: number }) {
-  let query = tx.selectFrom('documents').select([...COLUMNS, createdAtKey.as('cursor_key')]).where('contract_id', '=', contractId);
+  let query = tx
+    .selectFrom('documents')
+    .select([...COLUMNS, createdAtKey.as('cursor_key')])
+    .where('contract_id', '=', contractId);
   if (options.after) {
     const { key, id } = options.after;
     query = query.where((eb) =>
-      eb.or([eb('created_at', '>', sql<Date>`${key}::timestamptz`), eb.and([eb('created_at', '=', sql<Date>`${key}::timestamptz`), eb('id', '>', id)])]),
+      eb.or([
+        eb('created_at', '>', sql<Date>`${key}::timestamptz`),
+        eb.and([eb('created_at', '=', sql<Date>`${key}::timestamptz`), eb('id', '>', id)]),
+      ]),
     );
   }
-  return query.orderBy('created_at').orderBy('id').limit(options.limit + 1).execute();
+  return query
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(options.limit + 1)
+    .execute();
 }
 
 export function findDocument(tx: Tx, id: string) {
-  return tx.selectFrom('documents').select([...COLUMNS, createdAtKey.as('cursor_key')]).where('id', '=', id).executeTakeFirst();
+  return tx
+    .selectFrom('documents')
+    .select([...COLUMNS, createdAtKey.as('cursor_key')])
+    .where('id', '=', id)
+    .executeTakeFirst();
 }
 
 /** Which of these storage keys a documents row references, in any tenant (SECURITY DEFINER, migration 0013). */

@@ -30,7 +30,10 @@ function limitResponseTime(reply: FastifyReply, ms: number) {
  * Signed documents of a contract: upload, list, download. Any active user who can see the contract may
  * do all three; a document is exactly as visible as its contract (RLS), so everything else is 404.
  */
-export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRouteOptions> = async (app, { withSession, documents, downloadTimeoutMs }) => {
+export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRouteOptions> = async (
+  app,
+  { withSession, documents, downloadTimeoutMs },
+) => {
   // Registered inside this plugin, so multipart bodies are accepted by these routes only.
   await app.register(multipart, { limits: UPLOAD_LIMITS });
 
@@ -38,7 +41,12 @@ export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRouteOptions> = a
     schema: { params: IdParams, response: { 201: schemas.Document } },
     handler: async (request, reply) => {
       try {
-        const document = await documents.upload((work) => withSession(request, work), request.params.id, () => openUpload(request), request.log);
+        const document = await documents.upload(
+          (work) => withSession(request, work),
+          request.params.id,
+          () => openUpload(request),
+          request.log,
+        );
         return await reply.status(201).send(document);
       } catch (error) {
         // Refused (401, 404, 413, 415 …) while the client may still be sending: close rather than read the
@@ -57,18 +65,25 @@ export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRouteOptions> = a
   app.get('/api/v1/documents/:id', {
     schema: { params: IdParams },
     handler: async (request, reply) => {
-      const { document, body } = await documents.download((work) => withSession(request, work), request.params.id, request.log, (actor) => auditContext(request, actor));
+      const { document, body } = await documents.download(
+        (work) => withSession(request, work),
+        request.params.id,
+        request.log,
+        (actor) => auditContext(request, actor),
+      );
       limitResponseTime(reply, downloadTimeoutMs);
-      return reply
-        .header('content-type', document.contentType)
-        // The length is the row's: a stream cut short is visibly incomplete to every client.
-        .header('content-length', document.size)
-        .header('content-disposition', contentDisposition(document.filename))
-        .header('cache-control', 'no-store')
-        .header('x-content-type-options', 'nosniff')
-        // Defence in depth: a document opened in the browser anyway runs no script and has no origin.
-        .header('content-security-policy', 'sandbox')
-        .send(body);
+      return (
+        reply
+          .header('content-type', document.contentType)
+          // The length is the row's: a stream cut short is visibly incomplete to every client.
+          .header('content-length', document.size)
+          .header('content-disposition', contentDisposition(document.filename))
+          .header('cache-control', 'no-store')
+          .header('x-content-type-options', 'nosniff')
+          // Defence in depth: a document opened in the browser anyway runs no script and has no origin.
+          .header('content-security-policy', 'sandbox')
+          .send(body)
+      );
     },
   });
 };

@@ -38,7 +38,12 @@ export function createS3Storage(config: S3Config): DocumentStorage {
     async put(key, source) {
       const upload = new Upload({
         client,
-        params: { Bucket: config.bucket, Key: objectKey(key), Body: Readable.from(source, { objectMode: false }), ContentType: 'application/octet-stream' },
+        params: {
+          Bucket: config.bucket,
+          Key: objectKey(key),
+          Body: Readable.from(source, { objectMode: false }),
+          ContentType: 'application/octet-stream',
+        },
         partSize: PART_SIZE,
         queueSize: 1,
         leavePartsOnError: false,
@@ -57,7 +62,8 @@ export function createS3Storage(config: S3Config): DocumentStorage {
         }
         return { size: object.ContentLength, stream: body };
       } catch (error) {
-        if (error instanceof S3ServiceException && (error.name === 'NoSuchKey' || error.$metadata.httpStatusCode === 404)) throw new BlobNotFoundError(key);
+        if (error instanceof S3ServiceException && (error.name === 'NoSuchKey' || error.$metadata.httpStatusCode === 404))
+          throw new BlobNotFoundError(key);
         throw error;
       }
     },
@@ -70,10 +76,13 @@ export function createS3Storage(config: S3Config): DocumentStorage {
     async *list(): AsyncGenerator<StoredEntry> {
       let token: string | undefined;
       do {
-        const page = await client.send(new ListObjectsV2Command({ Bucket: config.bucket, Prefix: config.prefix, ContinuationToken: token, MaxKeys: 1000 }));
+        const page = await client.send(
+          new ListObjectsV2Command({ Bucket: config.bucket, Prefix: config.prefix, ContinuationToken: token, MaxKeys: 1000 }),
+        );
         for (const object of page.Contents ?? []) {
           const key = object.Key?.slice(config.prefix.length) ?? '';
-          if (object.Key?.startsWith(config.prefix) && isStorageKey(key) && object.LastModified) yield { kind: 'blob', key, modifiedAt: object.LastModified };
+          if (object.Key?.startsWith(config.prefix) && isStorageKey(key) && object.LastModified)
+            yield { kind: 'blob', key, modifiedAt: object.LastModified };
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);

@@ -43,7 +43,12 @@ export function documentView(row: DocumentRow) {
 
 const refuseUnlessDocument = (head: Buffer): DocumentContentType => {
   const type = sniffContentType(head);
-  if (!type) throw new ProblemError(415, 'unsupported_media_type', "Only PDF, PNG and JPEG documents are accepted; this file's content is none of them.");
+  if (!type)
+    throw new ProblemError(
+      415,
+      'unsupported_media_type',
+      "Only PDF, PNG and JPEG documents are accepted; this file's content is none of them.",
+    );
   return type;
 };
 
@@ -83,17 +88,26 @@ async function inspectUpload(chunks: AsyncIterable<Buffer>) {
 }
 
 const invalidCursor = () =>
-  new ProblemError(400, 'validation_failed', 'The cursor is not valid.', { errors: [{ path: 'querystring:/cursor', message: 'is not a cursor from this API' }] });
+  new ProblemError(400, 'validation_failed', 'The cursor is not valid.', {
+    errors: [{ path: 'querystring:/cursor', message: 'is not a cursor from this API' }],
+  });
 
 export function createDocumentService({ storage, wrappingKey, downloadSlots }: DocumentServiceDeps) {
   /** Refuses to serve a document whose stored bytes are not what was uploaded; says why in the log only. */
   function integrityFailure(log: FastifyBaseLogger, row: DocumentRow, tenantId: string, reason: string): ProblemError {
     logIntegrityFailure(log, row, tenantId, reason, 'not served');
-    return new ProblemError(500, 'document_integrity_failed', 'The stored document does not match what was uploaded, so it is not served. This has been logged.');
+    return new ProblemError(
+      500,
+      'document_integrity_failed',
+      'The stored document does not match what was uploaded, so it is not served. This has been logged.',
+    );
   }
 
   function logIntegrityFailure(log: FastifyBaseLogger, row: DocumentRow, tenantId: string, reason: string, outcome: string) {
-    log.error({ documentId: row.id, contractId: row.contract_id, tenantId, keyVersion: row.key_version, reason }, `document integrity check failed; ${outcome}`);
+    log.error(
+      { documentId: row.id, contractId: row.contract_id, tenantId, keyVersion: row.key_version, reason },
+      `document integrity check failed; ${outcome}`,
+    );
   }
 
   return {
@@ -141,7 +155,12 @@ export function createDocumentService({ storage, wrappingKey, downloadSlots }: D
         });
         return documentView(row);
       } catch (error) {
-        if (writing) await storage.delete(key).catch((cleanup: unknown) => log.warn({ err: cleanup, documentId }, 'orphaned document blob could not be deleted; the sweep will'));
+        if (writing)
+          await storage
+            .delete(key)
+            .catch((cleanup: unknown) =>
+              log.warn({ err: cleanup, documentId }, 'orphaned document blob could not be deleted; the sweep will'),
+            );
         throw error;
       } finally {
         prepared.tenantKey.key.fill(0);
@@ -171,7 +190,11 @@ export function createDocumentService({ storage, wrappingKey, downloadSlots }: D
         try {
           const row = await queries.findDocument(tx, documentId);
           if (!row) throw notFound();
-          await recordAudit(tx, audit(actor), { action: 'document.downloaded', target: { type: 'document', id: row.id }, details: { contractId: row.contract_id } });
+          await recordAudit(tx, audit(actor), {
+            action: 'document.downloaded',
+            target: { type: 'document', id: row.id },
+            details: { contractId: row.contract_id },
+          });
           const key = await tenantKeyVersion(tx, wrappingKey, actor.tenantId, row.key_version);
           if (!key) throw new Error(`document ${row.id} names tenant key ${row.key_version}, which does not exist`);
           return { row, key, tenantId: actor.tenantId, releaseSlot };
@@ -184,7 +207,9 @@ export function createDocumentService({ storage, wrappingKey, downloadSlots }: D
       try {
         if (row.storage_key !== storageKey(tenantId, row.id)) throw integrityFailure(log, row, tenantId, 'storage_key_mismatch');
         const size = Number(row.size_bytes);
-        const blob = await openStored(row.storage_key, Math.max(sealedSize(size), V1_BLOB_OVERHEAD + size), (reason) => integrityFailure(log, row, tenantId, reason));
+        const blob = await openStored(row.storage_key, Math.max(sealedSize(size), V1_BLOB_OVERHEAD + size), (reason) =>
+          integrityFailure(log, row, tenantId, reason),
+        );
         const body = createDocumentOpener({ dataKey: key, tenantId, documentId: row.id, size, sha256: Buffer.from(row.sha256) });
         body.once('close', releaseSlot);
         pipeline(blob.stream, body, (error) => {
@@ -195,7 +220,12 @@ export function createDocumentService({ storage, wrappingKey, downloadSlots }: D
           await body.firstVerified;
         } catch (error) {
           body.destroy();
-          if (error instanceof BlobIntegrityError) throw new ProblemError(500, 'document_integrity_failed', 'The stored document does not match what was uploaded, so it is not served. This has been logged.');
+          if (error instanceof BlobIntegrityError)
+            throw new ProblemError(
+              500,
+              'document_integrity_failed',
+              'The stored document does not match what was uploaded, so it is not served. This has been logged.',
+            );
           throw error;
         }
         return { document: documentView(row), body: body as Readable };

@@ -88,7 +88,10 @@ export function createDocumentSweep(deps: DocumentSweepDeps): DocumentSweep {
     }
     if (batch.length > 0) result.removedBlobs += await sweepBatch(batch);
     if (result.removedBlobs > 0 || result.removedLeftovers > 0) {
-      deps.logger.info({ removedBlobs: result.removedBlobs, removedLeftovers: result.removedLeftovers }, 'document sweep removed what failed uploads left behind');
+      deps.logger.info(
+        { removedBlobs: result.removedBlobs, removedLeftovers: result.removedLeftovers },
+        'document sweep removed what failed uploads left behind',
+      );
     }
     return result;
   }
@@ -106,7 +109,9 @@ export function createDocumentSweep(deps: DocumentSweepDeps): DocumentSweep {
       try {
         return await sweepAll(result);
       } finally {
-        await release().catch((error: unknown) => deps.logger.warn({ err: error }, 'could not release the document sweep lease; it expires by itself'));
+        await release().catch((error: unknown) =>
+          deps.logger.warn({ err: error }, 'could not release the document sweep lease; it expires by itself'),
+        );
       }
     },
     release,
@@ -114,7 +119,12 @@ export function createDocumentSweep(deps: DocumentSweepDeps): DocumentSweep {
 }
 
 /** What `pactum serve` starts: the sweep at start and then hourly, on the real clock, with the configured grace. */
-export function startDocumentSweepScheduler(options: { config: Config; kysely: Kysely<Schema>; storage: DocumentStorage; logger: JobLogger }): Scheduler {
+export function startDocumentSweepScheduler(options: {
+  config: Config;
+  kysely: Kysely<Schema>;
+  storage: DocumentStorage;
+  logger: JobLogger;
+}): Scheduler {
   const job = createDocumentSweep({
     kysely: options.kysely,
     storage: options.storage,

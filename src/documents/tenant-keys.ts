@@ -44,7 +44,9 @@ export function unwrapTenantKey(wrappingKey: Buffer, tenantId: string, version: 
 
 /** A server fault, not the caller's: a different master key than the one that wrapped the key, or an altered row. */
 function tenantKeyUnusable(tenantId: string, version: number): Error {
-  return new Error(`tenant key ${version} of tenant ${tenantId} does not unwrap: PACTUM_MASTER_KEY is not the one that wrapped it, or the row was altered`);
+  return new Error(
+    `tenant key ${version} of tenant ${tenantId} does not unwrap: PACTUM_MASTER_KEY is not the one that wrapped it, or the row was altered`,
+  );
 }
 
 export interface TenantKey {

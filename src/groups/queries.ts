@@ -30,7 +30,11 @@ export function listGroups(tx: Tx, options: { after: Cursor | null; limit: numbe
       eb.or([eb(sql`lower(g.name)`, '>', after.key), eb.and([eb(sql`lower(g.name)`, '=', after.key), eb('g.id', '>', after.id)])]),
     );
   }
-  return query.orderBy(sql`lower(g.name)`).orderBy('g.id').limit(options.limit + 1).execute();
+  return query
+    .orderBy(sql`lower(g.name)`)
+    .orderBy('g.id')
+    .limit(options.limit + 1)
+    .execute();
 }
 
 export function findGroup(tx: Tx, id: string) {
@@ -80,7 +84,11 @@ export async function addMember(tx: Tx, groupId: string, userId: string): Promis
 
 /** Removes a membership; false when there was none. */
 export async function removeMember(tx: Tx, groupId: string, userId: string): Promise<boolean> {
-  const result = await tx.deleteFrom('access_group_members').where('group_id', '=', groupId).where('user_id', '=', userId).executeTakeFirst();
+  const result = await tx
+    .deleteFrom('access_group_members')
+    .where('group_id', '=', groupId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
   return result.numDeletedRows > 0n;
 }
 

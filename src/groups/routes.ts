@@ -20,7 +20,9 @@ export const groupRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSessi
   app.post('/api/v1/groups', {
     schema: { body: schemas.GroupInput, response: { 201: schemas.Group } },
     handler: async (request, reply) =>
-      reply.status(201).send(await withSession(request, (tx, actor) => groups.createGroup(tx, actor, auditContext(request, actor), request.body))),
+      reply
+        .status(201)
+        .send(await withSession(request, (tx, actor) => groups.createGroup(tx, actor, auditContext(request, actor), request.body))),
   });
 
   app.get('/api/v1/groups/:id', {
@@ -30,7 +32,8 @@ export const groupRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSessi
 
   app.patch('/api/v1/groups/:id', {
     schema: { params: IdParams, body: schemas.GroupPatch, response: { 200: schemas.Group } },
-    handler: (request) => withSession(request, (tx, actor) => groups.updateGroup(tx, actor, auditContext(request, actor), request.params.id, request.body)),
+    handler: (request) =>
+      withSession(request, (tx, actor) => groups.updateGroup(tx, actor, auditContext(request, actor), request.params.id, request.body)),
   });
 
   app.delete('/api/v1/groups/:id', {
@@ -46,7 +49,9 @@ export const groupRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSessi
     handler: async (request, reply) => {
       const { id, userId } = request.params;
       const attempt = { action: 'group.member_add_refused', target: { type: 'group', id }, details: { groupId: id, userId } };
-      await withSession.auditingRefusal(request, attempt, (tx, actor) => groups.addMember(tx, actor, auditContext(request, actor), id, userId));
+      await withSession.auditingRefusal(request, attempt, (tx, actor) =>
+        groups.addMember(tx, actor, auditContext(request, actor), id, userId),
+      );
       return reply.status(204).send(null);
     },
   });
@@ -56,7 +61,9 @@ export const groupRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSessi
     handler: async (request, reply) => {
       const { id, userId } = request.params;
       const attempt = { action: 'group.member_remove_refused', target: { type: 'group', id }, details: { groupId: id, userId } };
-      await withSession.auditingRefusal(request, attempt, (tx, actor) => groups.removeMember(tx, actor, auditContext(request, actor), id, userId));
+      await withSession.auditingRefusal(request, attempt, (tx, actor) =>
+        groups.removeMember(tx, actor, auditContext(request, actor), id, userId),
+      );
       return reply.status(204).send(null);
     },
   });

@@ -50,11 +50,22 @@ export async function createGroup(tx: Tx, actor: Actor, audit: AuditContext, inp
   return groupView(await loadGroup(tx, id));
 }
 
-export async function updateGroup(tx: Tx, actor: Actor, audit: AuditContext, id: string, patch: { name?: string; description?: string | null }) {
+export async function updateGroup(
+  tx: Tx,
+  actor: Actor,
+  audit: AuditContext,
+  id: string,
+  patch: { name?: string; description?: string | null },
+) {
   requireMaster(actor);
   const before = await loadGroup(tx, id);
   const name = patch.name?.trim();
-  await withUniqueName(() => queries.updateGroup(tx, id, { ...(name ? { name } : {}), ...(patch.description !== undefined ? { description: patch.description } : {}) }));
+  await withUniqueName(() =>
+    queries.updateGroup(tx, id, {
+      ...(name ? { name } : {}),
+      ...(patch.description !== undefined ? { description: patch.description } : {}),
+    }),
+  );
   const renamed = name !== undefined && name !== before.name;
   const descriptionChanged = patch.description !== undefined && patch.description !== before.description;
   if (renamed || descriptionChanged) {
@@ -83,13 +94,18 @@ export async function deleteGroup(tx: Tx, actor: Actor, audit: AuditContext, id:
     if (isForeignKeyViolation(error)) throw groupInUse([]);
     throw error;
   }
-  await recordAudit(tx, audit, { action: 'group.deleted', target: { type: 'group', id }, details: { groupId: id, name: group.name, memberIds: group.member_ids } });
+  await recordAudit(tx, audit, {
+    action: 'group.deleted',
+    target: { type: 'group', id },
+    details: { groupId: id, name: group.name, memberIds: group.member_ids },
+  });
 }
 
 function groupInUse(contracts: Array<{ id: string; title: string }>) {
-  const detail = contracts.length > 0
-    ? 'This access group still restricts contracts; give them other groups first.'
-    : 'This access group still restricts contracts you cannot see; a member of the group must give them other groups first.';
+  const detail =
+    contracts.length > 0
+      ? 'This access group still restricts contracts; give them other groups first.'
+      : 'This access group still restricts contracts you cannot see; a member of the group must give them other groups first.';
   return new ProblemError(409, 'group_in_use', detail, { contracts });
 }
 
@@ -127,10 +143,15 @@ export async function removeMember(tx: Tx, actor: Actor, audit: AuditContext, gr
     // Name only what the caller could see before the removal; count the rest (issue 9, finding 1).
     await queries.undoMembershipChange(tx);
     const visible = await visibleContractTitles(tx, orphaned);
-    throw new ProblemError(409, 'handover_required', 'Without this member, no active user could see these contracts; add someone to their groups first.', {
-      contracts: visible.slice(0, LISTED_CONTRACTS),
-      hiddenContractCount: orphaned.length - visible.length,
-    });
+    throw new ProblemError(
+      409,
+      'handover_required',
+      'Without this member, no active user could see these contracts; add someone to their groups first.',
+      {
+        contracts: visible.slice(0, LISTED_CONTRACTS),
+        hiddenContractCount: orphaned.length - visible.length,
+      },
+    );
   }
   await recordAudit(tx, audit, {
     action: 'group.member_removed',

@@ -26,7 +26,10 @@ export interface HoldingRow {
  * Pending proposals are aggregated beside the holdings, never into them. Row-level security limits
  * every table read here to what the caller may see, so a restricted contract adds nothing for outsiders.
  */
-export async function listHoldings(tx: Tx, options: { today: string; vendorId?: string; after: HoldingAnchor | null; limit: number }): Promise<HoldingRow[]> {
+export async function listHoldings(
+  tx: Tx,
+  options: { today: string; vendorId?: string; after: HoldingAnchor | null; limit: number },
+): Promise<HoldingRow[]> {
   const vendorFilter = options.vendorId ? sql`AND p.vendor_id = ${options.vendorId}::uuid` : sql``;
   const after = options.after;
   const pageFilter = after
@@ -120,7 +123,9 @@ export function listPriceHistory(tx: Tx, productId: string, page: { after: Price
     .where('li.product_id', '=', productId)
     .where('c.archived_at', 'is', null)
     .$if(after !== null, (query) =>
-      query.where(sql<boolean>`(${date}, c.id, li.position) > (${after!.date}::date, ${after!.contractId}::uuid, ${after!.position}::integer)`),
+      query.where(
+        sql<boolean>`(${date}, c.id, li.position) > (${after!.date}::date, ${after!.contractId}::uuid, ${after!.position}::integer)`,
+      ),
     )
     .orderBy('date')
     .orderBy('c.id')

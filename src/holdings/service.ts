@@ -16,7 +16,12 @@ import * as queries from './queries.js';
  */
 export async function listHoldings(tx: Tx, query: { vendorId?: string; limit?: number; cursor?: string }, today: string = todayUtc()) {
   const limit = query.limit ?? 50;
-  const rows = await queries.listHoldings(tx, { today, vendorId: query.vendorId, after: await holdingAnchor(tx, decodeCursor(query.cursor)), limit: limit + 1 });
+  const rows = await queries.listHoldings(tx, {
+    today,
+    vendorId: query.vendorId,
+    after: await holdingAnchor(tx, decodeCursor(query.cursor)),
+    limit: limit + 1,
+  });
   const result = page(rows, limit, (row) => ({ key: row.vendor_id, id: row.product_id }));
   return { items: result.items.map(holdingView), nextCursor: result.nextCursor };
 }

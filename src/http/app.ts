@@ -146,7 +146,10 @@ export async function buildApp({ config, database, logStream, documentStorage }:
   // Refused attempts at changing who may see or do what are audited in a transaction of their own.
   const sessionGuard = createSessionGuard(database.kysely, cookies, {
     tenants: createSessionTenants(database.kysely),
-    gate: createTenantGate({ ...config.tenantFairness, concurrency: config.tenantFairness.concurrency ?? defaultTenantConcurrency(database) }),
+    gate: createTenantGate({
+      ...config.tenantFairness,
+      concurrency: config.tenantFairness.concurrency ?? defaultTenantConcurrency(database),
+    }),
   });
   const withSession = auditingRefusals(sessionGuard, createRefusalLog({ kysely: database.kysely }), app.log);
   const documents = createDocumentService({
@@ -158,7 +161,11 @@ export async function buildApp({ config, database, logStream, documentStorage }:
   await app.register(healthRoutes, { database });
   await app.register(identityRoutes, { deps: identityDeps, cookies, withSession, authRateLimitPerMinute: config.authRateLimitPerMinute });
   await app.register(tenancyRoutes, {
-    deps: identityDeps, cookies, withSession, authRateLimitPerMinute: config.authRateLimitPerMinute, invitationLimits: config.invitationLimits,
+    deps: identityDeps,
+    cookies,
+    withSession,
+    authRateLimitPerMinute: config.authRateLimitPerMinute,
+    invitationLimits: config.invitationLimits,
   });
   await app.register(vendorRoutes, { withSession });
   await app.register(productRoutes, { withSession });

@@ -54,7 +54,13 @@ export function registerDraining(app: FastifyInstance) {
     reply.header('connection', 'close');
     return sendProblem(
       reply,
-      new ProblemError(503, 'service_unavailable', 'This node is shutting down; send the request again.', {}, { 'retry-after': String(RETRY_AFTER_SECONDS) }),
+      new ProblemError(
+        503,
+        'service_unavailable',
+        'This node is shutting down; send the request again.',
+        {},
+        { 'retry-after': String(RETRY_AFTER_SECONDS) },
+      ),
     );
   });
 

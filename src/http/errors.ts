@@ -55,7 +55,8 @@ function toProblem(error: FastifyError & { validationContext?: string }, reply: 
     return new ProblemError(400, 'validation_failed', 'A value is out of range or not in a form that can be stored.');
   }
   // A statement that ran into statement_timeout met a busy database, not a bug: ask to come back later.
-  if (isQueryCanceled(error)) return new ProblemError(503, 'overloaded', 'The service is busy; try again shortly.', {}, { 'retry-after': '5' });
+  if (isQueryCanceled(error))
+    return new ProblemError(503, 'overloaded', 'The service is busy; try again shortly.', {}, { 'retry-after': '5' });
   return null;
 }
 

@@ -25,8 +25,7 @@ const RETRY_AFTER_SECONDS = 10;
 /** One warning per episode of shedding, not one per refused request: a flood must not also flood the log. */
 const LOG_EVERY_MS = 10_000;
 
-const overloaded = (detail: string) =>
-  new ProblemError(503, 'overloaded', detail, {}, { 'retry-after': String(RETRY_AFTER_SECONDS) });
+const overloaded = (detail: string) => new ProblemError(503, 'overloaded', detail, {}, { 'retry-after': String(RETRY_AFTER_SECONDS) });
 
 /**
  * Refuses new work with 503 `overloaded` + Retry-After before it is started, while the node is

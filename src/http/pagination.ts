@@ -30,7 +30,9 @@ export function decodeCursor(value: string | undefined): Cursor | null {
 }
 
 export const invalidCursor = () =>
-  new ProblemError(400, 'validation_failed', 'The cursor is not valid.', { errors: [{ path: 'querystring:/cursor', message: 'is not a cursor from this API' }] });
+  new ProblemError(400, 'validation_failed', 'The cursor is not valid.', {
+    errors: [{ path: 'querystring:/cursor', message: 'is not a cursor from this API' }],
+  });
 
 /** Given limit + 1 rows, returns one page and the cursor of its last row when more follow. */
 export function page<Row>(rows: Row[], limit: number, keyOf: (row: Row) => Cursor) {

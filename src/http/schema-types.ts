@@ -53,7 +53,18 @@ export const Quantity = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
 export const BlockSize = Type.Integer({ minimum: 1, maximum: 1_000_000_000 });
 
 export const licenceMetrics = [
-  'user', 'named_user', 'concurrent_user', 'device', 'core', 'processor', 'server', 'instance', 'site', 'enterprise', 'subscription', 'other',
+  'user',
+  'named_user',
+  'concurrent_user',
+  'device',
+  'core',
+  'processor',
+  'server',
+  'instance',
+  'site',
+  'enterprise',
+  'subscription',
+  'other',
 ] as const satisfies readonly LicenceMetric[];
 export const Metric = Type.Unsafe<LicenceMetric>({ type: 'string', enum: [...licenceMetrics] });
 

@@ -60,7 +60,15 @@ export function createTenantGate(options: TenantGateOptions): TenantGate {
       return Promise.resolve(lane);
     }
     if (lane.waiting.length >= options.queueLimit) {
-      return Promise.reject(new ProblemError(429, 'rate_limited', 'Your company has too many requests in progress; try again shortly.', {}, { 'retry-after': '1' }));
+      return Promise.reject(
+        new ProblemError(
+          429,
+          'rate_limited',
+          'Your company has too many requests in progress; try again shortly.',
+          {},
+          { 'retry-after': '1' },
+        ),
+      );
     }
     const waitingLane = lane;
     return new Promise<Lane>((resolve, reject) => {

@@ -21,7 +21,11 @@ export function acceptablePhone(input: string, allowedCountries: AllowedCountrie
 }
 
 /** The same password policy everywhere a password is chosen: signup, invitation, change, reset. */
-export async function acceptablePassword(policy: PasswordPolicy, password: string, context: { email: string; name: string; companyName?: string }) {
+export async function acceptablePassword(
+  policy: PasswordPolicy,
+  password: string,
+  context: { email: string; name: string; companyName?: string },
+) {
   const verdict = await policy.check(password, context);
   if (!verdict.ok) throw new ProblemError(400, 'weak_password', verdict.reason);
 }

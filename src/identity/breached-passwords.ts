@@ -46,11 +46,7 @@ function sha1UppercaseHex(text: string): string {
   return createHash('sha1').update(text, 'utf8').digest('hex').toUpperCase();
 }
 
-async function fetchRange(
-  fetch: typeof globalThis.fetch,
-  url: string,
-  timeoutMs: number,
-): Promise<string | null> {
+async function fetchRange(fetch: typeof globalThis.fetch, url: string, timeoutMs: number): Promise<string | null> {
   try {
     const response = await fetch(url, {
       // Padding adds fake suffixes with count 0 so that the response size does

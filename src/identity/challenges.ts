@@ -83,7 +83,10 @@ export async function claimDelivery(
   const claim = await queries.claimCodeDelivery(tx, delivery, deps.caps);
   if (claim.warning) {
     const { budget, used, cap } = claim.warning;
-    deps.logger.warn({ otpBudget: budget, used, cap, ...(budget === 'unverified_number' ? { phoneHint: phoneHint(delivery.phone) } : {}) }, OTP_BUDGET_WARNING);
+    deps.logger.warn(
+      { otpBudget: budget, used, cap, ...(budget === 'unverified_number' ? { phoneHint: phoneHint(delivery.phone) } : {}) },
+      OTP_BUDGET_WARNING,
+    );
   }
   if (claim.wait > 0) throw rateLimited(claim.wait, 'Too many codes were sent to this number recently; try again later.');
 }
@@ -96,7 +99,12 @@ export const OTP_BUDGET_WARNING = 'one-time code budget for unverified purposes 
  * pumping are claimed in the same transaction, so a refused delivery leaves no challenge behind; the
  * audit trail notes the code (never the code itself) in the same transaction too.
  */
-export async function issueChallenge(tx: Tx, deps: ChallengeDeps, request: ChallengeRequest, audit: AuditContext): Promise<PendingDelivery> {
+export async function issueChallenge(
+  tx: Tx,
+  deps: ChallengeDeps,
+  request: ChallengeRequest,
+  audit: AuditContext,
+): Promise<PendingDelivery> {
   const unverified = isUnverifiedPurpose(request.purpose, request.phoneE164, request.newPhoneE164 ?? null);
   await claimDelivery(tx, deps, { phone: request.phoneE164, purpose: request.purpose, isResend: false, unverified });
   const id = randomUUID();
@@ -136,7 +144,13 @@ function recordCodeSent(tx: Tx, audit: AuditContext, row: Pick<ChallengeRow, 'id
 }
 
 /** Replaces the code of a live challenge; its failed-attempt count is kept, so resending buys no tries. */
-export async function reissueCode(tx: Tx, deps: ChallengeDeps, row: ChallengeRow, channel: Channel, audit: AuditContext): Promise<PendingDelivery> {
+export async function reissueCode(
+  tx: Tx,
+  deps: ChallengeDeps,
+  row: ChallengeRow,
+  channel: Channel,
+  audit: AuditContext,
+): Promise<PendingDelivery> {
   const unverified = isUnverifiedPurpose(row.purpose, row.phone_e164, row.new_phone_e164);
   await claimDelivery(tx, deps, { phone: row.phone_e164, purpose: row.purpose, isResend: true, unverified });
   const code = generateCode();

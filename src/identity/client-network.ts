@@ -17,7 +17,8 @@ export function clientNetwork(ip: string | null): string {
 
 /** The eight 16-bit groups of a valid IPv6 address, as lower-case hex without leading zeros. */
 function expandIPv6(address: string): string[] {
-  const groupsOf = (part: string) => (part === '' ? [] : part.split(':').flatMap((group) => (group.includes('.') ? ipv4Groups(group) : [group])));
+  const groupsOf = (part: string) =>
+    part === '' ? [] : part.split(':').flatMap((group) => (group.includes('.') ? ipv4Groups(group) : [group]));
   const [head = '', tail] = address.split('::');
   const left = groupsOf(head);
   const right = tail === undefined ? [] : groupsOf(tail);

@@ -35,19 +35,9 @@ const reasons = {
 
 type LocalRule = (password: string, personalTerms: string[]) => string | null;
 
-const localRules: LocalRule[] = [
-  rejectTooShort,
-  rejectTooLong,
-  rejectCommonPassword,
-  rejectPersonalTerms,
-  rejectWeakEstimate,
-];
+const localRules: LocalRule[] = [rejectTooShort, rejectTooLong, rejectCommonPassword, rejectPersonalTerms, rejectWeakEstimate];
 
-export function createPasswordPolicy({
-  breachedPasswords,
-}: {
-  breachedPasswords: BreachedPasswordChecker | null;
-}): PasswordPolicy {
+export function createPasswordPolicy({ breachedPasswords }: { breachedPasswords: BreachedPasswordChecker | null }): PasswordPolicy {
   return {
     async check(password, context) {
       const normalized = normalizePassword(password);
@@ -91,9 +81,7 @@ function rejectPersonalTerms(password: string, personalTerms: string[]): string 
 }
 
 function rejectWeakEstimate(password: string, personalTerms: string[]): string | null {
-  return getStrengthEstimator().check(password, personalTerms).score < minimumStrengthScore
-    ? reasons.weak
-    : null;
+  return getStrengthEstimator().check(password, personalTerms).score < minimumStrengthScore ? reasons.weak : null;
 }
 
 /**
@@ -116,7 +104,9 @@ function collectPersonalTerms({ email, name, companyName }: PasswordContext): st
 }
 
 function normalizeTerm(term: string | undefined): string {
-  return normalizePassword(term ?? '').trim().toLowerCase();
+  return normalizePassword(term ?? '')
+    .trim()
+    .toLowerCase();
 }
 
 // Both structures are built on first use: the dictionary holds ~49k entries

@@ -91,7 +91,11 @@ async function liveReset(tx: Tx, tokenHash: Buffer) {
  * the old one only when the code is verified: the mailbox alone changes nothing, and no session starts
  * before the code.
  */
-export async function confirmPasswordReset(deps: IdentityDeps, input: { token: string; newPassword: string }, client: Client): Promise<ChallengeView> {
+export async function confirmPasswordReset(
+  deps: IdentityDeps,
+  input: { token: string; newPassword: string },
+  client: Client,
+): Promise<ChallengeView> {
   const tokenHash = hashSecretToken(input.token);
   const found = await asAppWithoutTenant(deps.kysely, async (tx) => {
     const tenantId = await queries.passwordResetTenant(tx, tokenHash);
@@ -102,7 +106,11 @@ export async function confirmPasswordReset(deps: IdentityDeps, input: { token: s
   });
   if (!found) throw tokenExpired();
   // Policy (possibly a breached-password lookup) and hashing run outside any transaction.
-  await acceptablePassword(deps.passwordPolicy, input.newPassword, { email: found.user.email, name: found.user.name, companyName: found.companyName });
+  await acceptablePassword(deps.passwordPolicy, input.newPassword, {
+    email: found.user.email,
+    name: found.user.name,
+    companyName: found.companyName,
+  });
   const passwordHash = await hashPassword(input.newPassword);
 
   const pending = await inTenant(deps.kysely, { tenantId: found.tenantId, userId: null }, async (tx) => {
@@ -112,7 +120,11 @@ export async function confirmPasswordReset(deps: IdentityDeps, input: { token: s
     const audit = auditOf(client, null);
     await queries.usePasswordResets(tx, user.id);
     await queries.expireOpenChallenges(tx, user.id, 'password_reset');
-    await recordAudit(tx, audit, { action: 'auth.password_reset_confirmed', target: { type: 'user', id: user.id }, details: { resetId: live.reset.id } });
+    await recordAudit(tx, audit, {
+      action: 'auth.password_reset_confirmed',
+      target: { type: 'user', id: user.id },
+      details: { resetId: live.reset.id },
+    });
     return issueChallenge(
       tx,
       deps,

@@ -34,7 +34,12 @@ export async function startPhoneChange(
   const target = { type: 'user', id: user.id };
   const check = await verifyPassword(user.password_hash, input.currentPassword);
   if (!check.valid) {
-    await recordAudit(tx, audit, { action: 'user.phone_change_started', outcome: 'failure', target, details: { reason: 'wrong_password' } });
+    await recordAudit(tx, audit, {
+      action: 'user.phone_change_started',
+      outcome: 'failure',
+      target,
+      details: { reason: 'wrong_password' },
+    });
     return { ok: false, problem: invalidCredentials() };
   }
   if (next.e164 === user.phone_e164) {

@@ -1,9 +1,4 @@
-import {
-  ParseError,
-  isSupportedCountry,
-  parsePhoneNumberFromString,
-  parsePhoneNumberWithError,
-} from 'libphonenumber-js/max';
+import { ParseError, isSupportedCountry, parsePhoneNumberFromString, parsePhoneNumberWithError } from 'libphonenumber-js/max';
 import type { PhoneNumber, PhoneNumberType } from 'libphonenumber-js/max';
 
 export type Language = 'en' | 'de' | 'fr' | 'it';
@@ -24,9 +19,7 @@ export interface ClassifiedPhone {
 
 export type PhoneRejectionCode = 'invalid_phone' | 'unsupported_country';
 
-export type PhoneClassification =
-  | { ok: true; phone: ClassifiedPhone }
-  | { ok: false; code: PhoneRejectionCode; reason: string };
+export type PhoneClassification = { ok: true; phone: ClassifiedPhone } | { ok: false; code: PhoneRejectionCode; reason: string };
 
 export type AllowedCountries = '*' | ReadonlySet<string>;
 
@@ -110,9 +103,7 @@ export function classifyPhone(input: string, allowedCountries: AllowedCountries)
   };
 }
 
-function parseInternationalNumber(
-  input: string,
-): { ok: true; number: PhoneNumber } | { ok: false; code: 'invalid_phone'; reason: string } {
+function parseInternationalNumber(input: string): { ok: true; number: PhoneNumber } | { ok: false; code: 'invalid_phone'; reason: string } {
   if (input.length > MAX_INPUT_LENGTH) {
     return invalid(`A phone number has at most ${MAX_INPUT_LENGTH} characters.`);
   }

@@ -108,11 +108,17 @@ export async function rateLimitHit(tx: Tx, bucket: string, windowSeconds: number
  * Locks the e-mail key until the transaction ends and reads its failure count, with the server's clock
  * after the wait: concurrent logins for one address see each other's reserved attempts.
  */
-export async function lockLoginFailures(tx: Tx, emailKey: Buffer): Promise<{ failures: { consecutive: number; last_failed_at: Date } | undefined; checkedAt: Date }> {
+export async function lockLoginFailures(
+  tx: Tx,
+  emailKey: Buffer,
+): Promise<{ failures: { consecutive: number; last_failed_at: Date } | undefined; checkedAt: Date }> {
   const { rows } = await sql<{ consecutive: number | null; last_failed_at: Date | null; checked_at: Date }>`
     SELECT * FROM pactum_lock_login_failures(${emailKey})`.execute(tx);
   const row = rows[0]!;
-  const failures = row.consecutive !== null && row.last_failed_at !== null ? { consecutive: row.consecutive, last_failed_at: row.last_failed_at } : undefined;
+  const failures =
+    row.consecutive !== null && row.last_failed_at !== null
+      ? { consecutive: row.consecutive, last_failed_at: row.last_failed_at }
+      : undefined;
   return { failures, checkedAt: new Date(row.checked_at) };
 }
 
@@ -131,7 +137,15 @@ export function insertTenant(tx: Tx, tenant: { id: string; name: string }) {
 
 export function insertUser(
   tx: Tx,
-  user: { name: string; email: string; phoneE164: string | null; phoneCountry: string | null; passwordHash: string | null; role: 'master' | 'member'; status: 'pending' | 'active' },
+  user: {
+    name: string;
+    email: string;
+    phoneE164: string | null;
+    phoneCountry: string | null;
+    passwordHash: string | null;
+    role: 'master' | 'member';
+    status: 'pending' | 'active';
+  },
 ) {
   return tx
     .insertInto('users')
@@ -164,7 +178,11 @@ export async function holdEmailClaim(tx: Tx, userId: string): Promise<boolean> {
 
 export async function activateSignup(tx: Tx, userId: string): Promise<void> {
   await tx.updateTable('tenants').set({ status: 'active' }).where('status', '=', 'pending').execute();
-  await tx.updateTable('users').set({ status: 'active', activated_at: sql`now()` }).where('id', '=', userId).execute();
+  await tx
+    .updateTable('users')
+    .set({ status: 'active', activated_at: sql`now()` })
+    .where('id', '=', userId)
+    .execute();
 }
 
 export async function updatePasswordHash(tx: Tx, userId: string, passwordHash: string): Promise<void> {
@@ -221,10 +239,18 @@ export function recordFailedAttempt(tx: Tx, challengeId: string) {
 }
 
 export async function consumeChallenge(tx: Tx, challengeId: string): Promise<void> {
-  await tx.updateTable('otp_challenges').set({ consumed_at: sql`now()` }).where('id', '=', challengeId).execute();
+  await tx
+    .updateTable('otp_challenges')
+    .set({ consumed_at: sql`now()` })
+    .where('id', '=', challengeId)
+    .execute();
 }
 
-export function replaceChallengeCode(tx: Tx, challengeId: string, update: { codeHash: Buffer; channel: 'sms' | 'voice'; ttlSeconds: number }) {
+export function replaceChallengeCode(
+  tx: Tx,
+  challengeId: string,
+  update: { codeHash: Buffer; channel: 'sms' | 'voice'; ttlSeconds: number },
+) {
   return tx
     .updateTable('otp_challenges')
     .set((eb) => ({
@@ -269,7 +295,11 @@ export function insertSession(
 }
 
 export async function refreshAuthenticationTime(tx: Tx, sessionId: string): Promise<void> {
-  await tx.updateTable('sessions').set({ authenticated_at: sql`now()` }).where('id', '=', sessionId).execute();
+  await tx
+    .updateTable('sessions')
+    .set({ authenticated_at: sql`now()` })
+    .where('id', '=', sessionId)
+    .execute();
 }
 
 export async function endSession(tx: Tx, sessionId: string, reason: SessionEndReason): Promise<void> {
@@ -366,7 +396,10 @@ export async function usePasswordResets(tx: Tx, userId: string): Promise<number>
   return Number(result.numUpdatedRows);
 }
 
-export async function recordSignupDecoy(tx: Tx, decoy: { id: string; phoneE164: string; channel: 'sms' | 'voice'; ttlSeconds: number }): Promise<Date> {
+export async function recordSignupDecoy(
+  tx: Tx,
+  decoy: { id: string; phoneE164: string; channel: 'sms' | 'voice'; ttlSeconds: number },
+): Promise<Date> {
   const { rows } = await sql<{ expires_at: Date }>`
     SELECT pactum_record_signup_decoy(${decoy.id}, ${decoy.phoneE164}, ${decoy.channel}, ${decoy.ttlSeconds}) AS expires_at`.execute(tx);
   return new Date(rows[0]!.expires_at);
@@ -392,6 +425,8 @@ export async function recordSignupDecoyFailure(tx: Tx, id: string): Promise<numb
 }
 
 export async function renewSignupDecoy(tx: Tx, id: string, channel: 'sms' | 'voice', ttlSeconds: number): Promise<Date> {
-  const { rows } = await sql<{ expires_at: Date }>`SELECT pactum_signup_decoy_resent(${id}, ${channel}, ${ttlSeconds}) AS expires_at`.execute(tx);
+  const { rows } = await sql<{
+    expires_at: Date;
+  }>`SELECT pactum_signup_decoy_resent(${id}, ${channel}, ${ttlSeconds}) AS expires_at`.execute(tx);
   return new Date(rows[0]!.expires_at);
 }

@@ -28,7 +28,10 @@ const RESET_ACCEPTED = {
 };
 
 /** Signup, login with a phone code, sessions, recovery. Thin: every rule lives in the services. */
-export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = async (app, { deps, cookies, withSession, authRateLimitPerMinute }) => {
+export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = async (
+  app,
+  { deps, cookies, withSession, authRateLimitPerMinute },
+) => {
   const strict = { rateLimit: { max: authRateLimitPerMinute, timeWindow: '1 minute' } };
   // The doors in: reachable without a session (every other /api route needs one; see http/authentication-gate.ts).
   const publicStrict = { ...strict, public: true };
@@ -55,7 +58,10 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
     schema: { params: schemas.ChallengeParams, body: schemas.VerifyBody, response: { 200: schemas.VerifiedResponse } },
     handler: async (request, reply) => {
       const sessionId = await sessionIdOf(request);
-      const { sessionToken, ...verified } = await identity.verifyChallenge(deps, request.params.id, request.body.code, { ...clientOf(request), sessionId });
+      const { sessionToken, ...verified } = await identity.verifyChallenge(deps, request.params.id, request.body.code, {
+        ...clientOf(request),
+        sessionId,
+      });
       if (sessionToken) cookies.set(reply, sessionToken);
       return verified;
     },
@@ -90,7 +96,9 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
     handler: async (request) => {
       // A refused step-up (too many codes) is audited on its own; wrong codes are audited by verify.
       const attempt = { action: 'auth.step_up_refused' };
-      const pending = await withSession.auditingRefusal(request, attempt, (tx, actor) => identity.startStepUp(tx, deps, actor, clientOf(request)));
+      const pending = await withSession.auditingRefusal(request, attempt, (tx, actor) =>
+        identity.startStepUp(tx, deps, actor, clientOf(request)),
+      );
       return { challenge: await deliver(deps, pending) };
     },
   });

@@ -8,7 +8,19 @@ import { notFound, ProblemError, rateLimited } from '../http/problem.js';
 import type { Mailer, MailMessage } from '../mail/mailer.js';
 import { sendInBackground } from './account-mail.js';
 import { acceptablePassword, acceptablePhone, auditOf, invalidCredentials, languageForCountryCode, type Client } from './account-rules.js';
-import { challengeExpired, challengeRef, channelsFor, deliver, invalidCode, issueChallenge, reissueCode, resendChannel, type ChallengeDeps, type ChallengeView, type PendingDelivery } from './challenges.js';
+import {
+  challengeExpired,
+  challengeRef,
+  channelsFor,
+  deliver,
+  invalidCode,
+  issueChallenge,
+  reissueCode,
+  resendChannel,
+  type ChallengeDeps,
+  type ChallengeView,
+  type PendingDelivery,
+} from './challenges.js';
 import { clientNetwork } from './client-network.js';
 import { reportAfterCommit, type Committed } from './committed.js';
 import { emailKey } from './email-key.js';
@@ -78,7 +90,12 @@ export async function signup(
     if (!(await queries.claimEmail(tx, email, user.id))) throw new EmailAlreadyRegistered();
     const audit = auditOf(client, user.id);
     await recordAudit(tx, audit, { action: 'auth.signup', target: userTarget(user.id) });
-    return issueChallenge(tx, deps, { userId: user.id, purpose: 'signup', phoneE164: phone.e164, channel: phone.defaultChannel, language: phone.language }, audit);
+    return issueChallenge(
+      tx,
+      deps,
+      { userId: user.id, purpose: 'signup', phoneE164: phone.e164, channel: phone.defaultChannel, language: phone.language },
+      audit,
+    );
   }).catch((error: unknown) => {
     if (error instanceof EmailAlreadyRegistered) return null;
     throw error;
@@ -92,7 +109,9 @@ class EmailAlreadyRegistered extends Error {}
 /** Signups per client network and hour, counted in the database for every node, before any hashing. */
 async function refuseSignupFlood(deps: IdentityDeps, client: Client): Promise<void> {
   const limit = deps.signupIpLimit;
-  const wait = await asAppWithoutTenant(deps.kysely, (tx) => queries.rateLimitHit(tx, `signup-ip:${clientNetwork(client.ip)}`, limit.windowSeconds, limit.maxHits));
+  const wait = await asAppWithoutTenant(deps.kysely, (tx) =>
+    queries.rateLimitHit(tx, `signup-ip:${clientNetwork(client.ip)}`, limit.windowSeconds, limit.maxHits),
+  );
   if (wait > 0) throw rateLimited(wait, 'Too many signups from your network; try again later.');
 }
 
@@ -108,7 +127,12 @@ async function refuseSignupFlood(deps: IdentityDeps, client: Client): Promise<vo
 export async function login(deps: IdentityDeps, input: { email: string; password: string }, client: Client): Promise<ChallengeView> {
   const key = emailKey(deps, input.email);
   const account = await asAppWithoutTenant(deps.kysely, async (tx) => {
-    const ipWait = await queries.rateLimitHit(tx, `login-ip:${client.ip ?? 'unknown'}`, deps.loginIpLimit.windowSeconds, deps.loginIpLimit.maxHits);
+    const ipWait = await queries.rateLimitHit(
+      tx,
+      `login-ip:${client.ip ?? 'unknown'}`,
+      deps.loginIpLimit.windowSeconds,
+      deps.loginIpLimit.maxHits,
+    );
     if (ipWait > 0) throw rateLimited(ipWait, 'Too many sign-in attempts from your network; try again later.');
     const { failures, checkedAt } = await queries.lockLoginFailures(tx, key);
     const throttle = loginThrottle(failures, checkedAt);
@@ -288,7 +312,11 @@ async function completeChallenge(tx: Tx, deps: IdentityDeps, challenge: Challeng
       break;
   }
   const session = await startSession(tx, user.id, client);
-  await recordAudit(tx, audit, { action: 'auth.login', target: { type: 'session', id: session.sessionId }, details: { purpose: challenge.purpose } });
+  await recordAudit(tx, audit, {
+    action: 'auth.login',
+    target: { type: 'session', id: session.sessionId },
+    details: { purpose: challenge.purpose },
+  });
   return { user, sessionToken: session.token };
 }
 
@@ -358,7 +386,12 @@ export async function changePassword(
   const tenant = await queries.findTenant(tx);
   const current = await verifyPassword(user.password_hash, input.currentPassword);
   if (!current.valid) {
-    await recordAudit(tx, audit, { action: 'auth.password_changed', outcome: 'failure', target: userTarget(user.id), details: { reason: 'wrong_password' } });
+    await recordAudit(tx, audit, {
+      action: 'auth.password_changed',
+      outcome: 'failure',
+      target: userTarget(user.id),
+      details: { reason: 'wrong_password' },
+    });
     return { ok: false, problem: invalidCredentials() };
   }
   await acceptablePassword(deps.passwordPolicy, input.newPassword, { email: user.email, name: user.name, companyName: tenant.name });
@@ -371,7 +404,10 @@ export async function changePassword(
 
 /** The live session behind a cookie, if any: a step-up code only completes for the session that asked. */
 export function liveSessionId(deps: Pick<IdentityDeps, 'kysely'>, token: string): Promise<string | null> {
-  return asAppWithoutTenant(deps.kysely, async (tx) => (await queries.enterSession(tx, hashToken(token), IDLE_TIMEOUT_SECONDS))?.session_id ?? null);
+  return asAppWithoutTenant(
+    deps.kysely,
+    async (tx) => (await queries.enterSession(tx, hashToken(token), IDLE_TIMEOUT_SECONDS))?.session_id ?? null,
+  );
 }
 
 export async function logout(deps: Pick<IdentityDeps, 'kysely'>, token: string, client: Client): Promise<void> {
@@ -389,5 +425,9 @@ export async function logout(deps: Pick<IdentityDeps, 'kysely'>, token: string, 
 
 export async function logoutEverywhere(tx: Tx, actor: Actor, client: Client): Promise<void> {
   const count = await queries.endUserSessions(tx, actor.userId, 'logout_all');
-  await recordAudit(tx, auditOf(client, actor.userId), { action: 'session.ended', target: userTarget(actor.userId), details: { reason: 'logout_all', count } });
+  await recordAudit(tx, auditOf(client, actor.userId), {
+    action: 'session.ended',
+    target: userTarget(actor.userId),
+    details: { reason: 'logout_all', count },
+  });
 }

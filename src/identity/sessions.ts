@@ -32,7 +32,11 @@ export const hashToken = hashSecretToken;
 /** 256 bits from the CSPRNG; only the SHA-256 is stored. */
 export const newSessionToken = newSecretToken;
 
-export async function startSession(tx: Tx, userId: string, client: { ip: string | null; userAgent: string | null }): Promise<{ token: string; sessionId: string }> {
+export async function startSession(
+  tx: Tx,
+  userId: string,
+  client: { ip: string | null; userAgent: string | null },
+): Promise<{ token: string; sessionId: string }> {
   const { token, tokenHash } = newSessionToken();
   const session = await queries.insertSession(tx, {
     userId,
@@ -127,7 +131,9 @@ export function createSessionGuard(kysely: Kysely<Schema>, cookies: SessionCooki
   const scoped = <T>(request: FastifyRequest, work: (tx: Tx) => Promise<T>): Promise<T> => {
     if (!READS.has(request.method)) throw new Error(`withSession.scoped serves reads, not ${request.method}`);
     const tokenHash = tokenHashOf(request);
-    return inTurn(tokenHash, () => readInSession(kysely, { tokenHash, idleSeconds: IDLE_TIMEOUT_SECONDS }, work)).catch(refusedAsUnauthenticated);
+    return inTurn(tokenHash, () => readInSession(kysely, { tokenHash, idleSeconds: IDLE_TIMEOUT_SECONDS }, work)).catch(
+      refusedAsUnauthenticated,
+    );
   };
 
   return Object.assign(withActor, { scoped });

@@ -30,7 +30,12 @@ export async function answerSignupForRegisteredEmail(
     if (!account) return { expiresAt: new Date(Date.now() + CODE_TTL_SECONDS * 1000), mail: null };
     await enterTenant(tx, { tenantId: account.tenant_id, userId: null });
     await claimDelivery(tx, deps, { phone: phone.e164, purpose: 'signup', isResend: false, unverified: true });
-    const expiresAt = await queries.recordSignupDecoy(tx, { id, phoneE164: phone.e164, channel: phone.defaultChannel, ttlSeconds: CODE_TTL_SECONDS });
+    const expiresAt = await queries.recordSignupDecoy(tx, {
+      id,
+      phoneE164: phone.e164,
+      channel: phone.defaultChannel,
+      ttlSeconds: CODE_TTL_SECONDS,
+    });
     const active = account.user_status === 'active' && account.tenant_status === 'active';
     if (!active || (await resetMailWait(tx, deps, request.email)) > 0) return { expiresAt, mail: null };
     const user = await queries.findUser(tx, account.user_id);
@@ -54,7 +59,12 @@ export async function verifyDecoy(tx: Tx, challengeId: string): Promise<ProblemE
 }
 
 /** A resend of a decoy: the same checks and budgets as a real resend, and still no code. Undefined when the id is no decoy. */
-export async function resendDecoy(tx: Tx, deps: IdentityDeps, challengeId: string, requested: Channel | undefined): Promise<ChallengeView | undefined> {
+export async function resendDecoy(
+  tx: Tx,
+  deps: IdentityDeps,
+  challengeId: string,
+  requested: Channel | undefined,
+): Promise<ChallengeView | undefined> {
   const decoy = await queries.lockSignupDecoy(tx, challengeId);
   if (!decoy) return undefined;
   if (isSpent(decoy)) throw challengeExpired();

@@ -7,7 +7,10 @@ import type { Mailer, MailLogger } from './mailer.js';
 export function createLogMailer(logger: MailLogger): Mailer {
   return {
     async send(message) {
-      logger.info({ mail: { to: message.to, subject: message.subject, text: message.text } }, 'mail (PACTUM_SMTP_URL unset: printed, not sent)');
+      logger.info(
+        { mail: { to: message.to, subject: message.subject, text: message.text } },
+        'mail (PACTUM_SMTP_URL unset: printed, not sent)',
+      );
     },
     close() {},
   };

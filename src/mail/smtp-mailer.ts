@@ -40,6 +40,8 @@ function notTakenOrUnknown(error: unknown): unknown {
   const refused = typeof responseCode === 'number' && responseCode >= 400 && responseCode < 600;
   const unreachable = typeof syscall === 'string' && CONNECTING.has(syscall);
   if (!refused && !unreachable) return error;
-  const reason = [code, originalCode, refused ? responseCode : null].filter((part) => typeof part === 'string' || typeof part === 'number').join(' ');
+  const reason = [code, originalCode, refused ? responseCode : null]
+    .filter((part) => typeof part === 'string' || typeof part === 'number')
+    .join(' ');
   return new MailNotAccepted(reason.slice(0, 200) || 'not accepted', { cause: error });
 }

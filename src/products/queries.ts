@@ -13,21 +13,39 @@ export function listProducts(tx: Tx, options: { vendorId?: string; q?: string; a
   }
   if (options.after) {
     const after = options.after;
-    query = query.where((eb) => eb.or([eb(sql`lower(name)`, '>', after.key), eb.and([eb(sql`lower(name)`, '=', after.key), eb('id', '>', after.id)])]));
+    query = query.where((eb) =>
+      eb.or([eb(sql`lower(name)`, '>', after.key), eb.and([eb(sql`lower(name)`, '=', after.key), eb('id', '>', after.id)])]),
+    );
   }
-  return query.orderBy(sql`lower(name)`).orderBy('id').limit(options.limit + 1).execute();
+  return query
+    .orderBy(sql`lower(name)`)
+    .orderBy('id')
+    .limit(options.limit + 1)
+    .execute();
 }
 
 export function findProduct(tx: Tx, id: string) {
   return tx.selectFrom('products').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export function insertProduct(tx: Tx, product: { vendor_id: string; name: string; sku: string | null; metric: LicenceMetric; block_size: number }) {
+export function insertProduct(
+  tx: Tx,
+  product: { vendor_id: string; name: string; sku: string | null; metric: LicenceMetric; block_size: number },
+) {
   return tx.insertInto('products').values(product).returningAll().executeTakeFirstOrThrow();
 }
 
-export function updateProduct(tx: Tx, id: string, patch: Partial<{ name: string; sku: string | null; metric: LicenceMetric; block_size: number }>) {
-  return tx.updateTable('products').set({ ...patch, updated_at: sql`now()` }).where('id', '=', id).returningAll().executeTakeFirst();
+export function updateProduct(
+  tx: Tx,
+  id: string,
+  patch: Partial<{ name: string; sku: string | null; metric: LicenceMetric; block_size: number }>,
+) {
+  return tx
+    .updateTable('products')
+    .set({ ...patch, updated_at: sql`now()` })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 export async function deleteProduct(tx: Tx, id: string): Promise<boolean> {

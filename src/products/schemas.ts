@@ -12,7 +12,10 @@ export const ProductPatch = Type.Object(
   { name: Type.Optional(Name), sku: Type.Optional(Nullable(Sku)), metric: Type.Optional(Metric), blockSize: Type.Optional(BlockSize) },
   { additionalProperties: false, minProperties: 1 },
 );
-export const ProductListQuery = Type.Object({ vendorId: Type.Optional(Uuid), q: Type.Optional(SingleLine({ maxLength: 200 })), ...ListQuery }, { additionalProperties: false });
+export const ProductListQuery = Type.Object(
+  { vendorId: Type.Optional(Uuid), q: Type.Optional(SingleLine({ maxLength: 200 })), ...ListQuery },
+  { additionalProperties: false },
+);
 
 export const Product = Type.Object({
   id: Uuid,

@@ -125,7 +125,12 @@ export function createReminderJob(deps: ReminderJobDeps): ReminderJob {
     return inTenant(deps.kysely, { tenantId, userId: user.id }, async (tx) => {
       const outgoing: Outgoing[] = [];
       for (const contract of await queries.contractsToRemind(tx, user)) {
-        const dates = { endsOn: contract.ends_on, noticePeriodDays: contract.notice_period_days, autoRenew: contract.auto_renew, renewalTermMonths: contract.renewal_term_months };
+        const dates = {
+          endsOn: contract.ends_on,
+          noticePeriodDays: contract.notice_period_days,
+          autoRenew: contract.auto_renew,
+          renewalTermMonths: contract.renewal_term_months,
+        };
         const deadlines = contractDeadlines(dates, today);
         const notice = deadlines.find((deadline) => deadline.type === 'notice');
         const end = deadlines.find((deadline) => deadline.type === 'end');
@@ -139,7 +144,13 @@ export function createReminderJob(deps: ReminderJobDeps): ReminderJob {
           message: reminderMessage({
             recipient: user,
             reason: contract.manager_id === user.id ? 'manager' : 'master',
-            contract: { id: contract.id, title: contract.title, vendorName: contract.vendor_name, autoRenew: contract.auto_renew, renewalTermMonths: contract.renewal_term_months },
+            contract: {
+              id: contract.id,
+              title: contract.title,
+              vendorName: contract.vendor_name,
+              autoRenew: contract.auto_renew,
+              renewalTermMonths: contract.renewal_term_months,
+            },
             term: { noticeDeadline: notice.date, endsOn: end.date },
             today,
             publicUrl: deps.publicUrl ?? null,
@@ -176,7 +187,8 @@ export function createReminderJob(deps: ReminderJobDeps): ReminderJob {
           deps.logger.error({ err: error, tenantId }, 'deadline reminders failed for a tenant; continuing with the next');
         }
       }
-      if (result.sent > 0 || result.failed > 0) deps.logger.info({ today, sent: result.sent, failed: result.failed }, 'deadline reminders sent');
+      if (result.sent > 0 || result.failed > 0)
+        deps.logger.info({ today, sent: result.sent, failed: result.failed }, 'deadline reminders sent');
       return result;
     },
     async release() {

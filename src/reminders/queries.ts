@@ -3,7 +3,9 @@ import type { Tx } from '../db/tenant-context.js';
 
 /** Takes or renews a job lease; true while we hold it (pactum_take_lease answers NULL when another holder does). */
 export async function takeLease(tx: Tx, name: string, holder: string, seconds: number): Promise<boolean> {
-  const { rows } = await sql<{ taken: boolean | null }>`SELECT pactum_take_lease(${name}, ${holder}, ${seconds}::integer) AS taken`.execute(tx);
+  const { rows } = await sql<{ taken: boolean | null }>`SELECT pactum_take_lease(${name}, ${holder}, ${seconds}::integer) AS taken`.execute(
+    tx,
+  );
   return rows[0]?.taken === true;
 }
 
@@ -30,7 +32,16 @@ export function contractsToRemind(tx: Tx, user: { id: string; role: 'master' | '
     .selectFrom('contracts as c')
     .innerJoin('users as m', (join) => join.onRef('m.tenant_id', '=', 'c.tenant_id').onRef('m.id', '=', 'c.manager_id'))
     .innerJoin('vendors as v', (join) => join.onRef('v.tenant_id', '=', 'c.tenant_id').onRef('v.id', '=', 'c.vendor_id'))
-    .select(['c.id', 'c.title', 'v.name as vendor_name', 'c.ends_on', 'c.notice_period_days', 'c.auto_renew', 'c.renewal_term_months', 'c.manager_id'])
+    .select([
+      'c.id',
+      'c.title',
+      'v.name as vendor_name',
+      'c.ends_on',
+      'c.notice_period_days',
+      'c.auto_renew',
+      'c.renewal_term_months',
+      'c.manager_id',
+    ])
     .$narrowType<{ ends_on: string }>()
     .where('c.kind', '=', 'contract')
     .where('c.status', '=', 'active')
@@ -78,7 +89,13 @@ export async function claimDelivery(tx: Tx, delivery: DeliveryKey): Promise<bool
 
 /** The primary key of one reminder; tenant_id is the column default on insert, and row-level security keeps updates in the tenant. */
 function keyOf(delivery: DeliveryKey) {
-  return { contract_id: delivery.contractId, deadline_type: 'notice' as const, deadline: delivery.deadline, lead_days: delivery.leadDays, recipient_id: delivery.recipientId };
+  return {
+    contract_id: delivery.contractId,
+    deadline_type: 'notice' as const,
+    deadline: delivery.deadline,
+    lead_days: delivery.leadDays,
+    recipient_id: delivery.recipientId,
+  };
 }
 
 export async function markSent(tx: Tx, delivery: DeliveryKey): Promise<void> {

@@ -75,7 +75,12 @@ export async function reserveInvitation(
   requireMaster(actor);
   if (input.role === 'master') requireRecentAuthentication(actor);
   const recipient = emailKey(deps, input.email).toString('hex');
-  const recipientWait = await identityQueries.rateLimitHit(tx, `invitation-recipient:${actor.tenantId}:${recipient}`, limits.recipientWindowSeconds, limits.perRecipient);
+  const recipientWait = await identityQueries.rateLimitHit(
+    tx,
+    `invitation-recipient:${actor.tenantId}:${recipient}`,
+    limits.recipientWindowSeconds,
+    limits.perRecipient,
+  );
   if (recipientWait > 0) throw rateLimited(recipientWait, 'This address was invited a moment ago; wait before inviting it again.');
   const tenantWait = await identityQueries.rateLimitHit(tx, `invitation-tenant:${actor.tenantId}`, 60 * 60, limits.perTenantHourly);
   if (tenantWait > 0) throw rateLimited(tenantWait, 'Your company has sent many invitations in the last hour; try again later.');
@@ -113,7 +118,12 @@ export async function inviteUser(
   }
 
   const { token, tokenHash } = newSecretToken();
-  const invitation = await queries.insertInvitation(tx, { userId: invitee.id, invitedBy: actor.userId, tokenHash, ttlSeconds: INVITATION_TTL_SECONDS });
+  const invitation = await queries.insertInvitation(tx, {
+    userId: invitee.id,
+    invitedBy: actor.userId,
+    tokenHash,
+    ttlSeconds: INVITATION_TTL_SECONDS,
+  });
   await recordAudit(tx, audit, {
     action: 'invitation.created',
     target: { type: 'user', id: invitee.id },
@@ -131,7 +141,13 @@ export async function inviteUser(
 
 async function insertInvitee(tx: Tx, invitee: { name: string; email: string; role: 'master' | 'member' }) {
   try {
-    const user = await identityQueries.insertUser(tx, { ...invitee, phoneE164: null, phoneCountry: null, passwordHash: null, status: 'pending' });
+    const user = await identityQueries.insertUser(tx, {
+      ...invitee,
+      phoneE164: null,
+      phoneCountry: null,
+      passwordHash: null,
+      status: 'pending',
+    });
     if (!(await identityQueries.claimEmail(tx, invitee.email, user.id))) throw emailTaken();
     return user;
   } catch (error) {
@@ -159,7 +175,12 @@ async function liveInvitation(tx: Tx, tokenHash: Buffer) {
  * phone, and only its verification activates the account and uses up the invitation. Until then the link
  * may be opened again, e.g. after a mistyped number: each acceptance replaces the previous one.
  */
-export async function acceptInvitation(deps: IdentityDeps, token: string, input: { password: string; phone: string }, client: Client): Promise<ChallengeView> {
+export async function acceptInvitation(
+  deps: IdentityDeps,
+  token: string,
+  input: { password: string; phone: string },
+  client: Client,
+): Promise<ChallengeView> {
   const phone = acceptablePhone(input.phone, deps.allowedCountries);
   const tokenHash = hashSecretToken(token);
   const found = await asAppWithoutTenant(deps.kysely, async (tx) => {
@@ -171,7 +192,11 @@ export async function acceptInvitation(deps: IdentityDeps, token: string, input:
   });
   if (!found) throw invitationExpired();
   // The policy (possibly a breached-password lookup) and hashing run outside any transaction.
-  await acceptablePassword(deps.passwordPolicy, input.password, { email: found.user.email, name: found.user.name, companyName: found.companyName });
+  await acceptablePassword(deps.passwordPolicy, input.password, {
+    email: found.user.email,
+    name: found.user.name,
+    companyName: found.companyName,
+  });
   const passwordHash = await hashPassword(input.password);
 
   const pending = await inTenant(deps.kysely, { tenantId: found.tenantId, userId: null }, async (tx) => {

@@ -19,7 +19,11 @@ export function listUsers(tx: Tx, options: { status?: UserStatus; after: Cursor 
     const after = options.after;
     query = query.where(sql<boolean>`(lower(name), id) > (${after.key}, ${after.id}::uuid)`);
   }
-  return query.orderBy(sql`lower(name)`).orderBy('id').limit(options.limit + 1).execute();
+  return query
+    .orderBy(sql`lower(name)`)
+    .orderBy('id')
+    .limit(options.limit + 1)
+    .execute();
 }
 
 /** Locks the user for a change of role or status; concurrent changes of the same user queue up. */
@@ -104,7 +108,11 @@ export function lockInvitation(tx: Tx, tokenHash: Buffer) {
     .executeTakeFirst();
 }
 
-export async function setCredentials(tx: Tx, userId: string, credentials: { passwordHash: string; phoneE164: string; phoneCountry: string }) {
+export async function setCredentials(
+  tx: Tx,
+  userId: string,
+  credentials: { passwordHash: string; phoneE164: string; phoneCountry: string },
+) {
   await tx
     .updateTable('users')
     .set({ password_hash: credentials.passwordHash, phone_e164: credentials.phoneE164, phone_country: credentials.phoneCountry })
@@ -122,12 +130,16 @@ export interface HandoverContract {
  * SQL function. Only ids are read: titles come through row-level security (visibleContractTitles).
  */
 export async function contractsNeedingHandover(tx: Tx, userId: string): Promise<HandoverContract[]> {
-  const { rows } = await sql<HandoverContract>`SELECT contract_id, managed FROM pactum_contracts_needing_handover(${userId}::uuid)`.execute(tx);
+  const { rows } = await sql<HandoverContract>`SELECT contract_id, managed FROM pactum_contracts_needing_handover(${userId}::uuid)`.execute(
+    tx,
+  );
   return rows;
 }
 
 export async function handOverContracts(tx: Tx, userId: string, successorId: string): Promise<number> {
-  const { rows } = await sql<{ handed: number }>`SELECT pactum_hand_over_contracts(${userId}::uuid, ${successorId}::uuid) AS handed`.execute(tx);
+  const { rows } = await sql<{
+    handed: number;
+  }>`SELECT pactum_hand_over_contracts(${userId}::uuid, ${successorId}::uuid) AS handed`.execute(tx);
   return Number(rows[0]?.handed ?? 0);
 }
 
@@ -150,7 +162,11 @@ export function listLiveSessions(tx: Tx, userId: string, options: { idleSeconds:
   if (options.after) {
     query = query.where(sql<boolean>`(created_at, id) < (${options.after.key}::timestamptz, ${options.after.id}::uuid)`);
   }
-  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(options.limit + 1).execute();
+  return query
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(options.limit + 1)
+    .execute();
 }
 
 /** Ends one live session of the user; false when there is none by that id (ended, expired, someone else's). */

@@ -19,13 +19,18 @@ const LISTED_CONTRACTS = 100;
  */
 async function handoverRequired(tx: Tx, contracts: queries.HandoverContract[]) {
   const managed = new Set(contracts.filter((contract) => contract.managed).map((contract) => contract.contract_id));
-  const visible = await visibleContractTitles(tx, contracts.map((contract) => contract.contract_id));
+  const visible = await visibleContractTitles(
+    tx,
+    contracts.map((contract) => contract.contract_id),
+  );
   return new ProblemError(
     409,
     'handover_required',
     'Some contracts would be left without an active user who can see them. Name a successor (successorId) to take them over.',
     {
-      contracts: visible.slice(0, LISTED_CONTRACTS).map((contract) => ({ id: contract.id, title: contract.title, managed: managed.has(contract.id) })),
+      contracts: visible
+        .slice(0, LISTED_CONTRACTS)
+        .map((contract) => ({ id: contract.id, title: contract.title, managed: managed.has(contract.id) })),
       contractCount: contracts.length,
       hiddenContractCount: contracts.length - visible.length,
     },

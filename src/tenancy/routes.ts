@@ -26,7 +26,10 @@ export interface TenancyRouteOptions {
  * an id of another tenant is 404 through row-level security. Role changes, revocation and ending someone's
  * sessions also need a recent authentication (403 reauthentication_required).
  */
-export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = async (app, { deps, cookies, withSession, authRateLimitPerMinute, invitationLimits }) => {
+export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = async (
+  app,
+  { deps, cookies, withSession, authRateLimitPerMinute, invitationLimits },
+) => {
   app.get('/api/v1/users', {
     schema: { querystring: schemas.UserListQuery, response: { 200: schemas.UserList } },
     handler: (request) => withSession.scoped(request, (tx) => listUsers(tx, request.query)),
@@ -36,8 +39,13 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
     schema: { body: schemas.InviteBody, response: { 201: schemas.InviteResponse } },
     handler: async (request, reply) => {
       // Counted first, in its own transaction; every refusal (429, 409 email_taken, …) is audited.
-      const attempt = { action: 'invitation.refused', details: { email: request.body.email.toLowerCase(), role: request.body.role ?? 'member' } };
-      await withSession.auditingRefusal(request, attempt, (tx, actor) => reserveInvitation(tx, deps, actor, request.body, invitationLimits));
+      const attempt = {
+        action: 'invitation.refused',
+        details: { email: request.body.email.toLowerCase(), role: request.body.role ?? 'member' },
+      };
+      await withSession.auditingRefusal(request, attempt, (tx, actor) =>
+        reserveInvitation(tx, deps, actor, request.body, invitationLimits),
+      );
       const { mail, ...invited } = await withSession.auditingRefusal(request, attempt, (tx, actor) =>
         inviteUser(tx, deps, actor, request.body, auditContext(request, actor)),
       );
@@ -51,7 +59,11 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
     handler: (request) => {
       const update = (tx: Tx, actor: Actor) => updateUser(tx, actor, request.params.id, request.body, auditContext(request, actor));
       if (request.body.role === undefined) return withSession(request, update);
-      const attempt = { action: 'user.role_change_refused', target: { type: 'user', id: request.params.id }, details: { role: request.body.role } };
+      const attempt = {
+        action: 'user.role_change_refused',
+        target: { type: 'user', id: request.params.id },
+        details: { role: request.body.role },
+      };
       return withSession.auditingRefusal(request, attempt, update);
     },
   });
@@ -64,14 +76,21 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
     },
     handler: (request) => {
       const { successorId } = request.body;
-      const attempt = { action: 'user.revoke_refused', target: { type: 'user', id: request.params.id }, details: successorId ? { successorId } : {} };
-      return withSession.auditingRefusal(request, attempt, (tx, actor) => revokeUser(tx, actor, request.params.id, request.body, auditContext(request, actor)));
+      const attempt = {
+        action: 'user.revoke_refused',
+        target: { type: 'user', id: request.params.id },
+        details: successorId ? { successorId } : {},
+      };
+      return withSession.auditingRefusal(request, attempt, (tx, actor) =>
+        revokeUser(tx, actor, request.params.id, request.body, auditContext(request, actor)),
+      );
     },
   });
 
   app.post('/api/v1/users/:id/sessions/end', {
     schema: { params: IdParams, response: { 200: schemas.SessionsEnded } },
-    handler: (request) => withSession(request, (tx, actor) => endSessionsOfUser(tx, actor, request.params.id, auditContext(request, actor))),
+    handler: (request) =>
+      withSession(request, (tx, actor) => endSessionsOfUser(tx, actor, request.params.id, auditContext(request, actor))),
   });
 
   app.post('/api/v1/invitations/:token/accept', {
@@ -89,7 +108,9 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
   app.delete('/api/v1/sessions/:id', {
     schema: { params: IdParams },
     handler: async (request, reply) => {
-      const { current } = await withSession(request, (tx, actor) => endOwnSession(tx, actor, request.params.id, auditContext(request, actor)));
+      const { current } = await withSession(request, (tx, actor) =>
+        endOwnSession(tx, actor, request.params.id, auditContext(request, actor)),
+      );
       if (current) cookies.clear(reply);
       return reply.status(204).send();
     },

@@ -12,7 +12,10 @@ export const UserList = listOf(UserWithGroups);
 export const InviteBody = Type.Object({ name: Name, email: Email, role: Type.Optional(Role) }, { additionalProperties: false });
 export const InviteResponse = Type.Object({ user: User, invitation: Type.Object({ url: Type.String(), expiresAt: Type.String() }) });
 
-export const UserPatch = Type.Object({ name: Type.Optional(Name), role: Type.Optional(Role) }, { additionalProperties: false, minProperties: 1 });
+export const UserPatch = Type.Object(
+  { name: Type.Optional(Name), role: Type.Optional(Role) },
+  { additionalProperties: false, minProperties: 1 },
+);
 
 export const RevokeBody = Type.Object({ successorId: Type.Optional(Uuid) }, { additionalProperties: false });
 export const RevokeResponse = Type.Object({ user: User, handedOver: Type.Object({ contracts: Type.Integer() }) });

@@ -10,7 +10,11 @@ import * as queries from './queries.js';
 /** The caller's own live sessions, newest first; `current` marks the one this request came with. */
 export async function listOwnSessions(tx: Tx, actor: Actor, query: { limit?: number; cursor?: string }) {
   const limit = query.limit ?? 50;
-  const rows = await queries.listLiveSessions(tx, actor.userId, { idleSeconds: IDLE_TIMEOUT_SECONDS, after: decodeCursor(query.cursor), limit });
+  const rows = await queries.listLiveSessions(tx, actor.userId, {
+    idleSeconds: IDLE_TIMEOUT_SECONDS,
+    after: decodeCursor(query.cursor),
+    limit,
+  });
   const result = page(rows, limit, (row) => ({ key: row.cursor_key, id: row.id }));
   return {
     items: result.items.map((row) => ({
@@ -28,7 +32,11 @@ export async function listOwnSessions(tx: Tx, actor: Actor, query: { limit?: num
 /** Ends one of the caller's own sessions (perhaps the current one); someone else's is 404. */
 export async function endOwnSession(tx: Tx, actor: Actor, sessionId: string, audit: AuditContext): Promise<{ current: boolean }> {
   if (!(await queries.endLiveSession(tx, actor.userId, sessionId, 'ended_by_user'))) throw notFound();
-  await recordAudit(tx, audit, { action: 'session.ended', target: { type: 'session', id: sessionId }, details: { reason: 'ended_by_user' } });
+  await recordAudit(tx, audit, {
+    action: 'session.ended',
+    target: { type: 'session', id: sessionId },
+    details: { reason: 'ended_by_user' },
+  });
   return { current: sessionId === actor.sessionId };
 }
 
@@ -39,6 +47,10 @@ export async function endSessionsOfUser(tx: Tx, actor: Actor, userId: string, au
   const user = await identityQueries.findUser(tx, userId);
   if (!user) throw notFound();
   const ended = await identityQueries.endUserSessions(tx, user.id, 'ended_by_master');
-  await recordAudit(tx, audit, { action: 'session.ended', target: { type: 'user', id: user.id }, details: { reason: 'ended_by_master', count: ended } });
+  await recordAudit(tx, audit, {
+    action: 'session.ended',
+    target: { type: 'user', id: user.id },
+    details: { reason: 'ended_by_master', count: ended },
+  });
   return { ended };
 }

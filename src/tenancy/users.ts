@@ -20,7 +20,13 @@ export async function listUsers(tx: Tx, query: { status?: queries.UserStatus; li
  * Renames a user or changes their role. A role change needs a recent authentication and must leave an
  * active master; masters may promote members and step down themselves.
  */
-export async function updateUser(tx: Tx, actor: Actor, userId: string, patch: { name?: string; role?: 'master' | 'member' }, audit: AuditContext) {
+export async function updateUser(
+  tx: Tx,
+  actor: Actor,
+  userId: string,
+  patch: { name?: string; role?: 'master' | 'member' },
+  audit: AuditContext,
+) {
   requireMaster(actor);
   const roleChanges = patch.role !== undefined;
   if (roleChanges) await queries.lockTenantForRoleChanges(tx);

@@ -12,9 +12,15 @@ export function listVendors(tx: Tx, options: { q?: string; after: Cursor | null;
   }
   if (options.after) {
     const after = options.after;
-    query = query.where((eb) => eb.or([eb(sql`lower(name)`, '>', after.key), eb.and([eb(sql`lower(name)`, '=', after.key), eb('id', '>', after.id)])]));
+    query = query.where((eb) =>
+      eb.or([eb(sql`lower(name)`, '>', after.key), eb.and([eb(sql`lower(name)`, '=', after.key), eb('id', '>', after.id)])]),
+    );
   }
-  return query.orderBy(sql`lower(name)`).orderBy('id').limit(options.limit + 1).execute();
+  return query
+    .orderBy(sql`lower(name)`)
+    .orderBy('id')
+    .limit(options.limit + 1)
+    .execute();
 }
 
 export function findVendor(tx: Tx, id: string) {
@@ -25,7 +31,11 @@ export function insertVendor(tx: Tx, vendor: { name: string; website: string | n
   return tx.insertInto('vendors').values(vendor).returningAll().executeTakeFirstOrThrow();
 }
 
-export function updateVendor(tx: Tx, id: string, patch: Partial<{ name: string; website: string | null; notes: string | null; aliases: string[] }>) {
+export function updateVendor(
+  tx: Tx,
+  id: string,
+  patch: Partial<{ name: string; website: string | null; notes: string | null; aliases: string[] }>,
+) {
   return tx
     .updateTable('vendors')
     .set({ ...patch, updated_at: sql`now()` })
@@ -46,6 +56,9 @@ export function listMetricDefinitions(tx: Tx, vendorId: string) {
 export async function replaceMetricDefinitions(tx: Tx, vendorId: string, items: Array<{ metric: LicenceMetric; definition: string }>) {
   await tx.deleteFrom('vendor_metrics').where('vendor_id', '=', vendorId).execute();
   if (items.length > 0) {
-    await tx.insertInto('vendor_metrics').values(items.map((item) => ({ vendor_id: vendorId, ...item }))).execute();
+    await tx
+      .insertInto('vendor_metrics')
+      .values(items.map((item) => ({ vendor_id: vendorId, ...item })))
+      .execute();
   }
 }

@@ -11,7 +11,10 @@ export const VendorInput = Type.Object(
   { additionalProperties: false },
 );
 export const VendorPatch = Type.Partial(VendorInput, { additionalProperties: false, minProperties: 1 });
-export const VendorListQuery = Type.Object({ q: Type.Optional(SingleLine({ maxLength: 200 })), ...ListQuery }, { additionalProperties: false });
+export const VendorListQuery = Type.Object(
+  { q: Type.Optional(SingleLine({ maxLength: 200 })), ...ListQuery },
+  { additionalProperties: false },
+);
 
 export const Vendor = Type.Object({
   id: Uuid,
@@ -25,6 +28,11 @@ export const Vendor = Type.Object({
 export const VendorList = listOf(Vendor);
 
 export const MetricDefinitions = Type.Object(
-  { items: Type.Array(Type.Object({ metric: Metric, definition: MultiLine({ minLength: 1, maxLength: 5000 }) }, { additionalProperties: false }), { maxItems: 12 }) },
+  {
+    items: Type.Array(
+      Type.Object({ metric: Metric, definition: MultiLine({ minLength: 1, maxLength: 5000 }) }, { additionalProperties: false }),
+      { maxItems: 12 },
+    ),
+  },
   { additionalProperties: false },
 );

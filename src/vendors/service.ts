@@ -39,12 +39,21 @@ export async function getVendor(tx: Tx, id: string) {
 
 export async function createVendor(tx: Tx, input: { name: string; website?: string | null; notes?: string | null; aliases?: string[] }) {
   const row = await withUniqueName(() =>
-    queries.insertVendor(tx, { name: input.name.trim(), website: input.website ?? null, notes: input.notes ?? null, aliases: input.aliases ?? [] }),
+    queries.insertVendor(tx, {
+      name: input.name.trim(),
+      website: input.website ?? null,
+      notes: input.notes ?? null,
+      aliases: input.aliases ?? [],
+    }),
   );
   return vendorView(row);
 }
 
-export async function updateVendor(tx: Tx, id: string, patch: { name?: string; website?: string | null; notes?: string | null; aliases?: string[] }) {
+export async function updateVendor(
+  tx: Tx,
+  id: string,
+  patch: { name?: string; website?: string | null; notes?: string | null; aliases?: string[] },
+) {
   const row = await withUniqueName(() => queries.updateVendor(tx, id, { ...patch, ...(patch.name ? { name: patch.name.trim() } : {}) }));
   if (!row) throw notFound();
   return vendorView(row);
@@ -69,7 +78,9 @@ export async function replaceMetricDefinitions(tx: Tx, vendorId: string, items: 
   if (!(await queries.findVendor(tx, vendorId))) throw notFound();
   const metrics = items.map((item) => item.metric);
   if (new Set(metrics).size !== metrics.length) {
-    throw new ProblemError(400, 'validation_failed', 'Each metric may be defined once.', { errors: [{ path: 'body:/items', message: 'has a metric twice' }] });
+    throw new ProblemError(400, 'validation_failed', 'Each metric may be defined once.', {
+      errors: [{ path: 'body:/items', message: 'has a metric twice' }],
+    });
   }
   await queries.replaceMetricDefinitions(tx, vendorId, items);
   return { items: await queries.listMetricDefinitions(tx, vendorId) };

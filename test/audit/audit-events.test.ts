@@ -109,11 +109,30 @@ describe(`GET /api/v1/audit-events (${engineName})`, () => {
       recordAudit(tx, { actorId: null, ip: null, userAgent: null }, { action: 'test.nested', outcome: 'failure', details }),
     );
     const [event] = (await list('?action=test.nested')).items;
-    expect(event).toMatchObject({ action: 'test.nested', actorId: null, clientIp: null, userAgent: null, targetType: null, targetId: null, outcome: 'failure', details });
+    expect(event).toMatchObject({
+      action: 'test.nested',
+      actorId: null,
+      clientIp: null,
+      userAgent: null,
+      targetType: null,
+      targetId: null,
+      outcome: 'failure',
+      details,
+    });
   });
 
   it('rejects malformed filters and cursors with 400', async () => {
-    for (const query of ['?actorId=nobody', '?action=DROP TABLE', '?action=group.**', '?from=yesterday', '?to=2025-01-01', '?limit=0', '?limit=501', '?cursor=bm9wZQ', '?extra=1']) {
+    for (const query of [
+      '?actorId=nobody',
+      '?action=DROP TABLE',
+      '?action=group.**',
+      '?from=yesterday',
+      '?to=2025-01-01',
+      '?limit=0',
+      '?limit=501',
+      '?cursor=bm9wZQ',
+      '?extra=1',
+    ]) {
       const response = await company.client.get(`/api/v1/audit-events${query}`);
       expect(response.statusCode, query).toBe(400);
       expect(response.json().code).toBe('validation_failed');

@@ -12,17 +12,28 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** Runs the real command line with nothing from the caller's environment that configures Pactum. */
 function pactum(args: string[], env: Record<string, string> = {}): Promise<CommandResult> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(PACTUM_|TWILIO_|STRIPE_|NODE_ENV$|VITEST)/.test(name)));
-  return runCommand(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { cwd: ROOT, env: { ...base, PACTUM_DATA_DIR: dataDir, ...env }, timeoutMs: 90_000 });
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(PACTUM_|TWILIO_|STRIPE_|NODE_ENV$|VITEST)/.test(name)),
+  );
+  return runCommand(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    cwd: ROOT,
+    env: { ...base, PACTUM_DATA_DIR: dataDir, ...env },
+    timeoutMs: 90_000,
+  });
 }
 
 type Owner = (text: string, params?: unknown[]) => Promise<unknown[]>;
 
 /** A tenant with three chained events, written as the owner (the insert trigger numbers and hashes them). */
 async function seedTrail(owner: Owner): Promise<string> {
-  const [tenant] = (await owner(`INSERT INTO tenants (id, name) VALUES (gen_random_uuid(), 'CLI AG') RETURNING id::text`)) as Array<{ id: string }>;
+  const [tenant] = (await owner(`INSERT INTO tenants (id, name) VALUES (gen_random_uuid(), 'CLI AG') RETURNING id::text`)) as Array<{
+    id: string;
+  }>;
   for (const action of ['test.one', 'test.two', 'test.three']) {
-    await owner(`INSERT INTO audit_events (tenant_id, action, outcome, details) VALUES ($1, $2, 'success', '{"via": "cli test"}')`, [tenant!.id, action]);
+    await owner(`INSERT INTO audit_events (tenant_id, action, outcome, details) VALUES ($1, $2, 'success', '{"via": "cli test"}')`, [
+      tenant!.id,
+      action,
+    ]);
   }
   return tenant!.id;
 }
@@ -40,7 +51,10 @@ function expectBroken(result: CommandResult, tenantId: string) {
 
 describe(`pactum audit verify (${engineName})`, { timeout: 240_000 }, () => {
   it('prints its help and refuses anything but "audit verify" in one line', async () => {
-    for (const args of [['audit', 'verify', '--help'], ['audit', '--help']]) {
+    for (const args of [
+      ['audit', 'verify', '--help'],
+      ['audit', '--help'],
+    ]) {
       const help = await pactum(args, { NODE_ENV: 'production' });
       expect(help.status, help.stderr).toBe(0);
       expect(help.stdout).toContain('Usage: pactum audit verify');

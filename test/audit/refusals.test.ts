@@ -35,21 +35,50 @@ describe(`refused attempts leave a bounded trace (${engineName})`, () => {
 
     const denied = await refusals(company.tenantId);
     expect(denied).toEqual([
-      expect.objectContaining({ action: 'user.role_change_refused', actor_id: member.userId, target_type: 'user', target_id: member.userId, details: { role: 'master', reason: 'forbidden' } }),
-      expect.objectContaining({ action: 'user.revoke_refused', actor_id: company.userId, target_id: company.userId, details: { reason: 'last_master' } }),
-      expect.objectContaining({ action: 'group.member_remove_refused', actor_id: company.userId, target_type: 'group', target_id: groupId, details: { groupId, userId: member.userId, reason: 'reauthentication_required' } }),
-      expect.objectContaining({ action: 'group.member_add_refused', actor_id: company.userId, target_id: groupId, details: { groupId, userId: company.userId, reason: 'reauthentication_required' } }),
+      expect.objectContaining({
+        action: 'user.role_change_refused',
+        actor_id: member.userId,
+        target_type: 'user',
+        target_id: member.userId,
+        details: { role: 'master', reason: 'forbidden' },
+      }),
+      expect.objectContaining({
+        action: 'user.revoke_refused',
+        actor_id: company.userId,
+        target_id: company.userId,
+        details: { reason: 'last_master' },
+      }),
+      expect.objectContaining({
+        action: 'group.member_remove_refused',
+        actor_id: company.userId,
+        target_type: 'group',
+        target_id: groupId,
+        details: { groupId, userId: member.userId, reason: 'reauthentication_required' },
+      }),
+      expect.objectContaining({
+        action: 'group.member_add_refused',
+        actor_id: company.userId,
+        target_id: groupId,
+        details: { groupId, userId: company.userId, reason: 'reauthentication_required' },
+      }),
     ]);
     expect(denied.every((event) => event.client_ip !== null)).toBe(true);
     // The refused changes themselves left nothing behind.
-    expect((await storedEvents(t, company.tenantId)).some((event) => ['user.role_changed', 'user.revoked', 'group.member_removed'].includes(event.action))).toBe(false);
+    expect(
+      (await storedEvents(t, company.tenantId)).some((event) =>
+        ['user.role_changed', 'user.revoked', 'group.member_removed'].includes(event.action),
+      ),
+    ).toBe(false);
     await expectIntactChain(t, company.tenantId);
   });
 
   it('records a refused step-up (the code caps are spent)', async () => {
     const company = await registerCompany(t);
     // The number's hourly cap is spent.
-    await t.db.asOwner('INSERT INTO otp_deliveries (phone_e164, tenant_id, is_resend) SELECT $1, $2, false FROM generate_series(1, 20)', [company.phone, company.tenantId]);
+    await t.db.asOwner('INSERT INTO otp_deliveries (phone_e164, tenant_id, is_resend) SELECT $1, $2, false FROM generate_series(1, 20)', [
+      company.phone,
+      company.tenantId,
+    ]);
     const refused = await company.client.post('/api/v1/auth/step-up');
     expect(refused.statusCode).toBe(429);
     const denied = await refusals(company.tenantId);
@@ -67,18 +96,27 @@ describe(`refused attempts leave a bounded trace (${engineName})`, () => {
     expect(denied.filter((event) => event.action === 'audit.refusals_throttled')).toEqual([
       expect.objectContaining({ actor_id: member.userId, target_id: member.userId, details: expect.objectContaining({ limit: 20 }) }),
     ]);
-    const [budget] = await t.db.asOwner<{ recorded: number; suppressed: number }>('SELECT recorded, suppressed FROM audit_refusal_budgets WHERE actor_id = $1', [member.userId]);
+    const [budget] = await t.db.asOwner<{ recorded: number; suppressed: number }>(
+      'SELECT recorded, suppressed FROM audit_refusal_budgets WHERE actor_id = $1',
+      [member.userId],
+    );
     expect(budget).toEqual({ recorded: 20, suppressed: 10 });
 
     // Another actor has a budget of their own.
     expect((await patch(company.client, `/api/v1/users/${company.userId}`, { role: 'member' })).json().code).toBe('last_master');
 
     // The next minute: the count of the suppressed refusals goes into the trail, then the refusal itself.
-    await t.db.asOwner(`UPDATE audit_refusal_budgets SET window_start = window_start - interval '61 seconds' WHERE actor_id = $1`, [member.userId]);
+    await t.db.asOwner(`UPDATE audit_refusal_budgets SET window_start = window_start - interval '61 seconds' WHERE actor_id = $1`, [
+      member.userId,
+    ]);
     expect((await patch(member.client, `/api/v1/users/${company.userId}`, { role: 'member' })).statusCode).toBe(403);
     denied = await refusals(company.tenantId);
     expect(denied.slice(-2)).toEqual([
-      expect.objectContaining({ action: 'audit.refusals_suppressed', actor_id: member.userId, details: expect.objectContaining({ count: 10 }) }),
+      expect.objectContaining({
+        action: 'audit.refusals_suppressed',
+        actor_id: member.userId,
+        details: expect.objectContaining({ count: 10 }),
+      }),
       expect.objectContaining({ action: 'user.role_change_refused', actor_id: member.userId }),
     ]);
     expect(denied.filter((event) => event.actor_id === company.userId).map((event) => event.action)).toEqual(['user.role_change_refused']);

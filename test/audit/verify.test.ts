@@ -22,11 +22,15 @@ describe(`audit trail integrity (${engineName})`, () => {
   const appendEvents = async (company: Registered, count: number) => {
     for (let i = 0; i < count; i++) {
       await inTenant(t.db.database.kysely, { tenantId: company.tenantId, userId: company.userId }, (tx) =>
-        recordAudit(tx, { actorId: company.userId, ip: '203.0.113.7', userAgent: 'verify-test' }, {
-          action: 'test.appended',
-          target: { type: 'test', id: String(i) },
-          details: { index: i, note: 'naïve ünïcode ✓', nested: { b: 2, a: [1, 'x'] } },
-        }),
+        recordAudit(
+          tx,
+          { actorId: company.userId, ip: '203.0.113.7', userAgent: 'verify-test' },
+          {
+            action: 'test.appended',
+            target: { type: 'test', id: String(i) },
+            details: { index: i, note: 'naïve ünïcode ✓', nested: { b: 2, a: [1, 'x'] } },
+          },
+        ),
       );
     }
   };
@@ -48,7 +52,9 @@ describe(`audit trail integrity (${engineName})`, () => {
   });
 
   const seqsOf = async (tenantId: string) =>
-    (await t.db.asOwner<{ seq: string }>('SELECT seq::text FROM audit_events WHERE tenant_id = $1 ORDER BY seq', [tenantId])).map((row) => Number(row.seq));
+    (await t.db.asOwner<{ seq: string }>('SELECT seq::text FROM audit_events WHERE tenant_id = $1 ORDER BY seq', [tenantId])).map((row) =>
+      Number(row.seq),
+    );
 
   it('numbers each tenant from 1 without gaps and verifies intact chains', async () => {
     expect(await seqsOf(alpha.tenantId)).toEqual([1, 2, 3, 4, 5]);
@@ -86,13 +92,25 @@ describe(`audit trail integrity (${engineName})`, () => {
     await t.db.asOwner('DELETE FROM audit_events WHERE tenant_id = $1 AND seq = 1', [beta.tenantId]);
     const result = await verify();
     const byTenant = Object.fromEntries(result.broken.map((broken) => [broken.tenantId, broken]));
-    expect(byTenant[alpha.tenantId]).toEqual({ tenantId: alpha.tenantId, seq: '4', reason: 'seq 4 follows seq 2 (rows in between removed)' });
-    expect(byTenant[beta.tenantId]).toEqual({ tenantId: beta.tenantId, seq: '2', reason: 'the chain starts at seq 2 instead of 1 (earlier rows removed)' });
+    expect(byTenant[alpha.tenantId]).toEqual({
+      tenantId: alpha.tenantId,
+      seq: '4',
+      reason: 'seq 4 follows seq 2 (rows in between removed)',
+    });
+    expect(byTenant[beta.tenantId]).toEqual({
+      tenantId: beta.tenantId,
+      seq: '2',
+      reason: 'the chain starts at seq 2 instead of 1 (earlier rows removed)',
+    });
     expect(describeVerification(result)).toMatch(/; 1 more tenant broken$/);
   });
 
   it('notices rows that swapped places', async () => {
-    for (const [from, to] of [[2, 1000], [3, 2], [1000, 3]]) {
+    for (const [from, to] of [
+      [2, 1000],
+      [3, 2],
+      [1000, 3],
+    ]) {
       await t.db.asOwner('UPDATE audit_events SET seq = $3 WHERE tenant_id = $1 AND seq = $2', [beta.tenantId, from, to]);
     }
     const result = await verify();

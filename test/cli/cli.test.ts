@@ -31,7 +31,11 @@ function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 function pactum(args: string[], env: Record<string, string> = {}): Promise<CommandResult> {
-  return runCommand(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { cwd: ROOT, env: cleanEnv({ PACTUM_DATA_DIR: tempDir(), ...env }), timeoutMs: TIMEOUT_MS });
+  return runCommand(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    cwd: ROOT,
+    env: cleanEnv({ PACTUM_DATA_DIR: tempDir(), ...env }),
+    timeoutMs: TIMEOUT_MS,
+  });
 }
 
 function expectOneLineFailure(result: CommandResult) {
@@ -90,7 +94,9 @@ describe('pactum command line', { timeout: 120_000 }, () => {
   });
 
   it('refuses the console SMS provider in production, in one line', async () => {
-    const line = expectOneLineFailure(await pactum(['migrate'], { NODE_ENV: 'production', PACTUM_MASTER_KEY: randomBytes(32).toString('base64') }));
+    const line = expectOneLineFailure(
+      await pactum(['migrate'], { NODE_ENV: 'production', PACTUM_MASTER_KEY: randomBytes(32).toString('base64') }),
+    );
     expect(line).toContain('console');
   });
 

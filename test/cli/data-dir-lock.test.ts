@@ -25,14 +25,20 @@ afterAll(() => {
 });
 
 function cleanEnv(dataDir: string): NodeJS.ProcessEnv {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(PACTUM_|TWILIO_|NODE_ENV$|PORT$|HOST$|VITEST)/.test(name)));
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(PACTUM_|TWILIO_|NODE_ENV$|PORT$|HOST$|VITEST)/.test(name)),
+  );
   // Shedding off: a just-started server on a busy test machine may see event-loop delays above the default
   // threshold and answer 503, which is not what these tests are about.
   return { ...base, PACTUM_DATA_DIR: dataDir, PORT: '0', PACTUM_MAX_EVENT_LOOP_DELAY_MS: '0' };
 }
 
 function pactum(dataDir: string, args: string[]): Promise<CommandResult> {
-  return runCommand(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { cwd: ROOT, env: cleanEnv(dataDir), timeoutMs: START_TIMEOUT_MS });
+  return runCommand(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    cwd: ROOT,
+    env: cleanEnv(dataDir),
+    timeoutMs: START_TIMEOUT_MS,
+  });
 }
 
 interface Server {
@@ -46,11 +52,16 @@ interface Server {
 
 const running: Server[] = [];
 afterEach(() => {
-  for (const server of running.splice(0)) if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
+  for (const server of running.splice(0))
+    if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
 });
 
 async function startServer(dataDir: string, args: string[] = []): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve', ...args], { cwd: ROOT, env: cleanEnv(dataDir), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve', ...args], {
+    cwd: ROOT,
+    env: cleanEnv(dataDir),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   const waiters: Array<() => void> = [];
@@ -74,13 +85,16 @@ async function startServer(dataDir: string, args: string[] = []): Promise<Server
       const check = () => {
         const value = found();
         if (value) return resolve(value);
-        if (child.exitCode !== null || child.signalCode !== null) return reject(new Error(`serve exited (${child.exitCode ?? child.signalCode}):\n${stdout}\n${stderr}`));
+        if (child.exitCode !== null || child.signalCode !== null)
+          return reject(new Error(`serve exited (${child.exitCode ?? child.signalCode}):\n${stdout}\n${stderr}`));
         waiters.push(check);
       };
       check();
     });
   }
-  const listening = await waitFor(() => (stdout.includes('Pactum is ready') ? /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout) : null));
+  const listening = await waitFor(() =>
+    stdout.includes('Pactum is ready') ? /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout) : null,
+  );
   server.url = listening[1]!;
   // serve --demo prints how to sign in once it is ready (the logger's lines may come before or after it).
   if (args.includes('--demo')) await waitFor(() => /^(?: {2}password: \S+|The demo company exists already)/m.exec(stdout));
@@ -120,7 +134,10 @@ async function signIn(server: Server, password: string): Promise<string> {
 
 function post(server: Server, path: string, body: unknown, cookie?: string): Promise<Response> {
   // The default public URL with PORT=0 is http://localhost:0; a cookie-bearing write must name its origin.
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...(cookie ? { cookie, origin: 'http://localhost:0' } : {}) };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    ...(cookie ? { cookie, origin: 'http://localhost:0' } : {}),
+  };
   return fetch(`${server.url}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
 }
 

@@ -38,7 +38,11 @@ describe('pactum serve while the database is unreachable', { timeout: 60_000 }, 
     expect(result.status, result.stderr).toBe(1);
     const attempts = result.stdout.split('\n').filter((line) => line.includes('database not reachable yet'));
     expect(attempts.length, result.stdout).toBeGreaterThanOrEqual(3);
-    expect(JSON.parse(attempts[0]!)).toMatchObject({ attempt: 1, database: `127.0.0.1:${port}/pactum`, reason: expect.stringContaining('ECONNREFUSED') });
+    expect(JSON.parse(attempts[0]!)).toMatchObject({
+      attempt: 1,
+      database: `127.0.0.1:${port}/pactum`,
+      reason: expect.stringContaining('ECONNREFUSED'),
+    });
     const lines = result.stderr.split('\n').filter((line) => line !== '');
     expect(lines, result.stderr).toHaveLength(1);
     expect(lines[0]).toMatch(/^pactum: the database at 127\.0\.0\.1:\d+\/pactum was not reachable within PACTUM_DATABASE_WAIT_SECONDS=3 /);

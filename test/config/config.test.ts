@@ -48,7 +48,12 @@ describe('production start-up', () => {
     expect(config.production).toBe(true);
     expect(config.publicUrl.origin).toBe('https://pactum.example.com');
     expect(config.masterKey.equals(Buffer.from(KEY, 'base64'))).toBe(true);
-    expect(config.sms).toMatchObject({ provider: 'twilio', accountSid: 'ACtest0000000000000000000000000000', fromNumber: '+15005550006', apiUrl: 'https://api.twilio.com' });
+    expect(config.sms).toMatchObject({
+      provider: 'twilio',
+      accountSid: 'ACtest0000000000000000000000000000',
+      fromNumber: '+15005550006',
+      apiUrl: 'https://api.twilio.com',
+    });
   });
 
   it('refuses the console SMS provider, explicit or by default', () => {
@@ -108,7 +113,12 @@ describe('defaults', () => {
   });
 
   it('reads the tenant fairness settings', () => {
-    const config = loadConfig({ PACTUM_DATA_DIR: tempDir(), PACTUM_TENANT_CONCURRENCY: '2', PACTUM_TENANT_QUEUE_LIMIT: '0', PACTUM_TENANT_QUEUE_TIMEOUT_MS: '500' });
+    const config = loadConfig({
+      PACTUM_DATA_DIR: tempDir(),
+      PACTUM_TENANT_CONCURRENCY: '2',
+      PACTUM_TENANT_QUEUE_LIMIT: '0',
+      PACTUM_TENANT_QUEUE_TIMEOUT_MS: '500',
+    });
     expect(config.tenantFairness).toEqual({ concurrency: 2, queueLimit: 0, queueTimeoutMs: 500 });
   });
 
@@ -124,11 +134,20 @@ describe('defaults', () => {
       documentSweepGraceSeconds: 3600,
     });
     const tuned = loadConfig({
-      PACTUM_DATA_DIR: tempDir(), PACTUM_MASTER_KEY: KEY,
-      PACTUM_DOCUMENT_DOWNLOADS_PER_USER: '2', PACTUM_DOCUMENT_DOWNLOADS_PER_NODE: '10', PACTUM_DOCUMENT_DOWNLOAD_TIMEOUT_SECONDS: '60', PACTUM_DOCUMENT_SWEEP_GRACE_SECONDS: '7200',
+      PACTUM_DATA_DIR: tempDir(),
+      PACTUM_MASTER_KEY: KEY,
+      PACTUM_DOCUMENT_DOWNLOADS_PER_USER: '2',
+      PACTUM_DOCUMENT_DOWNLOADS_PER_NODE: '10',
+      PACTUM_DOCUMENT_DOWNLOAD_TIMEOUT_SECONDS: '60',
+      PACTUM_DOCUMENT_SWEEP_GRACE_SECONDS: '7200',
     });
     expect(tuned).toMatchObject({ documentDownloads: { perUser: 2, perNode: 10, timeoutSeconds: 60 }, documentSweepGraceSeconds: 7200 });
-    for (const name of ['PACTUM_DOCUMENT_DOWNLOADS_PER_USER', 'PACTUM_DOCUMENT_DOWNLOADS_PER_NODE', 'PACTUM_DOCUMENT_DOWNLOAD_TIMEOUT_SECONDS', 'PACTUM_DOCUMENT_SWEEP_GRACE_SECONDS']) {
+    for (const name of [
+      'PACTUM_DOCUMENT_DOWNLOADS_PER_USER',
+      'PACTUM_DOCUMENT_DOWNLOADS_PER_NODE',
+      'PACTUM_DOCUMENT_DOWNLOAD_TIMEOUT_SECONDS',
+      'PACTUM_DOCUMENT_SWEEP_GRACE_SECONDS',
+    ]) {
       expect(() => loadConfig({ PACTUM_DATA_DIR: tempDir(), PACTUM_MASTER_KEY: KEY, [name]: '0' }), name).toThrow(ConfigError);
     }
   });

@@ -32,8 +32,14 @@ describe(`contract boundaries (${engineName})`, () => {
     productId = await createProduct(owner.client, vendorId, 'vSphere Foundation');
     groupId = await addGroup(t, owner.tenantId, 'Board', [owner.userId, insider.userId]);
     open = await createContract(owner.client, contractBody(vendorId, productId, { title: 'Open licences' }));
-    restricted = await createContract(owner.client, contractBody(vendorId, productId, { title: 'Secret merger licences', groupIds: [groupId], managerId: insider.userId }));
-    restrictedOffer = await createContract(owner.client, contractBody(vendorId, productId, { title: 'Secret offer', kind: 'proposal', groupIds: [groupId] }));
+    restricted = await createContract(
+      owner.client,
+      contractBody(vendorId, productId, { title: 'Secret merger licences', groupIds: [groupId], managerId: insider.userId }),
+    );
+    restrictedOffer = await createContract(
+      owner.client,
+      contractBody(vendorId, productId, { title: 'Secret offer', kind: 'proposal', groupIds: [groupId] }),
+    );
   });
   afterAll(() => t.close());
 
@@ -57,8 +63,12 @@ describe(`contract boundaries (${engineName})`, () => {
 
   it('answers 401 to an anonymous caller on every route', async () => {
     const anonymous = new Client(t);
-    for (const route of [...routes(open.id, restrictedOffer.id), ['GET', '/api/v1/contracts', undefined], ['POST', '/api/v1/contracts', contractBody(vendorId, productId)],
-      ['GET', `/api/v1/vendors/${vendorId}/contract-totals`, undefined]] as const) {
+    for (const route of [
+      ...routes(open.id, restrictedOffer.id),
+      ['GET', '/api/v1/contracts', undefined],
+      ['POST', '/api/v1/contracts', contractBody(vendorId, productId)],
+      ['GET', `/api/v1/vendors/${vendorId}/contract-totals`, undefined],
+    ] as const) {
       const response = await call(anonymous, route);
       expect(response.statusCode, `${route[0]} ${route[1]}`).toBe(401);
       expect(response.json().code).toBe('unauthenticated');
@@ -66,7 +76,10 @@ describe(`contract boundaries (${engineName})`, () => {
   });
 
   it('answers 404 to another tenant on every route and never lists the contracts', async () => {
-    for (const [contractId, proposalId] of [[open.id, restrictedOffer.id], [restricted.id, restrictedOffer.id]]) {
+    for (const [contractId, proposalId] of [
+      [open.id, restrictedOffer.id],
+      [restricted.id, restrictedOffer.id],
+    ]) {
       for (const route of routes(contractId!, proposalId!)) {
         const response = await call(stranger.client, route);
         expect(response.statusCode, `${route[0]} ${route[1]}`).toBe(404);
@@ -88,7 +101,13 @@ describe(`contract boundaries (${engineName})`, () => {
       contractBody(vendorId, productId, { managerId: owner.userId, groupIds: [groupId], supersedesId: open.id }),
     );
     expect(response.statusCode).toBe(400);
-    expect(paths(response).sort()).toEqual(['body:/groupIds/0', 'body:/lineItems/0/productId', 'body:/managerId', 'body:/supersedesId', 'body:/vendorId']);
+    expect(paths(response).sort()).toEqual([
+      'body:/groupIds/0',
+      'body:/lineItems/0/productId',
+      'body:/managerId',
+      'body:/supersedesId',
+      'body:/vendorId',
+    ]);
     const withOwnVendor = await stranger.client.post('/api/v1/contracts', contractBody(ownVendor, productId));
     expect(paths(withOwnVendor)).toEqual(['body:/lineItems/0/productId']);
   });
@@ -120,7 +139,10 @@ describe(`contract boundaries (${engineName})`, () => {
   });
 
   it('lets a group member accept a restricted proposal; the contract stays restricted', async () => {
-    const offer = await createContract(insider.client, contractBody(vendorId, productId, { title: 'Board offer', kind: 'proposal', groupIds: [groupId] }));
+    const offer = await createContract(
+      insider.client,
+      contractBody(vendorId, productId, { title: 'Board offer', kind: 'proposal', groupIds: [groupId] }),
+    );
     const accepted = await insider.client.post(`/api/v1/contracts/${offer.id}/accept`);
     expect(accepted.statusCode, accepted.body).toBe(201);
     expect(accepted.json().groupIds).toEqual([groupId]);
@@ -131,33 +153,54 @@ describe(`contract boundaries (${engineName})`, () => {
   describe('nobody locks themself or the manager out', () => {
     it('refuses groups the caller is not in', async () => {
       const elsewhere = await addGroup(t, owner.tenantId, 'Elsewhere', [insider.userId]);
-      const created = await owner.client.post('/api/v1/contracts', contractBody(vendorId, productId, { groupIds: [elsewhere], managerId: insider.userId }));
+      const created = await owner.client.post(
+        '/api/v1/contracts',
+        contractBody(vendorId, productId, { groupIds: [elsewhere], managerId: insider.userId }),
+      );
       expect(created.statusCode).toBe(400);
       expect(paths(created)).toEqual(['body:/groupIds']);
       expect(created.json().errors[0].message).toMatch(/you .* would lose access/);
 
-      const patched = await owner.client.request({ method: 'PATCH', url: `/api/v1/contracts/${open.id}`, payload: { groupIds: [elsewhere] } });
+      const patched = await owner.client.request({
+        method: 'PATCH',
+        url: `/api/v1/contracts/${open.id}`,
+        payload: { groupIds: [elsewhere] },
+      });
       expect(patched.statusCode).toBe(400);
       expect(paths(patched)).toEqual(['body:/groupIds']);
       expect((await outsider.client.get(`/api/v1/contracts/${open.id}`)).statusCode).toBe(200);
     });
 
     it('refuses a manager outside the groups, when restricting and when handing over', async () => {
-      const created = await owner.client.post('/api/v1/contracts', contractBody(vendorId, productId, { groupIds: [groupId], managerId: outsider.userId }));
+      const created = await owner.client.post(
+        '/api/v1/contracts',
+        contractBody(vendorId, productId, { groupIds: [groupId], managerId: outsider.userId }),
+      );
       expect(created.statusCode).toBe(400);
       expect(paths(created)).toEqual(['body:/groupIds']);
       expect(created.json().errors[0].message).toMatch(/manager .* would lose access/);
 
-      const handover = await owner.client.request({ method: 'PATCH', url: `/api/v1/contracts/${restricted.id}`, payload: { managerId: outsider.userId } });
+      const handover = await owner.client.request({
+        method: 'PATCH',
+        url: `/api/v1/contracts/${restricted.id}`,
+        payload: { managerId: outsider.userId },
+      });
       expect(handover.statusCode).toBe(400);
       expect(paths(handover)).toEqual(['body:/managerId']);
       expect((await owner.client.get(`/api/v1/contracts/${restricted.id}`)).json().managerId).toBe(insider.userId);
     });
 
     it('lets a member create a contract restricted to a group they are in; only a master lifts it (issue 9, finding 2)', async () => {
-      const contract = await createContract(insider.client, contractBody(vendorId, productId, { title: 'Briefly secret', groupIds: [groupId] }));
+      const contract = await createContract(
+        insider.client,
+        contractBody(vendorId, productId, { title: 'Briefly secret', groupIds: [groupId] }),
+      );
       expect((await outsider.client.get(`/api/v1/contracts/${contract.id}`)).statusCode).toBe(404);
-      const byMember = await insider.client.request({ method: 'PATCH', url: `/api/v1/contracts/${contract.id}`, payload: { groupIds: [] } });
+      const byMember = await insider.client.request({
+        method: 'PATCH',
+        url: `/api/v1/contracts/${contract.id}`,
+        payload: { groupIds: [] },
+      });
       expect(byMember.statusCode).toBe(403);
       const lifted = await owner.client.request({ method: 'PATCH', url: `/api/v1/contracts/${contract.id}`, payload: { groupIds: [] } });
       expect(lifted.json().groupIds).toEqual([]);

@@ -18,7 +18,10 @@ describe(`contracts (${engineName})`, () => {
   afterAll(() => t.close());
 
   it('creates a contract with defaults and reads it back', async () => {
-    const created = await createContract(master.client, contractBody(vendorId, productId, { reference: 'ORA-2025-01', noticePeriodDays: 90, terms: 'Net 30' }));
+    const created = await createContract(
+      master.client,
+      contractBody(vendorId, productId, { reference: 'ORA-2025-01', noticePeriodDays: 90, terms: 'Net 30' }),
+    );
     expect(created).toMatchObject({
       vendorId,
       kind: 'contract',
@@ -50,7 +53,14 @@ describe(`contracts (${engineName})`, () => {
         terms: null,
       },
     ]);
-    expect(created.totals).toEqual({ currency: 'EUR', list: '1000.0000', net: '900.0000', discount: '100.0000', annualMaintenance: '0.0000', lineItems: 1 });
+    expect(created.totals).toEqual({
+      currency: 'EUR',
+      list: '1000.0000',
+      net: '900.0000',
+      discount: '100.0000',
+      annualMaintenance: '0.0000',
+      lineItems: 1,
+    });
 
     const read = await master.client.get(`/api/v1/contracts/${created.id}`);
     expect(read.statusCode).toBe(200);
@@ -59,10 +69,28 @@ describe(`contracts (${engineName})`, () => {
 
   it('creates a contract without line items and with every optional field null', async () => {
     const created = await createContract(master.client, {
-      vendorId, title: 'Bare', startsOn: '2024-02-29', currency: 'CHF', reference: null, signedOn: null, endsOn: null, noticePeriodDays: null,
-      renewalTermMonths: null, terms: null, supersedesId: null, groupIds: [], lineItems: [],
+      vendorId,
+      title: 'Bare',
+      startsOn: '2024-02-29',
+      currency: 'CHF',
+      reference: null,
+      signedOn: null,
+      endsOn: null,
+      noticePeriodDays: null,
+      renewalTermMonths: null,
+      terms: null,
+      supersedesId: null,
+      groupIds: [],
+      lineItems: [],
     });
-    expect(created.totals).toEqual({ currency: 'CHF', list: '0.0000', net: '0.0000', discount: '0.0000', annualMaintenance: '0.0000', lineItems: 0 });
+    expect(created.totals).toEqual({
+      currency: 'CHF',
+      list: '0.0000',
+      net: '0.0000',
+      discount: '0.0000',
+      annualMaintenance: '0.0000',
+      lineItems: 0,
+    });
     expect(created.lineItems).toEqual([]);
   });
 
@@ -81,16 +109,36 @@ describe(`contracts (${engineName})`, () => {
     });
     expect(patched.statusCode, patched.body).toBe(200);
     const body = patched.json();
-    expect(body).toMatchObject({ title: 'Database licences 2025 (amended)', signedOn: '2024-12-15', autoRenew: true, renewalTermMonths: 12, endsOn: '2025-12-31' });
-    expect(body.lineItems.map((item: { productId: string; blockSize: number; netUnitPrice: string }) => [item.productId, item.blockSize, item.netUnitPrice])).toEqual([
+    expect(body).toMatchObject({
+      title: 'Database licences 2025 (amended)',
+      signedOn: '2024-12-15',
+      autoRenew: true,
+      renewalTermMonths: 12,
+      endsOn: '2025-12-31',
+    });
+    expect(
+      body.lineItems.map((item: { productId: string; blockSize: number; netUnitPrice: string }) => [
+        item.productId,
+        item.blockSize,
+        item.netUnitPrice,
+      ]),
+    ).toEqual([
       [second, 1, '45.5000'],
       [productId, 5, '10.0000'],
     ]);
     expect(body.lineItems.some((item: { id: string }) => item.id === created.lineItems[0].id)).toBe(false);
-    expect(body.totals).toMatchObject({ list: '210.0000', net: '192.0000', discount: '18.0000', annualMaintenance: '40.0400', lineItems: 2 });
+    expect(body.totals).toMatchObject({
+      list: '210.0000',
+      net: '192.0000',
+      discount: '18.0000',
+      annualMaintenance: '40.0400',
+      lineItems: 2,
+    });
     expect(Date.parse(body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(created.updatedAt));
 
-    const rows = await t.db.asOwner<{ position: number }>('SELECT position FROM line_items WHERE contract_id = $1 ORDER BY position', [created.id]);
+    const rows = await t.db.asOwner<{ position: number }>('SELECT position FROM line_items WHERE contract_id = $1 ORDER BY position', [
+      created.id,
+    ]);
     expect(rows.map((row) => row.position)).toEqual([0, 1]);
 
     const cleared = await patch(master.client, `/api/v1/contracts/${created.id}`, { lineItems: [], terms: null });
@@ -103,7 +151,9 @@ describe(`contracts (${engineName})`, () => {
     const archived = await remove(master.client, `/api/v1/contracts/${created.id}`);
     expect(archived.statusCode).toBe(204);
     expect(archived.body).toBe('');
-    const [row] = await t.db.asOwner<{ archived: boolean }>('SELECT archived_at IS NOT NULL AS archived FROM contracts WHERE id = $1', [created.id]);
+    const [row] = await t.db.asOwner<{ archived: boolean }>('SELECT archived_at IS NOT NULL AS archived FROM contracts WHERE id = $1', [
+      created.id,
+    ]);
     expect(row!.archived).toBe(true);
     expect((await master.client.get(`/api/v1/contracts/${created.id}`)).statusCode).toBe(404);
     expect((await patch(master.client, `/api/v1/contracts/${created.id}`, { title: 'x' })).statusCode).toBe(404);
@@ -118,12 +168,19 @@ describe(`contracts (${engineName})`, () => {
 
   it('lets a contract renew an older one of the same vendor', async () => {
     const old = await createContract(master.client, contractBody(vendorId, productId, { title: 'Term 1' }));
-    const renewal = await createContract(master.client, contractBody(vendorId, productId, { title: 'Term 2', startsOn: '2026-01-01', endsOn: '2026-12-31', supersedesId: old.id }));
+    const renewal = await createContract(
+      master.client,
+      contractBody(vendorId, productId, { title: 'Term 2', startsOn: '2026-01-01', endsOn: '2026-12-31', supersedesId: old.id }),
+    );
     expect(renewal.supersedesId).toBe(old.id);
     expect((await master.client.get(`/api/v1/contracts/${old.id}`)).json().status).toBe('active');
 
     const otherVendor = await createVendor(master.client, 'Microsoft');
-    const crossVendor = await master.client.post('/api/v1/contracts', { ...contractBody(otherVendor, productId), lineItems: [], supersedesId: old.id });
+    const crossVendor = await master.client.post('/api/v1/contracts', {
+      ...contractBody(otherVendor, productId),
+      lineItems: [],
+      supersedesId: old.id,
+    });
     expect(paths(crossVendor)).toEqual(['body:/supersedesId']);
     // The chain is fixed at creation, so it can never loop.
     const reroute = await patch(master.client, `/api/v1/contracts/${old.id}`, { supersedesId: renewal.id });
@@ -157,10 +214,12 @@ describe(`contracts (${engineName})`, () => {
     it('names unknown ids, bad dates and auto-renewal gaps by path', async () => {
       const unknown = '00000000-0000-4000-8000-000000000000';
       await expectPaths(contractBody(unknown, productId), ['body:/vendorId', 'body:/lineItems/0/productId']);
-      await expectPaths(
-        contractBody(vendorId, unknown, { managerId: unknown, groupIds: [unknown], supersedesId: unknown }),
-        ['body:/lineItems/0/productId', 'body:/managerId', 'body:/groupIds/0', 'body:/supersedesId'],
-      );
+      await expectPaths(contractBody(vendorId, unknown, { managerId: unknown, groupIds: [unknown], supersedesId: unknown }), [
+        'body:/lineItems/0/productId',
+        'body:/managerId',
+        'body:/groupIds/0',
+        'body:/supersedesId',
+      ]);
       await expectPaths(contractBody(vendorId, productId, { startsOn: '2025-06-01', endsOn: '2025-05-31' }), ['body:/endsOn']);
       await expectPaths(contractBody(vendorId, productId, { endsOn: null, autoRenew: true }), ['body:/endsOn', 'body:/renewalTermMonths']);
       await expectPaths(contractBody(vendorId, productId, { status: 'pending' }), ['body:/status']);
@@ -177,12 +236,19 @@ describe(`contracts (${engineName})`, () => {
       await expectPaths(contractBody(vendorId, productId, { noticePeriodDays: 3651 }), ['body:/noticePeriodDays']);
       await expectPaths(contractBody(vendorId, productId, { renewalTermMonths: 0 }), ['body:/renewalTermMonths']);
       await expectPaths(contractBody(vendorId, productId, { tenantId: master.tenantId }), ['body:/tenantId']);
-      await expectPaths(contractBody(vendorId, productId, { lineItems: [{ productId, quantity: -1, listUnitPrice: '1' }] }), ['body:/lineItems/0/quantity']);
-      await expectPaths(contractBody(vendorId, productId, { lineItems: [{ productId, quantity: 1, listUnitPrice: '1', discountPercent: '100.01' }] }), [
-        'body:/lineItems/0/discountPercent',
+      await expectPaths(contractBody(vendorId, productId, { lineItems: [{ productId, quantity: -1, listUnitPrice: '1' }] }), [
+        'body:/lineItems/0/quantity',
       ]);
-      await expectPaths(contractBody(vendorId, productId, { lineItems: [{ productId, quantity: 1, listUnitPrice: '1.00001' }] }), ['body:/lineItems/0/listUnitPrice']);
-      await expectPaths(contractBody(vendorId, productId, { lineItems: [{ productId, quantity: 1, listUnitPrice: '1', extra: true }] }), ['body:/lineItems/0/extra']);
+      await expectPaths(
+        contractBody(vendorId, productId, { lineItems: [{ productId, quantity: 1, listUnitPrice: '1', discountPercent: '100.01' }] }),
+        ['body:/lineItems/0/discountPercent'],
+      );
+      await expectPaths(contractBody(vendorId, productId, { lineItems: [{ productId, quantity: 1, listUnitPrice: '1.00001' }] }), [
+        'body:/lineItems/0/listUnitPrice',
+      ]);
+      await expectPaths(contractBody(vendorId, productId, { lineItems: [{ productId, quantity: 1, listUnitPrice: '1', extra: true }] }), [
+        'body:/lineItems/0/extra',
+      ]);
       const tooMany = Array.from({ length: 501 }, () => ({ productId, quantity: 1, listUnitPrice: '1' }));
       await expectPaths(contractBody(vendorId, productId, { lineItems: tooMany }), ['body:/lineItems']);
     });
@@ -216,8 +282,11 @@ describe(`contracts (${engineName})`, () => {
 
     it('answers 400 for a malformed id in the URL and for a forged cursor', async () => {
       expect((await master.client.get('/api/v1/contracts/not-a-uuid')).statusCode).toBe(400);
-      for (const cursor of ['abc', Buffer.from(JSON.stringify(['2025-13-01T00:00:00.000000Z', '00000000-0000-4000-8000-000000000000'])).toString('base64url'),
-        Buffer.from(JSON.stringify(['2025-01-01T00:00:00.000000Z', '-'.repeat(36)])).toString('base64url')]) {
+      for (const cursor of [
+        'abc',
+        Buffer.from(JSON.stringify(['2025-13-01T00:00:00.000000Z', '00000000-0000-4000-8000-000000000000'])).toString('base64url'),
+        Buffer.from(JSON.stringify(['2025-01-01T00:00:00.000000Z', '-'.repeat(36)])).toString('base64url'),
+      ]) {
         const response = await master.client.get(`/api/v1/contracts?cursor=${cursor}`);
         expect(response.statusCode, response.body).toBe(400);
         expect(paths(response)).toEqual(['querystring:/cursor']);

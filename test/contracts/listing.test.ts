@@ -39,7 +39,10 @@ describe(`contract listing (${engineName})`, () => {
     atlassian = await createVendor(master.client, 'Atlassian');
     creativeCloud = await createProduct(master.client, adobe, 'Creative Cloud All Apps');
     jira = await createProduct(master.client, atlassian, 'Jira Software');
-    await createContract(master.client, contractBody(adobe, creativeCloud, { title: 'Design seats', reference: 'PO-7781', terms: 'secret terms' }));
+    await createContract(
+      master.client,
+      contractBody(adobe, creativeCloud, { title: 'Design seats', reference: 'PO-7781', terms: 'secret terms' }),
+    );
     await createContract(master.client, contractBody(adobe, creativeCloud, { title: '100% uptime addendum', lineItems: [] }));
     await createContract(master.client, contractBody(adobe, creativeCloud, { title: '100 uptime addendum', lineItems: [] }));
     await createContract(master.client, contractBody(atlassian, jira, { title: 'Engineering tools', kind: 'proposal' }));
@@ -52,16 +55,31 @@ describe(`contract listing (${engineName})`, () => {
     expect(response.statusCode).toBe(200);
     const { items, nextCursor } = response.json();
     expect(nextCursor).toBeNull();
-    expect(items.map((item: Summary) => item.title)).toEqual(['Wiki_seats', 'Engineering tools', '100 uptime addendum', '100% uptime addendum', 'Design seats']);
+    expect(items.map((item: Summary) => item.title)).toEqual([
+      'Wiki_seats',
+      'Engineering tools',
+      '100 uptime addendum',
+      '100% uptime addendum',
+      'Design seats',
+    ]);
     const design = items[4];
-    expect(design).toMatchObject({ vendorId: adobe, vendorName: 'Adobe', reference: 'PO-7781', groupIds: [], totals: { currency: 'EUR', net: '900.0000', lineItems: 1 } });
+    expect(design).toMatchObject({
+      vendorId: adobe,
+      vendorName: 'Adobe',
+      reference: 'PO-7781',
+      groupIds: [],
+      totals: { currency: 'EUR', net: '900.0000', lineItems: 1 },
+    });
     expect(design).not.toHaveProperty('lineItems');
     expect(design).not.toHaveProperty('terms');
   });
 
   it('searches title, reference, vendor and product names, case-insensitively', async () => {
     const titles = async (q: string) =>
-      (await master.client.get(`/api/v1/contracts?q=${encodeURIComponent(q)}`)).json().items.map((item: Summary) => item.title).sort();
+      (await master.client.get(`/api/v1/contracts?q=${encodeURIComponent(q)}`))
+        .json()
+        .items.map((item: Summary) => item.title)
+        .sort();
     expect(await titles('DESIGN')).toEqual(['Design seats']);
     expect(await titles('po-77')).toEqual(['Design seats']);
     expect(await titles('atlas')).toEqual(['Engineering tools', 'Wiki_seats']);
@@ -81,7 +99,8 @@ describe(`contract listing (${engineName})`, () => {
   });
 
   it('filters by vendor, kind and status', async () => {
-    const titles = async (query: string) => (await master.client.get(`/api/v1/contracts?${query}`)).json().items.map((item: Summary) => item.title);
+    const titles = async (query: string) =>
+      (await master.client.get(`/api/v1/contracts?${query}`)).json().items.map((item: Summary) => item.title);
     expect(await titles(`vendorId=${atlassian}`)).toEqual(['Wiki_seats', 'Engineering tools']);
     expect(await titles('kind=proposal')).toEqual(['Engineering tools']);
     expect(await titles('status=expired')).toEqual(['Wiki_seats']);
@@ -95,7 +114,10 @@ describe(`contract listing (${engineName})`, () => {
     const vendor = await createVendor(master.client, 'Paginated Vendor');
     const created: string[] = [];
     for (let i = 0; i < 8; i += 1) {
-      created.push((await createContract(master.client, { vendorId: vendor, title: `Page contract ${i}`, startsOn: '2025-01-01', currency: 'USD' })).id);
+      created.push(
+        (await createContract(master.client, { vendorId: vendor, title: `Page contract ${i}`, startsOn: '2025-01-01', currency: 'USD' }))
+          .id,
+      );
     }
     const first = await master.client.get(`/api/v1/contracts?vendorId=${vendor}&limit=3`);
     // A contract added after the first page is newer than everything on it: it never shifts later pages.
@@ -120,7 +142,9 @@ describe(`contract listing (${engineName})`, () => {
     const vendor = await createVendor(master.client, 'Same Instant Vendor');
     const ids: string[] = [];
     for (let i = 0; i < 7; i += 1) {
-      ids.push((await createContract(master.client, { vendorId: vendor, title: `Instant ${i}`, startsOn: '2025-01-01', currency: 'USD' })).id);
+      ids.push(
+        (await createContract(master.client, { vendorId: vendor, title: `Instant ${i}`, startsOn: '2025-01-01', currency: 'USD' })).id,
+      );
     }
     // Four share one instant; three others lie within the same millisecond, microseconds apart.
     await t.db.asOwner("UPDATE contracts SET created_at = '2030-01-01 00:00:00.123000+00' WHERE id = ANY($1::uuid[])", [ids.slice(0, 4)]);

@@ -40,7 +40,10 @@ describe(`contract money (${engineName})`, () => {
     expect(tiny.totals.net).toBe('0.0003');
     const huge = await withItems([item({ quantity: 1_000_000_000, listUnitPrice: '999999999999999.9999' })]);
     expect(huge.totals.list).toBe('999999999999999999900000.0000');
-    const mixed = await withItems([item({ quantity: 1_000_000_000, listUnitPrice: '0.0001' }), item({ listUnitPrice: '123456789012345.6789' })]);
+    const mixed = await withItems([
+      item({ quantity: 1_000_000_000, listUnitPrice: '0.0001' }),
+      item({ listUnitPrice: '123456789012345.6789' }),
+    ]);
     expect(mixed.totals.net).toBe('123456789112345.6789');
   });
 
@@ -56,7 +59,14 @@ describe(`contract money (${engineName})`, () => {
       item({ listUnitPrice: '80', discountPercent: '25', netUnitPrice: '61.1' }), // a negotiated net price is kept as given
     ]);
     expect(contract.lineItems.map((line: { netUnitPrice: string }) => line.netUnitPrice)).toEqual([
-      '6.6667', '0.0003', '0.0001', '0.8765', '0.0000', '19.9900', '19.9900', '61.1000',
+      '6.6667',
+      '0.0003',
+      '0.0001',
+      '0.8765',
+      '0.0000',
+      '19.9900',
+      '19.9900',
+      '61.1000',
     ]);
     expect(contract.lineItems[6].discountPercent).toBeNull();
     expect(contract.totals).toMatchObject({ list: '150.9706', net: '108.6236', discount: '42.3470' });
@@ -73,20 +83,37 @@ describe(`contract money (${engineName})`, () => {
   });
 
   it('rejects JSON numbers where decimal strings belong', async () => {
-    for (const [field, value] of [['listUnitPrice', 12.5], ['discountPercent', 10], ['netUnitPrice', 9], ['maintenancePercent', 20]] as const) {
+    for (const [field, value] of [
+      ['listUnitPrice', 12.5],
+      ['discountPercent', 10],
+      ['netUnitPrice', 9],
+      ['maintenancePercent', 20],
+    ] as const) {
       const response = await master.client.post('/api/v1/contracts', {
-        vendorId, title: 'Numbers', startsOn: '2025-01-01', currency: 'EUR', lineItems: [item({ listUnitPrice: '1', [field]: value })],
+        vendorId,
+        title: 'Numbers',
+        startsOn: '2025-01-01',
+        currency: 'EUR',
+        lineItems: [item({ listUnitPrice: '1', [field]: value })],
       });
       expect(response.statusCode, field).toBe(400);
       expect(paths(response)).toEqual([`body:/lineItems/0/${field}`]);
     }
     const quantity = await master.client.post('/api/v1/contracts', {
-      vendorId, title: 'Numbers', startsOn: '2025-01-01', currency: 'EUR', lineItems: [item({ quantity: '3' })],
+      vendorId,
+      title: 'Numbers',
+      startsOn: '2025-01-01',
+      currency: 'EUR',
+      lineItems: [item({ quantity: '3' })],
     });
     expect(paths(quantity)).toEqual(['body:/lineItems/0/quantity']);
     for (const bad of ['1e3', '-1', '01', '1.', '.5', '1,5', '1.00000', ' 1', '1234567890123456']) {
       const response = await master.client.post('/api/v1/contracts', {
-        vendorId, title: 'Numbers', startsOn: '2025-01-01', currency: 'EUR', lineItems: [item({ listUnitPrice: bad })],
+        vendorId,
+        title: 'Numbers',
+        startsOn: '2025-01-01',
+        currency: 'EUR',
+        lineItems: [item({ listUnitPrice: bad })],
       });
       expect(response.statusCode, bad).toBe(400);
     }
@@ -95,7 +122,12 @@ describe(`contract money (${engineName})`, () => {
   it('sums a vendor per currency over active contracts only, never mixing currencies', async () => {
     const vendor = await createVendor(master.client, 'Salesforce');
     const product = await createProduct(master.client, vendor, 'Sales Cloud Enterprise');
-    const line = (quantity: number, listUnitPrice: string, maintenancePercent?: string) => ({ productId: product, quantity, listUnitPrice, maintenancePercent });
+    const line = (quantity: number, listUnitPrice: string, maintenancePercent?: string) => ({
+      productId: product,
+      quantity,
+      listUnitPrice,
+      maintenancePercent,
+    });
     const contract = (currency: string, lineItems: object[], extra: object = {}) =>
       createContract(master.client, { vendorId: vendor, title: `${currency} deal`, startsOn: '2025-01-01', currency, lineItems, ...extra });
 
@@ -122,14 +154,27 @@ describe(`contract money (${engineName})`, () => {
     });
 
     const empty = await createVendor(master.client, 'No Deals Yet');
-    expect((await master.client.get(`/api/v1/vendors/${empty}/contract-totals`)).json()).toEqual({ vendorId: empty, contracts: 0, totalsByCurrency: [] });
+    expect((await master.client.get(`/api/v1/vendors/${empty}/contract-totals`)).json()).toEqual({
+      vendorId: empty,
+      contracts: 0,
+      totalsByCurrency: [],
+    });
     expect((await master.client.get('/api/v1/vendors/00000000-0000-4000-8000-000000000000/contract-totals')).statusCode).toBe(404);
   });
 
   it('reports the same totals in the list as on the contract', async () => {
-    const contract = await withItems([item({ quantity: 7, listUnitPrice: '0.35', discountPercent: '3', maintenancePercent: '17.5' })], { title: 'Listed totals' });
+    const contract = await withItems([item({ quantity: 7, listUnitPrice: '0.35', discountPercent: '3', maintenancePercent: '17.5' })], {
+      title: 'Listed totals',
+    });
     const list = await master.client.get('/api/v1/contracts?q=listed%20totals');
     expect(list.json().items[0].totals).toEqual(contract.totals);
-    expect(contract.totals).toEqual({ currency: 'EUR', list: '2.4500', net: '2.3765', discount: '0.0735', annualMaintenance: '0.4159', lineItems: 1 });
+    expect(contract.totals).toEqual({
+      currency: 'EUR',
+      list: '2.4500',
+      net: '2.3765',
+      discount: '0.0735',
+      annualMaintenance: '0.4159',
+      lineItems: 1,
+    });
   });
 });

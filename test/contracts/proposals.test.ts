@@ -17,7 +17,8 @@ describe(`proposals (${engineName})`, () => {
   });
   afterAll(() => t.close());
 
-  const proposal = (overrides: Record<string, unknown> = {}) => contractBody(vendorId, productId, { kind: 'proposal', title: 'CAD offer', ...overrides });
+  const proposal = (overrides: Record<string, unknown> = {}) =>
+    contractBody(vendorId, productId, { kind: 'proposal', title: 'CAD offer', ...overrides });
   const get = async (id: string) => (await master.client.get(`/api/v1/contracts/${id}`)).json();
   const accept = (id: string) => master.client.post(`/api/v1/contracts/${id}/accept`);
   const count = async () => Number((await t.db.asOwner<{ n: number }>('SELECT count(*)::int AS n FROM contracts'))[0]!.n);
@@ -25,7 +26,10 @@ describe(`proposals (${engineName})`, () => {
   it('starts pending; a new version supersedes the pending one in the same transaction', async () => {
     const v1 = await createContract(master.client, proposal());
     expect(v1).toMatchObject({ kind: 'proposal', status: 'pending' });
-    const v2 = await createContract(master.client, proposal({ supersedesId: v1.id, lineItems: [{ productId, quantity: 10, listUnitPrice: '95' }] }));
+    const v2 = await createContract(
+      master.client,
+      proposal({ supersedesId: v1.id, lineItems: [{ productId, quantity: 10, listUnitPrice: '95' }] }),
+    );
     expect(v2).toMatchObject({ status: 'pending', supersedesId: v1.id });
     expect((await get(v1.id)).status).toBe('superseded');
 
@@ -49,7 +53,13 @@ describe(`proposals (${engineName})`, () => {
     const offer = await createContract(
       master.client,
       proposal({
-        reference: 'Q-2025-17', signedOn: '2024-12-20', noticePeriodDays: 60, autoRenew: true, renewalTermMonths: 12, terms: 'Price hold 2 years', groupIds: [group],
+        reference: 'Q-2025-17',
+        signedOn: '2024-12-20',
+        noticePeriodDays: 60,
+        autoRenew: true,
+        renewalTermMonths: 12,
+        terms: 'Price hold 2 years',
+        groupIds: [group],
         lineItems: [
           { productId, quantity: 25, listUnitPrice: '2100', discountPercent: '12.5', maintenancePercent: '20', terms: 'named users' },
           { productId, quantity: 3, blockSize: 1, listUnitPrice: '0.1', netUnitPrice: '0.0999' },
@@ -60,7 +70,16 @@ describe(`proposals (${engineName})`, () => {
     expect(accepted.statusCode, accepted.body).toBe(201);
     const contract = accepted.json();
     expect(contract.id).not.toBe(offer.id);
-    const { id: _offerId, kind: _kind, status: _status, supersedesId: _supersedes, lineItems: offerItems, createdAt: _c, updatedAt: _u, ...copied } = offer;
+    const {
+      id: _offerId,
+      kind: _kind,
+      status: _status,
+      supersedesId: _supersedes,
+      lineItems: offerItems,
+      createdAt: _c,
+      updatedAt: _u,
+      ...copied
+    } = offer;
     expect(contract).toMatchObject({ ...copied, kind: 'contract', status: 'active', supersedesId: offer.id, groupIds: [group] });
     const strip = (items: Array<Record<string, unknown>>) => items.map(({ id: _id, ...rest }) => rest);
     expect(strip(contract.lineItems)).toEqual(strip(offerItems));
@@ -78,7 +97,15 @@ describe(`proposals (${engineName})`, () => {
 
   it('accepts all or nothing: a failure while copying leaves the proposal pending and no contract behind', async () => {
     const doomed = await createProduct(master.client, vendorId, 'Doomed product');
-    const offer = await createContract(master.client, proposal({ lineItems: [{ productId, quantity: 1, listUnitPrice: '1' }, { productId: doomed, quantity: 1, listUnitPrice: '1' }] }));
+    const offer = await createContract(
+      master.client,
+      proposal({
+        lineItems: [
+          { productId, quantity: 1, listUnitPrice: '1' },
+          { productId: doomed, quantity: 1, listUnitPrice: '1' },
+        ],
+      }),
+    );
     const before = await count();
     // The second line item's copy fails inside the accept transaction, after the status moved and the contract was inserted.
     await t.db.asOwner(`CREATE FUNCTION test_fail_copy() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -120,7 +147,7 @@ describe(`proposals (${engineName})`, () => {
     expect((await patch(master.client, url, { status: 'rejected', title: 'Rejected offer' })).statusCode).toBe(200);
   });
 
-  it('keeps a decided proposal\'s offer as it was, and lets its name, manager and groups change', async () => {
+  it("keeps a decided proposal's offer as it was, and lets its name, manager and groups change", async () => {
     const rejected = await createContract(master.client, proposal({ title: 'Turned down' }));
     expect((await patch(master.client, `/api/v1/contracts/${rejected.id}`, { status: 'rejected' })).statusCode).toBe(200);
     const superseded = await createContract(master.client, proposal({ title: 'First offer' }));
@@ -140,21 +167,30 @@ describe(`proposals (${engineName})`, () => {
       expect(refused.json()).toMatchObject({ code: 'proposal_decided', fields: ['lineItems', 'endsOn'] });
       expect(await get(decided.id)).toEqual(before);
 
-      const renamed = await patch(master.client, `/api/v1/contracts/${decided.id}`, { title: 'Renamed', reference: 'ARCHIVE-1', groupIds: [group] });
+      const renamed = await patch(master.client, `/api/v1/contracts/${decided.id}`, {
+        title: 'Renamed',
+        reference: 'ARCHIVE-1',
+        groupIds: [group],
+      });
       expect(renamed.statusCode, renamed.body).toBe(200);
       const { title: _t, reference: _r, groupIds: _g, updatedAt: _u, ...offer } = before;
       expect(renamed.json()).toMatchObject({ ...offer, title: 'Renamed', reference: 'ARCHIVE-1', groupIds: [group] });
     }
 
     const pending = await createContract(master.client, proposal({ title: 'Still open' }));
-    const changed = await patch(master.client, `/api/v1/contracts/${pending.id}`, { lineItems: [{ productId, quantity: 3, listUnitPrice: '10' }] });
+    const changed = await patch(master.client, `/api/v1/contracts/${pending.id}`, {
+      lineItems: [{ productId, quantity: 3, listUnitPrice: '10' }],
+    });
     expect(changed.statusCode, changed.body).toBe(200);
     expect(changed.json().totals.net).toBe('30.0000');
   });
 
   it('lets a proposal offer the renewal of a contract, and keeps contracts from superseding proposals', async () => {
     const current = await createContract(master.client, contractBody(vendorId, productId, { title: 'CAD 2025' }));
-    const offer = await createContract(master.client, proposal({ title: 'CAD 2026 offer', supersedesId: current.id, startsOn: '2026-01-01', endsOn: '2026-12-31' }));
+    const offer = await createContract(
+      master.client,
+      proposal({ title: 'CAD 2026 offer', supersedesId: current.id, startsOn: '2026-01-01', endsOn: '2026-12-31' }),
+    );
     expect((await get(current.id)).status).toBe('active');
     const renewal = (await accept(offer.id)).json();
     expect(renewal.supersedesId).toBe(offer.id);

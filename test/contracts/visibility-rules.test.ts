@@ -33,7 +33,8 @@ describe(`who sets a contract's access groups (${engineName})`, () => {
   });
   afterAll(() => t.close());
 
-  const refusals = async () => (await storedEvents(t, company.tenantId)).filter((event) => event.action === 'contract.visibility_change_refused');
+  const refusals = async () =>
+    (await storedEvents(t, company.tenantId)).filter((event) => event.action === 'contract.visibility_change_refused');
 
   it('lets a member restrict a new contract only to groups they belong to; a master to any group', async () => {
     const mixed = await member.client.post('/api/v1/contracts', contractBody(vendorId, productId, { groupIds: [memberGroup, otherGroup] }));
@@ -44,12 +45,19 @@ describe(`who sets a contract's access groups (${engineName})`, () => {
     const master = await createContract(company.client, contractBody(vendorId, productId, { groupIds: [masterGroup, otherGroup] }));
     expect([...master.groupIds].sort()).toEqual([masterGroup, otherGroup].sort());
     expect(await refusals()).toEqual([
-      expect.objectContaining({ actor_id: member.userId, outcome: 'denied', details: { groupIdsRequested: [memberGroup, otherGroup].sort(), reason: 'forbidden' } }),
+      expect.objectContaining({
+        actor_id: member.userId,
+        outcome: 'denied',
+        details: { groupIdsRequested: [memberGroup, otherGroup].sort(), reason: 'forbidden' },
+      }),
     ]);
   });
 
   it('refuses a member who changes the groups of a contract they see (403) and hides those they cannot see (404)', async () => {
-    const visible = await createContract(member.client, contractBody(vendorId, productId, { title: 'Restricted by a member', groupIds: [memberGroup] }));
+    const visible = await createContract(
+      member.client,
+      contractBody(vendorId, productId, { title: 'Restricted by a member', groupIds: [memberGroup] }),
+    );
     const before = (await refusals()).length;
     for (const groupIds of [[], [memberGroup, masterGroup]]) {
       const refused = await patch(member.client, `/api/v1/contracts/${visible.id}`, { groupIds });
@@ -67,13 +75,25 @@ describe(`who sets a contract's access groups (${engineName})`, () => {
 
     const logged = (await refusals()).slice(before);
     expect(logged).toEqual([
-      expect.objectContaining({ actor_id: member.userId, target_type: 'contract', target_id: visible.id, details: { groupIdsRequested: [], reason: 'forbidden' } }),
-      expect.objectContaining({ actor_id: member.userId, target_id: visible.id, details: { groupIdsRequested: [memberGroup, masterGroup].sort(), reason: 'forbidden' } }),
+      expect.objectContaining({
+        actor_id: member.userId,
+        target_type: 'contract',
+        target_id: visible.id,
+        details: { groupIdsRequested: [], reason: 'forbidden' },
+      }),
+      expect.objectContaining({
+        actor_id: member.userId,
+        target_id: visible.id,
+        details: { groupIdsRequested: [memberGroup, masterGroup].sort(), reason: 'forbidden' },
+      }),
     ]);
   });
 
-  it('lets a master change groups only within 15 minutes of authenticating, keeping their and the manager\'s sight, and audits it', async () => {
-    const contract = await createContract(company.client, contractBody(vendorId, productId, { title: 'Lifted later', groupIds: [memberGroup], managerId: member.userId }));
+  it("lets a master change groups only within 15 minutes of authenticating, keeping their and the manager's sight, and audits it", async () => {
+    const contract = await createContract(
+      company.client,
+      contractBody(vendorId, productId, { title: 'Lifted later', groupIds: [memberGroup], managerId: member.userId }),
+    );
     await ageAuthentication(t, company.userId);
     const stale = await patch(company.client, `/api/v1/contracts/${contract.id}`, { groupIds: [] });
     expect(stale.statusCode).toBe(403);
@@ -95,12 +115,21 @@ describe(`who sets a contract's access groups (${engineName})`, () => {
     ]);
   });
 
-  it('keeps a restricted proposal\'s groups on its next version and on the contract its acceptance makes', async () => {
-    const proposal = await createContract(member.client, contractBody(vendorId, productId, { kind: 'proposal', title: 'Offer v1', groupIds: [memberGroup] }));
-    const lifted = await member.client.post('/api/v1/contracts', contractBody(vendorId, productId, { kind: 'proposal', title: 'Offer v2', supersedesId: proposal.id, groupIds: [] }));
+  it("keeps a restricted proposal's groups on its next version and on the contract its acceptance makes", async () => {
+    const proposal = await createContract(
+      member.client,
+      contractBody(vendorId, productId, { kind: 'proposal', title: 'Offer v1', groupIds: [memberGroup] }),
+    );
+    const lifted = await member.client.post(
+      '/api/v1/contracts',
+      contractBody(vendorId, productId, { kind: 'proposal', title: 'Offer v2', supersedesId: proposal.id, groupIds: [] }),
+    );
     expect(lifted.statusCode, lifted.body).toBe(403);
     expect((await member.client.get(`/api/v1/contracts/${proposal.id}`)).json().status).toBe('pending');
-    const next = await createContract(member.client, contractBody(vendorId, productId, { kind: 'proposal', title: 'Offer v2', supersedesId: proposal.id }));
+    const next = await createContract(
+      member.client,
+      contractBody(vendorId, productId, { kind: 'proposal', title: 'Offer v2', supersedesId: proposal.id }),
+    );
     expect(next.groupIds).toEqual([memberGroup]);
     const accepted = await member.client.post(`/api/v1/contracts/${next.id}/accept`);
     expect(accepted.statusCode, accepted.body).toBe(201);

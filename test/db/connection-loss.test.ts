@@ -20,7 +20,9 @@ describe.runIf(serverUrl)('losing the database connection (postgres)', { timeout
   afterAll(() => t.close());
 
   const terminateAppBackends = (condition: string) =>
-    t.db.asOwner(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND usename = 'pactum_app' AND ${condition}`);
+    t.db.asOwner(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND usename = 'pactum_app' AND ${condition}`,
+    );
   const backendPid = () => sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`;
 
   it('a backend ended while its transaction waits between statements fails that transaction, not the process; the next gets a fresh connection', async () => {

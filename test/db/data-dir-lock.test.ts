@@ -111,12 +111,19 @@ describe('data-directory lock', () => {
       }`;
     const results = await Promise.all(
       Array.from({ length: 4 }, () =>
-        runCommand(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dataDir], { cwd: ROOT, env: process.env, timeoutMs: 90_000 }),
+        runCommand(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, dataDir], {
+          cwd: ROOT,
+          env: process.env,
+          timeoutMs: 90_000,
+        }),
       ),
     );
     const outcomes = results.map((result) => result.stdout.trim() || result.stderr);
     expect(outcomes.filter((outcome) => outcome === 'admitted').length, outcomes.join('\n')).toBeLessThanOrEqual(1);
-    expect(outcomes.every((outcome) => outcome === 'admitted' || outcome === 'DataDirLockedError'), outcomes.join('\n')).toBe(true);
+    expect(
+      outcomes.every((outcome) => outcome === 'admitted' || outcome === 'DataDirLockedError'),
+      outcomes.join('\n'),
+    ).toBe(true);
     expect(entries(dataDir)).toEqual([]);
   });
 });

@@ -20,8 +20,12 @@ describe(`least privilege at run time (${engineName})`, { timeout: 120_000 }, ()
   let db: TestDatabase;
   beforeAll(async () => {
     db = await createTestDatabase();
-    const [tenant] = await db.asOwner<{ id: string }>("INSERT INTO tenants (id, name) VALUES (gen_random_uuid(), 'Fenced AG') RETURNING id");
-    await db.asOwner("INSERT INTO vendors (tenant_id, name, website, notes, aliases) VALUES ($1, 'Seen by nobody', NULL, NULL, '{}')", [tenant!.id]);
+    const [tenant] = await db.asOwner<{ id: string }>(
+      "INSERT INTO tenants (id, name) VALUES (gen_random_uuid(), 'Fenced AG') RETURNING id",
+    );
+    await db.asOwner("INSERT INTO vendors (tenant_id, name, website, notes, aliases) VALUES ($1, 'Seen by nobody', NULL, NULL, '{}')", [
+      tenant!.id,
+    ]);
   });
   afterAll(() => db.drop());
 
@@ -35,41 +39,62 @@ describe(`least privilege at run time (${engineName})`, { timeout: 120_000 }, ()
     expect(await db.asOwner('SELECT name FROM vendors')).toHaveLength(1);
   });
 
-  it.runIf(serverUrl)('logs in as pactum_app: no superuser, no BYPASSRLS, owns nothing; RESET ROLE stays, SET ROLE to the owner fails', async () => {
-    const kysely = db.database.kysely;
-    expect(await serviceRoleProblems(kysely)).toEqual([]);
-    const [{ owner } = { owner: '' }] = await db.asOwner<{ owner: string }>("SELECT tableowner AS owner FROM pg_tables WHERE tablename = 'tenants'");
-    await kysely.connection().execute(async (connection) => {
-      const who = () => sql<{ login: string; role: string }>`SELECT session_user AS login, current_user AS role`.execute(connection).then(({ rows }) => rows[0]);
-      expect(await who()).toEqual({ login: 'pactum_app', role: 'pactum_app' });
-      await sql`RESET ROLE`.execute(connection);
-      expect(await who()).toEqual({ login: 'pactum_app', role: 'pactum_app' });
-      await expect(sql`SET ROLE ${sql.id(owner)}`.execute(connection)).rejects.toMatchObject({ code: '42501' });
-      await expect(sql`SET ROLE postgres`.execute(connection)).rejects.toMatchObject({ code: '42501' });
-      await expect(sql`SET SESSION AUTHORIZATION ${sql.id(owner)}`.execute(connection)).rejects.toMatchObject({ code: '42501' });
-      expect(await sql`SELECT name FROM vendors`.execute(connection).then(({ rows }) => rows)).toEqual([]);
-    });
-  });
+  it.runIf(serverUrl)(
+    'logs in as pactum_app: no superuser, no BYPASSRLS, owns nothing; RESET ROLE stays, SET ROLE to the owner fails',
+    async () => {
+      const kysely = db.database.kysely;
+      expect(await serviceRoleProblems(kysely)).toEqual([]);
+      const [{ owner } = { owner: '' }] = await db.asOwner<{ owner: string }>(
+        "SELECT tableowner AS owner FROM pg_tables WHERE tablename = 'tenants'",
+      );
+      await kysely.connection().execute(async (connection) => {
+        const who = () =>
+          sql<{ login: string; role: string }>`SELECT session_user AS login, current_user AS role`
+            .execute(connection)
+            .then(({ rows }) => rows[0]);
+        expect(await who()).toEqual({ login: 'pactum_app', role: 'pactum_app' });
+        await sql`RESET ROLE`.execute(connection);
+        expect(await who()).toEqual({ login: 'pactum_app', role: 'pactum_app' });
+        await expect(sql`SET ROLE ${sql.id(owner)}`.execute(connection)).rejects.toMatchObject({ code: '42501' });
+        await expect(sql`SET ROLE postgres`.execute(connection)).rejects.toMatchObject({ code: '42501' });
+        await expect(sql`SET SESSION AUTHORIZATION ${sql.id(owner)}`.execute(connection)).rejects.toMatchObject({ code: '42501' });
+        expect(await sql`SELECT name FROM vendors`.execute(connection).then(({ rows }) => rows)).toEqual([]);
+      });
+    },
+  );
 
-  it.runIf(serverUrl)('a superuser URL (the one-URL quick start) still runs every statement as pactum_app, and is reported unfit', async () => {
-    const quickStart = await openPostgres(db.url!, 1);
-    try {
-      const kysely = quickStart.kysely;
-      await sql`RESET ROLE`.execute(kysely);
-      expect((await sql<{ role: string }>`SELECT current_user AS role`.execute(kysely)).rows[0]!.role).toBe('pactum_app');
-      expect(await kysely.selectFrom('vendors').select('name').execute()).toEqual([]);
-      expect((await serviceRoleProblems(kysely)).join('; ')).toMatch(/logs in as postgres, a superuser/);
-    } finally {
-      await quickStart.close();
-    }
-  });
+  it.runIf(serverUrl)(
+    'a superuser URL (the one-URL quick start) still runs every statement as pactum_app, and is reported unfit',
+    async () => {
+      const quickStart = await openPostgres(db.url!, 1);
+      try {
+        const kysely = quickStart.kysely;
+        await sql`RESET ROLE`.execute(kysely);
+        expect((await sql<{ role: string }>`SELECT current_user AS role`.execute(kysely)).rows[0]!.role).toBe('pactum_app');
+        expect(await kysely.selectFrom('vendors').select('name').execute()).toEqual([]);
+        expect((await serviceRoleProblems(kysely)).join('; ')).toMatch(/logs in as postgres, a superuser/);
+      } finally {
+        await quickStart.close();
+      }
+    },
+  );
 
   const base = () => Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(PACTUM_|TWILIO_|NODE_ENV$|VITEST)/.test(name)));
 
   it.runIf(serverUrl)('outside production, serves with a superuser URL after one loud warning', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'pactum-least-privilege-'));
-    const env = { ...base(), PORT: '0', PACTUM_DATABASE_URL: db.url!, PACTUM_DATA_DIR: dataDir, PACTUM_MASTER_KEY: randomBytes(32).toString('base64') };
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = {
+      ...base(),
+      PORT: '0',
+      PACTUM_DATABASE_URL: db.url!,
+      PACTUM_DATA_DIR: dataDir,
+      PACTUM_MASTER_KEY: randomBytes(32).toString('base64'),
+    };
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     try {
       await new Promise<void>((resolve, reject) => {
@@ -108,7 +133,11 @@ describe(`least privilege at run time (${engineName})`, { timeout: 120_000 }, ()
       PACTUM_DATABASE_URL: db.url!,
       PACTUM_DATA_DIR: mkdtempSync(join(tmpdir(), 'pactum-least-privilege-')),
     };
-    const refused = await runCommand(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], { cwd: ROOT, env: { ...base(), ...production }, timeoutMs: 90_000 });
+    const refused = await runCommand(process.execPath, ['--import', 'tsx', 'src/main.ts', 'serve'], {
+      cwd: ROOT,
+      env: { ...base(), ...production },
+      timeoutMs: 90_000,
+    });
     rmSync(production.PACTUM_DATA_DIR, { recursive: true, force: true });
     expect(refused.status, refused.stderr).toBe(1);
     const lines = refused.stderr.split('\n').filter((line) => line !== '');

@@ -8,7 +8,12 @@ import type { Tx } from '../../src/db/tenant-context.js';
 function recordingDatabase() {
   const sent: CompiledQuery[] = [];
   const driver = new DummyDriver();
-  const connection = { executeQuery: async (query: CompiledQuery) => (sent.push(query), { rows: [] }), streamQuery: () => { throw new Error('no streaming'); } };
+  const connection = {
+    executeQuery: async (query: CompiledQuery) => (sent.push(query), { rows: [] }),
+    streamQuery: () => {
+      throw new Error('no streaming');
+    },
+  };
   driver.acquireConnection = async () => connection;
   const kysely = new Kysely<Schema>({
     dialect: {
@@ -30,7 +35,8 @@ interface VendorFilter extends Record<string, unknown> {
 const vendors = (tx: Tx, values: VendorFilter) => {
   let query = tx.selectFrom('vendors').select(['id', 'name']);
   if (values.name !== undefined) query = query.where('name', '=', values.name);
-  if (values.website !== undefined) query = query.where((eb) => eb.or([eb('website', '=', values.website!), eb('notes', '=', values.website!)]));
+  if (values.website !== undefined)
+    query = query.where((eb) => eb.or([eb('website', '=', values.website!), eb('notes', '=', values.website!)]));
   return query.orderBy('name').limit(values.limit);
 };
 
@@ -68,14 +74,19 @@ describe('query shapes', () => {
 
   it('refuses a value that would be written into the SQL text', async () => {
     const { tx } = recordingDatabase();
-    const inlined = queryShape((innerTx: Tx, values: { limit: number }) => innerTx.selectFrom('vendors').select('id').where(sql.lit(values.limit), '=', 1));
+    const inlined = queryShape((innerTx: Tx, values: { limit: number }) =>
+      innerTx.selectFrom('vendors').select('id').where(sql.lit(values.limit), '=', 1),
+    );
     await expect(inlined(tx, { limit: 3 })).rejects.toThrow(/immediate value/);
   });
 
   it('refuses a value that the query changes before using it, which a shape cannot repeat', async () => {
     const { tx } = recordingDatabase();
     const transformed = queryShape((innerTx: Tx, values: { name?: string }) =>
-      innerTx.selectFrom('vendors').select('id').where('name', 'ilike', `%${String(values.name)}%`),
+      innerTx
+        .selectFrom('vendors')
+        .select('id')
+        .where('name', 'ilike', `%${String(values.name)}%`),
     );
     await expect(transformed(tx, { name: 'Oracle' })).rejects.toThrow(/does not use the given value\(s\) name/);
   });

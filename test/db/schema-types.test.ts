@@ -80,11 +80,14 @@ describe(`src/db/schema.ts matches the migrated database (${engineName})`, () =>
   it('declares exactly the tables the app role can read, column for column', () => {
     const differences: string[] = [];
     for (const table of [...readable].sort()) {
-      if (!declared.has(table) && !NOT_IN_KYSELY_SCHEMA.has(table)) differences.push(`table ${table}: the app role can read it, but Schema does not declare it`);
+      if (!declared.has(table) && !NOT_IN_KYSELY_SCHEMA.has(table))
+        differences.push(`table ${table}: the app role can read it, but Schema does not declare it`);
     }
     for (const [table, tsColumns] of declared) {
       if (!readable.has(table)) {
-        differences.push(`table ${table}: declared in Schema, but ${columns.some((c) => c.table_name === table) ? 'the app role cannot read it' : 'no such table'}`);
+        differences.push(
+          `table ${table}: declared in Schema, but ${columns.some((c) => c.table_name === table) ? 'the app role cannot read it' : 'no such table'}`,
+        );
         continue;
       }
       const dbColumns = columns.filter((column) => column.table_name === table);
@@ -94,10 +97,14 @@ describe(`src/db/schema.ts matches the migrated database (${engineName})`, () =>
         else differences.push(...compareColumn(column, ts));
       }
       for (const name of tsColumns.keys()) {
-        if (!dbColumns.some((column) => column.column_name === name)) differences.push(`${table}.${name}: in schema.ts, no such column in the database`);
+        if (!dbColumns.some((column) => column.column_name === name))
+          differences.push(`${table}.${name}: in schema.ts, no such column in the database`);
       }
     }
-    expect(differences, `src/db/schema.ts disagrees with the migrated database; update it with the migration:\n  ${differences.join('\n  ')}\n`).toEqual([]);
+    expect(
+      differences,
+      `src/db/schema.ts disagrees with the migrated database; update it with the migration:\n  ${differences.join('\n  ')}\n`,
+    ).toEqual([]);
   });
 
   it('notices a difference (the check itself works)', () => {
@@ -105,9 +112,13 @@ describe(`src/db/schema.ts matches the migrated database (${engineName})`, () =>
     const email = users.get('email')!;
     const column = columns.find((c) => c.table_name === 'users' && c.column_name === 'email')!;
     expect(compareColumn(column, email)).toEqual([]);
-    expect(compareColumn({ ...column, is_nullable: 'YES' }, email)).toEqual([expect.stringContaining('users.email: nullable in the database')]);
+    expect(compareColumn({ ...column, is_nullable: 'YES' }, email)).toEqual([
+      expect.stringContaining('users.email: nullable in the database'),
+    ]);
     expect(compareColumn({ ...column, udt_name: 'int4' }, email)).toEqual([expect.stringContaining('users.email: int4 in the database')]);
-    expect(compareColumn(column, { ...email, insert: new Set(['string', 'undefined']) })).toEqual([expect.stringContaining('users.email: schema.ts lets inserts leave it out')]);
+    expect(compareColumn(column, { ...email, insert: new Set(['string', 'undefined']) })).toEqual([
+      expect.stringContaining('users.email: schema.ts lets inserts leave it out'),
+    ]);
   });
 });
 
@@ -116,16 +127,21 @@ function compareColumn(column: DbColumn, ts: TsColumn): string[] {
   const differences: string[] = [];
   const nullableInDb = column.is_nullable === 'YES';
   if (nullableInDb !== ts.select.has('null')) {
-    differences.push(`${name}: ${nullableInDb ? 'nullable in the database, not in schema.ts' : 'NOT NULL in the database, nullable in schema.ts'}`);
+    differences.push(
+      `${name}: ${nullableInDb ? 'nullable in the database, not in schema.ts' : 'NOT NULL in the database, nullable in schema.ts'}`,
+    );
   }
   const allowed = TS_KINDS_BY_SQL_TYPE[column.udt_name];
   const kinds = [...ts.select].filter((kind) => kind !== 'null');
   if (!allowed) differences.push(`${name}: SQL type ${column.udt_name} has no TypeScript mapping in this test yet; add one`);
   else if (kinds.length === 0 || kinds.some((kind) => !allowed.includes(kind))) {
-    differences.push(`${name}: ${column.udt_name} in the database (read as ${allowed.join(' | ')}), ${kinds.join(' | ') || 'never'} in schema.ts`);
+    differences.push(
+      `${name}: ${column.udt_name} in the database (read as ${allowed.join(' | ')}), ${kinds.join(' | ') || 'never'} in schema.ts`,
+    );
   }
   const canOmit = ts.insert.has('undefined');
-  if (canOmit && !column.has_default && !nullableInDb) differences.push(`${name}: schema.ts lets inserts leave it out, but it is NOT NULL without a default`);
+  if (canOmit && !column.has_default && !nullableInDb)
+    differences.push(`${name}: schema.ts lets inserts leave it out, but it is NOT NULL without a default`);
   if (!canOmit && !ts.insert.has('never') && column.has_default && !ts.select.has('null')) {
     // A column the database fills must be optional on insert, or every insert has to invent a value.
     differences.push(`${name}: has a default in the database, but schema.ts requires it on insert (use Defaulted<…>)`);
@@ -175,7 +191,8 @@ function kindsOf(checker: ts.TypeChecker, type: ts.Type): Set<string> {
     else if (flags & ts.TypeFlags.StringLike) kinds.add('string');
     else if (flags & ts.TypeFlags.NumberLike) kinds.add('number');
     else if (flags & ts.TypeFlags.BooleanLike) kinds.add('boolean');
-    else if (checker.isArrayType(part)) kinds.add(`${[...kindsOf(checker, checker.getTypeArguments(part as ts.TypeReference)[0]!)].join('|')}[]`);
+    else if (checker.isArrayType(part))
+      kinds.add(`${[...kindsOf(checker, checker.getTypeArguments(part as ts.TypeReference)[0]!)].join('|')}[]`);
     else if (part.getSymbol()?.name === 'Date' || part.getSymbol()?.name === 'Buffer') kinds.add(part.getSymbol()!.name);
     else kinds.add(checker.typeToString(part).startsWith('Record<') ? 'object' : checker.typeToString(part));
   }

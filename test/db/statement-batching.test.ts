@@ -19,7 +19,8 @@ describe.runIf(serverUrl)('pipelined statements (postgres)', () => {
     db = await createTestDatabase();
     await db.asOwner('CREATE SEQUENCE batch_probe');
     await db.asOwner('GRANT USAGE ON SEQUENCE batch_probe TO pactum_app');
-    tenantId = (await db.asOwner<{ id: string }>("INSERT INTO tenants (id, name) VALUES (gen_random_uuid(), 'Batch Ltd') RETURNING id"))[0]!.id;
+    tenantId = (await db.asOwner<{ id: string }>("INSERT INTO tenants (id, name) VALUES (gen_random_uuid(), 'Batch Ltd') RETURNING id"))[0]!
+      .id;
     roundTrips = countRoundTrips();
   });
   afterAll(async () => {
@@ -40,7 +41,8 @@ describe.runIf(serverUrl)('pipelined statements (postgres)', () => {
 
   it('runs a scoped read as one transaction in one round trip per statement, and does not wait for its COMMIT', async () => {
     const seen = await readInTenant(kysely(), { tenantId, userId: null }, async (tx) => {
-      const read = () => sql<{ tenant: string; started: Date }>`SELECT current_setting('pactum.tenant_id') AS tenant, now() AS started`.execute(tx);
+      const read = () =>
+        sql<{ tenant: string; started: Date }>`SELECT current_setting('pactum.tenant_id') AS tenant, now() AS started`.execute(tx);
       return [(await read()).rows[0]!, (await read()).rows[0]!];
     });
     expect(seen[0]!.tenant).toBe(tenantId);
@@ -58,7 +60,9 @@ describe.runIf(serverUrl)('pipelined statements (postgres)', () => {
   });
 
   it('stops at a failing context statement: nothing behind it runs, and its own error is the one reported', async () => {
-    const dead = readInSession(kysely(), { tokenHash: Buffer.alloc(32), idleSeconds: 60 }, (tx) => sql`SELECT nextval('batch_probe')`.execute(tx));
+    const dead = readInSession(kysely(), { tokenHash: Buffer.alloc(32), idleSeconds: 60 }, (tx) =>
+      sql`SELECT nextval('batch_probe')`.execute(tx),
+    );
     await expect(dead).rejects.toMatchObject({ code: '28000' }); // not 25P02, the aborted transaction behind it
     expect(roundTrips.count).toBe(2); // the check with the statement, then the ROLLBACK
     expect(await probeRan()).toBe(false);
@@ -96,15 +100,21 @@ describe.runIf(serverUrl)('pipelined statements (postgres)', () => {
   });
 
   it('sends nothing for a transaction that fails before its first statement', async () => {
-    const attempt = kysely().transaction().execute(async () => {
-      throw new Error('refused before any statement');
-    });
+    const attempt = kysely()
+      .transaction()
+      .execute(async () => {
+        throw new Error('refused before any statement');
+      });
     await expect(attempt).rejects.toThrow('refused before any statement');
     expect(roundTrips.count).toBe(0);
   });
 
   it('parses answers as the pool is configured (DATE stays a string) and rolls a write back when a later statement fails', async () => {
-    const day = await readInTenant(kysely(), { tenantId, userId: null }, async (tx) => (await sql<{ day: string }>`SELECT '2024-02-29'::date AS day`.execute(tx)).rows[0]!.day);
+    const day = await readInTenant(
+      kysely(),
+      { tenantId, userId: null },
+      async (tx) => (await sql<{ day: string }>`SELECT '2024-02-29'::date AS day`.execute(tx)).rows[0]!.day,
+    );
     expect(day).toBe('2024-02-29');
     const attempt = inTenant(kysely(), { tenantId, userId: null }, async (tx) => {
       await tx.insertInto('vendors').values({ name: 'Never Ltd', website: null, notes: null, aliases: [] }).execute();

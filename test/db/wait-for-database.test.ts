@@ -29,7 +29,13 @@ describe('waiting for the database at start', () => {
         if (calls < 8) throw refused();
         return 'ready';
       },
-      { waitSeconds: 300, target: 'db:5432/pactum', onRetry: (a) => lines.push(`${a.attempt} ${a.reason} ${a.retryInMs}`), random: () => 0.5, ...time },
+      {
+        waitSeconds: 300,
+        target: 'db:5432/pactum',
+        onRetry: (a) => lines.push(`${a.attempt} ${a.reason} ${a.retryInMs}`),
+        random: () => 0.5,
+        ...time,
+      },
     );
     expect(result).toBe('ready');
     expect(calls).toBe(8);
@@ -58,7 +64,9 @@ describe('waiting for the database at start', () => {
       Object.assign(new Error('database "pactum" does not exist'), { code: '3D000' }),
     ]) {
       const time = fakeTime();
-      await expect(waitForDatabase(async () => Promise.reject(error), { waitSeconds: 300, target: 'x', onRetry: () => {}, ...time })).rejects.toBe(error);
+      await expect(
+        waitForDatabase(async () => Promise.reject(error), { waitSeconds: 300, target: 'x', onRetry: () => {}, ...time }),
+      ).rejects.toBe(error);
       expect(time.sleeps).toEqual([]);
     }
   });

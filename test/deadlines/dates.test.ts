@@ -88,18 +88,27 @@ describe('addMonths (properties)', () => {
 
   it('is invertible for days that every month has', () => {
     fc.assert(
-      fc.property(date.filter((d) => parseDate(d).day <= 28), fc.integer({ min: -1200, max: 1200 }), (d, n) => {
-        expect(addMonths(addMonths(d, n), -n)).toBe(d);
-      }),
+      fc.property(
+        date.filter((d) => parseDate(d).day <= 28),
+        fc.integer({ min: -1200, max: 1200 }),
+        (d, n) => {
+          expect(addMonths(addMonths(d, n), -n)).toBe(d);
+        },
+      ),
     );
   });
 
   it('keeps a 31st at the month end along any chain of terms (no drift to the 28th)', () => {
     fc.assert(
-      fc.property(monthEnd.filter((d) => d.endsWith('-31')), termMonths, fc.integer({ min: 0, max: 40 }), (end, months, k) => {
-        const { year, month } = parseDate(addMonths(end, k * months));
-        expect(addMonths(end, k * months)).toBe(`${year}-${String(month).padStart(2, '0')}-${daysInMonth(year, month)}`);
-      }),
+      fc.property(
+        monthEnd.filter((d) => d.endsWith('-31')),
+        termMonths,
+        fc.integer({ min: 0, max: 40 }),
+        (end, months, k) => {
+          const { year, month } = parseDate(addMonths(end, k * months));
+          expect(addMonths(end, k * months)).toBe(`${year}-${String(month).padStart(2, '0')}-${daysInMonth(year, month)}`);
+        },
+      ),
     );
   });
 });
@@ -171,8 +180,18 @@ describe('the classic traps (examples)', () => {
   it('walks a monthly chain from Jan 31 without drifting to the 28th', () => {
     const chain = Array.from({ length: 12 }, (_, k) => addMonths('2024-01-31', k + 1));
     expect(chain).toEqual([
-      '2024-02-29', '2024-03-31', '2024-04-30', '2024-05-31', '2024-06-30', '2024-07-31',
-      '2024-08-31', '2024-09-30', '2024-10-31', '2024-11-30', '2024-12-31', '2025-01-31',
+      '2024-02-29',
+      '2024-03-31',
+      '2024-04-30',
+      '2024-05-31',
+      '2024-06-30',
+      '2024-07-31',
+      '2024-08-31',
+      '2024-09-30',
+      '2024-10-31',
+      '2024-11-30',
+      '2024-12-31',
+      '2025-01-31',
     ]);
     // What repeated clamping would produce instead: Feb 29 → Mar 29 → Apr 29 …
     expect(addMonths(addMonths('2024-01-31', 1), 1)).toBe('2024-03-29');

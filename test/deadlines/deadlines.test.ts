@@ -25,7 +25,8 @@ describe(`deadlines: GET /api/v1/deadlines (${engineName})`, () => {
     outsider = await addMember(t, master);
     const finance = await createGroup(t, master.tenantId, 'Finance', [master.userId, insider.userId]);
     vendorId = await createVendor(master.client, 'SAP');
-    const c = (title: string, spec: Omit<Parameters<typeof createContract>[1], 'title' | 'vendorId'>) => createContract(master.client, { vendorId, title, ...spec });
+    const c = (title: string, spec: Omit<Parameters<typeof createContract>[1], 'title' | 'vendorId'>) =>
+      createContract(master.client, { vendorId, title, ...spec });
 
     ids.both = await c('A both in window', { endsOn: day(60), noticePeriodDays: 30 });
     ids.noticeOnly = await c('B notice in window', { endsOn: day(100), noticePeriodDays: 30 });
@@ -41,7 +42,13 @@ describe(`deadlines: GET /api/v1/deadlines (${engineName})`, () => {
     const archived = await c('L archived', { endsOn: day(10) });
     await archiveContract(master.client, archived);
     // Auto-renewing, first end date already past: rolled forward by whole years from the original end.
-    ids.rolled = await c('M renews yearly', { startsOn: '2019-01-01', endsOn: day(-10), noticePeriodDays: 30, autoRenew: true, renewalTermMonths: 12 });
+    ids.rolled = await c('M renews yearly', {
+      startsOn: '2019-01-01',
+      endsOn: day(-10),
+      noticePeriodDays: 30,
+      autoRenew: true,
+      renewalTermMonths: 12,
+    });
     // Auto-renewing, end still ahead but its notice date has passed: the next month's term is current.
     ids.monthly = await c('N renews monthly', { endsOn: day(40), noticePeriodDays: 60, autoRenew: true, renewalTermMonths: 1 });
     ids.restricted = await c('O finance only', { endsOn: day(50), noticePeriodDays: 10, groupIds: [finance] });
@@ -68,7 +75,8 @@ describe(`deadlines: GET /api/v1/deadlines (${engineName})`, () => {
     ]
       .filter((deadline) => deadline.date <= day(90))
       .map((deadline) => ({ ...deadline, vendor: vendor() }));
-    const order = (a: { date: string; type: string }, b: { date: string; type: string }) => (a.date === b.date ? (a.type === 'notice' ? -1 : 1) : a.date < b.date ? -1 : 1);
+    const order = (a: { date: string; type: string }, b: { date: string; type: string }) =>
+      a.date === b.date ? (a.type === 'notice' ? -1 : 1) : a.date < b.date ? -1 : 1;
     expect(response.json()).toEqual(expected.sort(order));
   });
 
@@ -96,11 +104,14 @@ describe(`deadlines: GET /api/v1/deadlines (${engineName})`, () => {
   });
 
   it('answers at most `limit` (1 to 500, default 500) deadlines, the soonest ones', async () => {
-    const all: Array<{ contractId: string; date: string; type: string }> = (await master.client.get('/api/v1/deadlines?withinDays=400')).json();
+    const all: Array<{ contractId: string; date: string; type: string }> = (
+      await master.client.get('/api/v1/deadlines?withinDays=400')
+    ).json();
     expect(all.length).toBeGreaterThan(2);
     expect((await master.client.get('/api/v1/deadlines?withinDays=400&limit=2')).json()).toEqual(all.slice(0, 2));
     expect((await master.client.get('/api/v1/deadlines?withinDays=400&limit=500')).json()).toEqual(all);
-    for (const limit of ['0', '501']) expect((await master.client.get(`/api/v1/deadlines?limit=${limit}`)).json().code).toBe('validation_failed');
+    for (const limit of ['0', '501'])
+      expect((await master.client.get(`/api/v1/deadlines?limit=${limit}`)).json().code).toBe('validation_failed');
   });
 
   it('computes from an injected today in the service', async () => {

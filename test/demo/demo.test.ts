@@ -92,7 +92,8 @@ describe(`pactum demo: a living vault (${engineName})`, () => {
   it('has holdings in vendor blocks, with pending proposals beside them', async () => {
     const response = await client.get('/api/v1/licenses?limit=500');
     expect(response.statusCode).toBe(200);
-    const holdings: Array<{ product: { name: string }; quantity: number; blockSize: number; blocks: number; pendingProposals: unknown[] }> = response.json().items;
+    const holdings: Array<{ product: { name: string }; quantity: number; blockSize: number; blocks: number; pendingProposals: unknown[] }> =
+      response.json().items;
     expect(holdings.length).toBeGreaterThan(0);
     for (const holding of holdings) expect(holding.blocks).toBe(Math.ceil(holding.quantity / holding.blockSize));
     const e3 = holdings.find((h) => h.product.name === 'Officium Suite E3');
@@ -119,11 +120,22 @@ describe('pactum demo data', () => {
 
   it.each(days)('is what the API would accept, on %s', (today) => {
     for (const vendor of demoVendors(today)) {
-      expect(validVendor({ name: vendor.name, website: vendor.website, notes: vendor.notes, aliases: vendor.aliases }), vendor.name).toBe(true);
+      expect(validVendor({ name: vendor.name, website: vendor.website, notes: vendor.notes, aliases: vendor.aliases }), vendor.name).toBe(
+        true,
+      );
       expect(validMetrics({ items: vendor.metrics }), vendor.name).toBe(true);
       const productIds = new Map(vendor.products.map((p) => [p.key, randomUUID()]));
       for (const product of vendor.products) {
-        expect(validProduct({ vendorId: randomUUID(), name: product.name, sku: product.sku, metric: product.metric, blockSize: product.blockSize }), product.name).toBe(true);
+        expect(
+          validProduct({
+            vendorId: randomUUID(),
+            name: product.name,
+            sku: product.sku,
+            metric: product.metric,
+            blockSize: product.blockSize,
+          }),
+          product.name,
+        ).toBe(true);
       }
       const dealIds = new Map<string, string>();
       for (const deal of vendor.deals) {
@@ -136,10 +148,17 @@ describe('pactum demo data', () => {
   });
 
   it.each(days)('always has notice deadlines in the next 90 days, on %s', (today) => {
-    const running = demoVendors(today).flatMap((vendor) => vendor.deals.filter((deal) => (deal.kind ?? 'contract') === 'contract' && !deal.status && deal.endsOn));
+    const running = demoVendors(today).flatMap((vendor) =>
+      vendor.deals.filter((deal) => (deal.kind ?? 'contract') === 'contract' && !deal.status && deal.endsOn),
+    );
     const notices = running.flatMap((deal) =>
       contractDeadlines(
-        { endsOn: deal.endsOn!, noticePeriodDays: deal.noticePeriodDays ?? null, autoRenew: deal.autoRenew ?? false, renewalTermMonths: deal.renewalTermMonths ?? null },
+        {
+          endsOn: deal.endsOn!,
+          noticePeriodDays: deal.noticePeriodDays ?? null,
+          autoRenew: deal.autoRenew ?? false,
+          renewalTermMonths: deal.renewalTermMonths ?? null,
+        },
         today,
       ).filter((d) => d.type === 'notice' && d.date >= today && d.date <= addDays(today, 90)),
     );

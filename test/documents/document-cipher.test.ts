@@ -41,7 +41,12 @@ async function open(blob: Buffer, plaintext: Buffer, options: { openIds?: typeof
 
 /** Collects what an opener pushes before it fails: no byte of a refused segment may be among it. */
 async function pushedBeforeFailure(blob: Buffer, plaintext: Buffer): Promise<{ pushed: Buffer; error: Error | null }> {
-  const opener = createDocumentOpener({ dataKey: key, ...ids, size: plaintext.length, sha256: createHash('sha256').update(plaintext).digest() });
+  const opener = createDocumentOpener({
+    dataKey: key,
+    ...ids,
+    size: plaintext.length,
+    sha256: createHash('sha256').update(plaintext).digest(),
+  });
   const chunks: Buffer[] = [];
   opener.on('data', (chunk: Buffer) => chunks.push(chunk));
   const error = await new Promise<Error | null>((resolve) => {
@@ -56,12 +61,17 @@ describe('document blob format, version 2 (segmented)', () => {
   it('round-trips any size, in any pieces, including 0, 1 and the 64 KiB boundaries', async () => {
     const interesting = fc.constantFrom(0, 1, SEGMENT_SIZE - 1, SEGMENT_SIZE, SEGMENT_SIZE + 1, 2 * SEGMENT_SIZE, 3 * SEGMENT_SIZE + 17);
     await fc.assert(
-      fc.asyncProperty(fc.oneof(interesting, fc.integer({ min: 0, max: 4 * SEGMENT_SIZE })), fc.integer({ min: 997, max: 100_000 }), fc.integer({ min: 997, max: 100_000 }), async (size, inPieces, outPieces) => {
-        const plaintext = randomBytes(size);
-        const blob = await seal(plaintext, inPieces);
-        expect(blob.length).toBe(sealedSize(size));
-        expect((await open(blob, plaintext, { pieceSize: outPieces })).equals(plaintext)).toBe(true);
-      }),
+      fc.asyncProperty(
+        fc.oneof(interesting, fc.integer({ min: 0, max: 4 * SEGMENT_SIZE })),
+        fc.integer({ min: 997, max: 100_000 }),
+        fc.integer({ min: 997, max: 100_000 }),
+        async (size, inPieces, outPieces) => {
+          const plaintext = randomBytes(size);
+          const blob = await seal(plaintext, inPieces);
+          expect(blob.length).toBe(sealedSize(size));
+          expect((await open(blob, plaintext, { pieceSize: outPieces })).equals(plaintext)).toBe(true);
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -97,14 +107,23 @@ describe('document blob format, version 2 (segmented)', () => {
 
   it('refuses reordered segments', async () => {
     const blob = await seal(plaintext);
-    const swapped = Buffer.concat([blob.subarray(0, HEADER), blob.subarray(segmentAt(1), segmentAt(2)), blob.subarray(segmentAt(0), segmentAt(1)), blob.subarray(segmentAt(2))]);
+    const swapped = Buffer.concat([
+      blob.subarray(0, HEADER),
+      blob.subarray(segmentAt(1), segmentAt(2)),
+      blob.subarray(segmentAt(0), segmentAt(1)),
+      blob.subarray(segmentAt(2)),
+    ]);
     await expect(open(swapped, plaintext)).rejects.toThrow(/authentication failed/);
   });
 
   it('refuses an appended segment, a duplicated one, and trailing bytes', async () => {
     const blob = await seal(plaintext);
-    await expect(open(Buffer.concat([blob, blob.subarray(segmentAt(1), segmentAt(2))]), plaintext)).rejects.toThrow(/authentication failed/);
-    await expect(open(Buffer.concat([blob.subarray(0, segmentAt(2)), blob.subarray(segmentAt(1))]), plaintext)).rejects.toThrow(/authentication failed/);
+    await expect(open(Buffer.concat([blob, blob.subarray(segmentAt(1), segmentAt(2))]), plaintext)).rejects.toThrow(
+      /authentication failed/,
+    );
+    await expect(open(Buffer.concat([blob.subarray(0, segmentAt(2)), blob.subarray(segmentAt(1))]), plaintext)).rejects.toThrow(
+      /authentication failed/,
+    );
     await expect(open(Buffer.concat([blob, Buffer.from([0])]), plaintext)).rejects.toThrow(/authentication failed/);
   });
 
@@ -112,7 +131,12 @@ describe('document blob format, version 2 (segmented)', () => {
     const blob = await seal(plaintext);
     await expect(open(blob, plaintext, { openIds: { ...ids, documentId: randomUUID() } })).rejects.toThrow(/authentication failed/);
     await expect(open(blob, plaintext, { openIds: { ...ids, tenantId: randomUUID() } })).rejects.toThrow(/authentication failed/);
-    const opener = createDocumentOpener({ dataKey: randomBytes(32), ...ids, size: plaintext.length, sha256: createHash('sha256').update(plaintext).digest() });
+    const opener = createDocumentOpener({
+      dataKey: randomBytes(32),
+      ...ids,
+      size: plaintext.length,
+      sha256: createHash('sha256').update(plaintext).digest(),
+    });
     await expect(readAll(Readable.from([blob]).pipe(opener))).rejects.toThrow(/authentication failed/);
   });
 

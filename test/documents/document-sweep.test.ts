@@ -85,7 +85,10 @@ describe.each([localEngine, s3Engine])(`document orphan sweep, $name (${engineNa
 
   const sweep = (holder = 'node-a') => {
     const { logger, lines } = quietLogger();
-    return { job: createDocumentSweep({ kysely: t.db.database.kysely, storage, clock: () => new Date(), graceSeconds: HOUR, logger, holder }), lines };
+    return {
+      job: createDocumentSweep({ kysely: t.db.database.kysely, storage, clock: () => new Date(), graceSeconds: HOUR, logger, holder }),
+      lines,
+    };
   };
   const uploaded = async (client: Registered['client'], contractId: string) => {
     const response = await upload(client, contractId, samples.pdf(randomBytes(4).toString('hex')));
@@ -144,7 +147,14 @@ describe.each([localEngine, s3Engine])(`document orphan sweep, $name (${engineNa
       },
     };
     const { logger } = quietLogger();
-    const a = createDocumentSweep({ kysely: t.db.database.kysely, storage: held, clock: () => new Date(), graceSeconds: HOUR, logger, holder: 'node-a' });
+    const a = createDocumentSweep({
+      kysely: t.db.database.kysely,
+      storage: held,
+      clock: () => new Date(),
+      graceSeconds: HOUR,
+      logger,
+      holder: 'node-a',
+    });
     const b = sweep('node-b');
     const runOfA = a.runOnce();
     await started;
@@ -179,7 +189,14 @@ describe(`pactum_referenced_document_keys (${engineName})`, () => {
   });
 
   it('refuses more than 1000 keys and anything that is not a storage key', async () => {
-    await expect(asApp((tx) => referencedStorageKeys(tx, Array.from({ length: 1001 }, () => storageKey(randomUUID(), randomUUID()))))).rejects.toThrow(/at most 1000/);
+    await expect(
+      asApp((tx) =>
+        referencedStorageKeys(
+          tx,
+          Array.from({ length: 1001 }, () => storageKey(randomUUID(), randomUUID())),
+        ),
+      ),
+    ).rejects.toThrow(/at most 1000/);
     await expect(asApp((tx) => referencedStorageKeys(tx, [`${randomUUID()}/../x`]))).rejects.toThrow(/storage keys only/);
     await expect(asApp((tx) => referencedStorageKeys(tx, ["x' OR true --"]))).rejects.toThrow(/storage keys only/);
   });

@@ -49,7 +49,9 @@ describe(`documents: upload, list, download (${engineName})`, () => {
     expect(download.rawPayload).toEqual(bytes);
     expect(download.headers['content-type']).toBe(contentType);
     expect(download.headers['content-length']).toBe(String(bytes.length));
-    expect(download.headers['content-disposition']).toBe(`attachment; filename="${filename}"; filename*=UTF-8''${encodeURIComponent(filename)}`);
+    expect(download.headers['content-disposition']).toBe(
+      `attachment; filename="${filename}"; filename*=UTF-8''${encodeURIComponent(filename)}`,
+    );
     expect(download.headers['x-content-type-options']).toBe('nosniff');
     expect(download.headers['cache-control']).toBe('no-store');
     expect(download.headers['content-security-policy']).toBe('sandbox');
@@ -64,7 +66,12 @@ describe(`documents: upload, list, download (${engineName})`, () => {
   });
 
   it.each([
-    ['a Windows executable named .pdf', Buffer.concat([Buffer.from('MZ\x90\x00', 'latin1'), randomBytes(200)]), 'contract.pdf', 'application/pdf'],
+    [
+      'a Windows executable named .pdf',
+      Buffer.concat([Buffer.from('MZ\x90\x00', 'latin1'), randomBytes(200)]),
+      'contract.pdf',
+      'application/pdf',
+    ],
     ['text', Buffer.from('This is not a PDF, whatever the header says.'), 'contract.pdf', 'application/pdf'],
     ['a ZIP (DOCX)', Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), randomBytes(100)]), 'contract.docx', 'application/pdf'],
     ['HTML with a PNG content type', Buffer.from('<html><script>alert(1)</script></html>'), 'x.png', 'image/png'],
@@ -84,7 +91,10 @@ describe(`documents: upload, list, download (${engineName})`, () => {
     expect(json.statusCode).toBe(415);
     expect(json.json().code).toBe('unsupported_media_type');
     const raw = await company.client.request({
-      method: 'POST', url: `/api/v1/contracts/${contractId}/documents`, payload: samples.pdf(), headers: { 'content-type': 'application/pdf' },
+      method: 'POST',
+      url: `/api/v1/contracts/${contractId}/documents`,
+      payload: samples.pdf(),
+      headers: { 'content-type': 'application/pdf' },
     });
     expect(raw.statusCode).toBe(415);
   });
@@ -100,9 +110,18 @@ describe(`documents: upload, list, download (${engineName})`, () => {
     const cases = [
       [{ name: 'upload', filename: 'a.pdf', data: pdf }],
       [{ name: 'file', data: 'just a text field' }],
-      [{ name: 'note', data: 'hello' }, { name: 'file', filename: 'a.pdf', data: pdf }],
-      [{ name: 'file', filename: 'a.pdf', data: pdf }, { name: 'file', filename: 'b.pdf', data: pdf }],
-      [{ name: 'file', filename: 'a.pdf', data: pdf }, { name: 'note', data: 'trailing field' }],
+      [
+        { name: 'note', data: 'hello' },
+        { name: 'file', filename: 'a.pdf', data: pdf },
+      ],
+      [
+        { name: 'file', filename: 'a.pdf', data: pdf },
+        { name: 'file', filename: 'b.pdf', data: pdf },
+      ],
+      [
+        { name: 'file', filename: 'a.pdf', data: pdf },
+        { name: 'note', data: 'trailing field' },
+      ],
       [],
     ];
     const before = readdirSync(join(t.config.dataDir, 'documents', company.tenantId)).length;
@@ -140,7 +159,7 @@ describe(`documents: upload, list, download (${engineName})`, () => {
     expect(nameless.json().filename).toBe('document.jpg');
   });
 
-  it('lists a contract\'s documents in upload order, a page at a time', async () => {
+  it("lists a contract's documents in upload order, a page at a time", async () => {
     const fresh = await createContract(company.client, { title: 'Paged' });
     const ids: string[] = [];
     for (let i = 0; i < 5; i += 1) ids.push((await upload(company.client, fresh, samples.pdf(`page ${i}`), `p${i}.pdf`)).json().id);
@@ -177,7 +196,9 @@ describe(`documents: upload, list, download (${engineName})`, () => {
     expect(refused.statusCode, refused.body).toBe(404);
     expect(refused.json().code).toBe('not_found');
     expect(readdirSync(join(t.config.dataDir, 'documents', company.tenantId)).length).toBe(blobsBefore);
-    expect((await company.client.get(`/api/v1/contracts/${archived}/documents`)).json().items.map((d: { id: string }) => d.id)).toEqual([kept.json().id]);
+    expect((await company.client.get(`/api/v1/contracts/${archived}/documents`)).json().items.map((d: { id: string }) => d.id)).toEqual([
+      kept.json().id,
+    ]);
     expect((await company.client.get(`/api/v1/documents/${kept.json().id}`)).statusCode).toBe(200);
   });
 });
@@ -219,7 +240,10 @@ describe(`documents: encryption at rest and integrity (${engineName})`, () => {
   });
 
   it('keeps only a 60-byte wrapped key per tenant, each tenant with its own data key', async () => {
-    const rows = await t.db.asOwner<{ version: number; wrapped_key: Uint8Array }>('SELECT version, wrapped_key FROM tenant_keys WHERE tenant_id = $1', [company.tenantId]);
+    const rows = await t.db.asOwner<{ version: number; wrapped_key: Uint8Array }>(
+      'SELECT version, wrapped_key FROM tenant_keys WHERE tenant_id = $1',
+      [company.tenantId],
+    );
     expect(rows).toHaveLength(1);
     const wrapped = Buffer.from(rows[0]!.wrapped_key);
     expect(wrapped).toHaveLength(60);
@@ -235,7 +259,9 @@ describe(`documents: encryption at rest and integrity (${engineName})`, () => {
     expect(mine.equals(t.config.masterKey)).toBe(false);
     expect(mine.equals(deriveKey(t.config.masterKey, 'tenant-key-wrap'))).toBe(false);
     // Without this deployment's master key the stored key is useless.
-    expect(() => unwrapTenantKey(deriveKey(randomBytes(32), 'tenant-key-wrap'), company.tenantId, rows[0]!.version, wrapped)).toThrow(/does not unwrap/);
+    expect(() => unwrapTenantKey(deriveKey(randomBytes(32), 'tenant-key-wrap'), company.tenantId, rows[0]!.version, wrapped)).toThrow(
+      /does not unwrap/,
+    );
   });
 
   it('refuses a blob with one byte flipped on disk, serves nothing and logs why', async () => {
@@ -268,7 +294,10 @@ describe(`documents: encryption at rest and integrity (${engineName})`, () => {
 
   it('refuses a document whose recorded SHA-256 was changed', async () => {
     const document = await uploadMarked('sha-column');
-    await t.db.asOwner('UPDATE documents SET sha256 = $1 WHERE id = $2', [createHash('sha256').update('something else').digest(), document.id]);
+    await t.db.asOwner('UPDATE documents SET sha256 = $1 WHERE id = $2', [
+      createHash('sha256').update('something else').digest(),
+      document.id,
+    ]);
     const response = await company.client.get(`/api/v1/documents/${document.id}`);
     expect(response.statusCode).toBe(500);
     expect(response.json().code).toBe('document_integrity_failed');

@@ -53,7 +53,7 @@ describe(`documents: boundaries (${engineName})`, () => {
     }
   };
 
-  it('another tenant\'s master gets 404 on every route, and no tenant key comes of it', async () => {
+  it("another tenant's master gets 404 on every route, and no tenant key comes of it", async () => {
     await expectNotFound(outsider.client, openContract, openDocument);
     await expectNotFound(outsider.client, restrictedContract, restrictedDocument);
     expect(await t.db.asOwner('SELECT 1 FROM tenant_keys WHERE tenant_id = $1', [outsider.tenantId])).toHaveLength(0);
@@ -76,7 +76,7 @@ describe(`documents: boundaries (${engineName})`, () => {
     }
   });
 
-  it('a member outside the contract\'s group gets 404; the open contract stays visible to them', async () => {
+  it("a member outside the contract's group gets 404; the open contract stays visible to them", async () => {
     await expectNotFound(outOfGroup.client, restrictedContract, restrictedDocument);
     expect((await outOfGroup.client.get(`/api/v1/contracts/${openContract}/documents`)).statusCode).toBe(200);
     const download = await outOfGroup.client.get(`/api/v1/documents/${openDocument}`);
@@ -97,7 +97,11 @@ describe(`documents: boundaries (${engineName})`, () => {
     const contractId = await createContract(company.client, { title: 'Restricted later' });
     const documentId = (await upload(company.client, contractId, samples.pdf('later'))).json().id;
     const onlyMember = await createGroup(t, company.tenantId, 'Board', [inGroup.userId]);
-    await t.db.asOwner('INSERT INTO contract_groups (tenant_id, contract_id, group_id) VALUES ($1, $2, $3)', [company.tenantId, contractId, onlyMember]);
+    await t.db.asOwner('INSERT INTO contract_groups (tenant_id, contract_id, group_id) VALUES ($1, $2, $3)', [
+      company.tenantId,
+      contractId,
+      onlyMember,
+    ]);
     await expectNotFound(company.client, contractId, documentId);
     expect((await inGroup.client.get(`/api/v1/documents/${documentId}`)).statusCode).toBe(200);
   });
@@ -112,20 +116,29 @@ describe(`documents: boundaries (${engineName})`, () => {
   it('checks visibility again after the upload: a contract restricted meanwhile gets no document and keeps no blob', async () => {
     const contractId = await createContract(company.client, { title: 'Restricted during upload' });
     const board = await createGroup(t, company.tenantId, 'Audit', [inGroup.userId]);
-    const { body, contentType } = multipartBody([{ name: 'file', filename: 'race.pdf', contentType: 'application/pdf', data: samples.pdf('race') }]);
+    const { body, contentType } = multipartBody([
+      { name: 'file', filename: 'race.pdf', contentType: 'application/pdf', data: samples.pdf('race') },
+    ]);
     const half = Math.floor(body.length / 2);
     // The body arrives in two halves; between them the contract is restricted to a group without the uploader.
     const payload = Readable.from(
       (async function* () {
         yield body.subarray(0, half);
-        await t.db.asOwner('INSERT INTO contract_groups (tenant_id, contract_id, group_id) VALUES ($1, $2, $3)', [company.tenantId, contractId, board]);
+        await t.db.asOwner('INSERT INTO contract_groups (tenant_id, contract_id, group_id) VALUES ($1, $2, $3)', [
+          company.tenantId,
+          contractId,
+          board,
+        ]);
         yield body.subarray(half);
       })(),
     );
     const blobsDir = join(t.config.dataDir, 'documents', company.tenantId);
     const blobsBefore = readdirSync(blobsDir).length;
     const response = await company.client.request({
-      method: 'POST', url: `/api/v1/contracts/${contractId}/documents`, payload, headers: { 'content-type': contentType },
+      method: 'POST',
+      url: `/api/v1/contracts/${contractId}/documents`,
+      payload,
+      headers: { 'content-type': contentType },
     });
     expect(response.statusCode, response.body).toBe(404);
     expect(await t.db.asOwner('SELECT 1 FROM documents WHERE contract_id = $1', [contractId])).toHaveLength(0);
@@ -136,10 +149,19 @@ describe(`documents: boundaries (${engineName})`, () => {
     const [key] = await t.db.asOwner<{ version: number }>('SELECT version FROM tenant_keys WHERE tenant_id = $1', [company.tenantId]);
     const insert = () =>
       inTenant(t.db.database.kysely, { tenantId: company.tenantId, userId: outOfGroup.userId }, (tx) =>
-        tx.insertInto('documents').values({
-          contract_id: restrictedContract, filename: 'x.pdf', content_type: 'application/pdf', size_bytes: 1,
-          sha256: Buffer.alloc(32), storage_key: 'x', key_version: key!.version, uploaded_by: outOfGroup.userId,
-        }).execute(),
+        tx
+          .insertInto('documents')
+          .values({
+            contract_id: restrictedContract,
+            filename: 'x.pdf',
+            content_type: 'application/pdf',
+            size_bytes: 1,
+            sha256: Buffer.alloc(32),
+            storage_key: 'x',
+            key_version: key!.version,
+            uploaded_by: outOfGroup.userId,
+          })
+          .execute(),
       );
     await expect(insert()).rejects.toMatchObject({ code: '42501' });
     expect(await t.db.asOwner('SELECT 1 FROM documents WHERE storage_key = $1', ['x'])).toHaveLength(0);

@@ -91,13 +91,18 @@ describe(`documents: the 25 MiB limit (${engineName})`, () => {
       new Promise<{ status: number; connection: string | undefined; code: string | undefined }>((resolve, reject) => {
         const req = request(
           {
-            host: '127.0.0.1', port, method: 'POST', path: `/api/v1/contracts/${contractId}/documents`,
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: `/api/v1/contracts/${contractId}/documents`,
             headers: { 'content-type': contentType, cookie: `pactum_session=${company.client.cookie}`, origin: 'http://localhost:3000' },
           },
           (res) => {
             let data = '';
             res.on('data', (chunk) => (data += chunk));
-            res.on('end', () => resolve({ status: res.statusCode!, connection: res.headers.connection, code: data ? JSON.parse(data).code : undefined }));
+            res.on('end', () =>
+              resolve({ status: res.statusCode!, connection: res.headers.connection, code: data ? JSON.parse(data).code : undefined }),
+            );
           },
         );
         req.on('error', reject);
@@ -107,7 +112,11 @@ describe(`documents: the 25 MiB limit (${engineName})`, () => {
 
     // 20 MB that start like an executable: refused on the first bytes, the rest never read.
     const executable = streamedForm(20 * 1024 * 1024, Buffer.from('MZ'));
-    expect(await send(executable.stream(), executable.contentType)).toEqual({ status: 415, connection: 'close', code: 'unsupported_media_type' });
+    expect(await send(executable.stream(), executable.contentType)).toEqual({
+      status: 415,
+      connection: 'close',
+      code: 'unsupported_media_type',
+    });
     const oversized = streamedForm(MAX_DOCUMENT_BYTES + 1024 * 1024, PDF_HEAD);
     expect(await send(oversized.stream(), oversized.contentType)).toEqual({ status: 413, connection: 'close', code: 'payload_too_large' });
     // …and the server carries on.

@@ -54,7 +54,13 @@ describe(`documents in an S3-compatible bucket (${engineName})`, () => {
     expect(stored!.sha256).toBe(sha256(stored!.bytes));
     expect(stored!.bytes.length).toBe(sealedSize(bytes.length));
     const key = await tenantDataKey(t, company);
-    const opener = createDocumentOpener({ dataKey: key, tenantId: company.tenantId, documentId: id, size: bytes.length, sha256: createHash('sha256').update(bytes).digest() });
+    const opener = createDocumentOpener({
+      dataKey: key,
+      tenantId: company.tenantId,
+      documentId: id,
+      size: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest(),
+    });
     expect(sha256(await readAll(Readable.from([stored!.bytes]).pipe(opener)))).toBe(sha256(bytes));
     const put = s3.requests.find((request) => request.method === 'PUT' && request.key.endsWith(id))!;
     expect(put.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 /);

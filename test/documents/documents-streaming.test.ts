@@ -69,7 +69,10 @@ describe(`documents: streamed downloads (${engineName})`, () => {
     port = (t.app.server.address() as AddressInfo).port;
     const form = streamedForm(BIG, Buffer.from('%PDF-1.7\n'));
     const uploaded = await company.client.request({
-      method: 'POST', url: `/api/v1/contracts/${contractId}/documents`, payload: form.stream(), headers: { 'content-type': form.contentType },
+      method: 'POST',
+      url: `/api/v1/contracts/${contractId}/documents`,
+      payload: form.stream(),
+      headers: { 'content-type': form.contentType },
     });
     expect(uploaded.statusCode, uploaded.body).toBe(201);
     bigId = uploaded.json().id;
@@ -82,17 +85,20 @@ describe(`documents: streamed downloads (${engineName})`, () => {
   /** A GET over a real socket that reads nothing until told to (`response.resume()`). */
   function openDownload(id: string, cookie: string | undefined): Promise<OpenDownload> {
     return new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: `/api/v1/documents/${id}`, headers: { cookie: `pactum_session=${cookie}` } }, (response) => {
-        response.pause();
-        const chunks: Buffer[] = [];
-        const finished = new Promise<{ body: Buffer; complete: boolean }>((done) => {
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => done({ body: Buffer.concat(chunks), complete: response.complete }));
-          response.on('error', () => done({ body: Buffer.concat(chunks), complete: false }));
-          response.on('close', () => done({ body: Buffer.concat(chunks), complete: response.complete }));
-        });
-        resolve({ response, finished });
-      });
+      const req = request(
+        { host: '127.0.0.1', port, path: `/api/v1/documents/${id}`, headers: { cookie: `pactum_session=${cookie}` } },
+        (response) => {
+          response.pause();
+          const chunks: Buffer[] = [];
+          const finished = new Promise<{ body: Buffer; complete: boolean }>((done) => {
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () => done({ body: Buffer.concat(chunks), complete: response.complete }));
+            response.on('error', () => done({ body: Buffer.concat(chunks), complete: false }));
+            response.on('close', () => done({ body: Buffer.concat(chunks), complete: response.complete }));
+          });
+          resolve({ response, finished });
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -229,7 +235,10 @@ describe(`documents: download deadline (${engineName})`, () => {
     smallId = (await upload(company.client, contractId, Buffer.from('%PDF-1.7 small enough to fetch within the deadline'))).json().id;
     const form = streamedForm(BIG, Buffer.from('%PDF-1.7\n'));
     const uploaded = await company.client.request({
-      method: 'POST', url: `/api/v1/contracts/${contractId}/documents`, payload: form.stream(), headers: { 'content-type': form.contentType },
+      method: 'POST',
+      url: `/api/v1/contracts/${contractId}/documents`,
+      payload: form.stream(),
+      headers: { 'content-type': form.contentType },
     });
     expect(uploaded.statusCode, uploaded.body).toBe(201);
     id = uploaded.json().id;
@@ -240,7 +249,10 @@ describe(`documents: download deadline (${engineName})`, () => {
   it('cuts off a reader that has not finished within PACTUM_DOCUMENT_DOWNLOAD_TIMEOUT_SECONDS, and frees its slot', async () => {
     const port = (t.app.server.address() as AddressInfo).port;
     const response = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: `/api/v1/documents/${id}`, headers: { cookie: `pactum_session=${company.client.cookie}` } }, resolve);
+      const req = request(
+        { host: '127.0.0.1', port, path: `/api/v1/documents/${id}`, headers: { cookie: `pactum_session=${company.client.cookie}` } },
+        resolve,
+      );
       req.on('error', reject);
       req.end();
     });

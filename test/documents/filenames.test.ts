@@ -60,7 +60,9 @@ describe('filename sanitising', () => {
 
 describe('Content-Disposition', () => {
   it('gives an ASCII fallback and the exact UTF-8 name', () => {
-    expect(contentDisposition('Résumé 2025.pdf')).toBe(`attachment; filename="Resume 2025.pdf"; filename*=UTF-8''R%C3%A9sum%C3%A9%202025.pdf`);
+    expect(contentDisposition('Résumé 2025.pdf')).toBe(
+      `attachment; filename="Resume 2025.pdf"; filename*=UTF-8''R%C3%A9sum%C3%A9%202025.pdf`,
+    );
     expect(contentDisposition('契約書.pdf')).toBe(`attachment; filename="___.pdf"; filename*=UTF-8''%E5%A5%91%E7%B4%84%E6%9B%B8.pdf`);
   });
 

@@ -9,9 +9,12 @@ import type { Client, Registered, TestApp } from '../helpers/test-app.js';
 
 /** Smallest files with the right magic bytes, carrying a marker to look for on disk. */
 export const samples = {
-  pdf: (marker = 'plain') => Buffer.from(`%PDF-1.7\n% ${marker}\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n`, 'latin1'),
-  png: (marker = 'plain') => Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from(`\0\0\0\rIHDR ${marker}`, 'latin1')]),
-  jpeg: (marker = 'plain') => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from(`\0\x10JFIF\0 ${marker}`, 'latin1'), Buffer.from([0xff, 0xd9])]),
+  pdf: (marker = 'plain') =>
+    Buffer.from(`%PDF-1.7\n% ${marker}\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n`, 'latin1'),
+  png: (marker = 'plain') =>
+    Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from(`\0\0\0\rIHDR ${marker}`, 'latin1')]),
+  jpeg: (marker = 'plain') =>
+    Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.from(`\0\x10JFIF\0 ${marker}`, 'latin1'), Buffer.from([0xff, 0xd9])]),
 };
 
 export interface FormPart {
@@ -36,7 +39,12 @@ export function multipartBody(parts: FormPart[]): { body: Buffer; contentType: s
 
 export function uploadForm(client: Client, contractId: string, parts: FormPart[], headers: Record<string, string> = {}) {
   const { body, contentType } = multipartBody(parts);
-  return client.request({ method: 'POST', url: `/api/v1/contracts/${contractId}/documents`, payload: body, headers: { 'content-type': contentType, ...headers } });
+  return client.request({
+    method: 'POST',
+    url: `/api/v1/contracts/${contractId}/documents`,
+    payload: body,
+    headers: { 'content-type': contentType, ...headers },
+  });
 }
 
 export function upload(client: Client, contractId: string, bytes: Buffer, filename = 'contract.pdf', contentType = 'application/pdf') {
@@ -49,7 +57,9 @@ export function upload(client: Client, contractId: string, bytes: Buffer, filena
  */
 export function streamedForm(size: number, head: Buffer) {
   const boundary = `----pactumstream${randomBytes(8).toString('hex')}`;
-  const prologue = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n`);
+  const prologue = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.pdf"\r\nContent-Type: application/pdf\r\n\r\n`,
+  );
   const epilogue = Buffer.from(`\r\n--${boundary}--\r\n`);
   const chunk = 256 * 1024;
   function* pieces() {

@@ -53,7 +53,7 @@ describe('local document storage', () => {
     await expect(storage.get(key, 100)).rejects.toBeInstanceOf(BlobTooLargeError);
   });
 
-  it('leaves no temporary file when the source fails mid-write, and rejects with the source\'s error', async () => {
+  it("leaves no temporary file when the source fails mid-write, and rejects with the source's error", async () => {
     const dir = root();
     const storage = createLocalStorage(dir);
     const tenantId = randomUUID();

@@ -47,7 +47,10 @@ describe('S3 document storage (fake S3 server)', () => {
     const key = storageKey(randomUUID(), randomUUID());
     const blob = randomBytes(12 * 1024 * 1024 + 123);
     const before = s3.requests.length;
-    await storage().put(key, piecesOf(...Array.from({ length: Math.ceil(blob.length / 65_536) }, (_, i) => blob.subarray(i * 65_536, (i + 1) * 65_536))));
+    await storage().put(
+      key,
+      piecesOf(...Array.from({ length: Math.ceil(blob.length / 65_536) }, (_, i) => blob.subarray(i * 65_536, (i + 1) * 65_536))),
+    );
     const stored = s3.objects.get(`pactum-docs/tenants/${key}`);
     expect(stored!.sha256).toBe(sha256(blob));
     const parts = s3.requests.slice(before).filter((request) => request.method === 'PUT');
@@ -72,8 +75,18 @@ describe('S3 document storage (fake S3 server)', () => {
   it('lists the blobs under its prefix, page by page, ignoring anything else', async () => {
     const keys = [storageKey(randomUUID(), randomUUID()), storageKey(randomUUID(), randomUUID())];
     for (const key of keys) await storage().put(key, piecesOf(Buffer.from('x')));
-    s3.objects.set('pactum-docs/tenants/not-a-document', { bytes: Buffer.from('x'), sha256: '', contentType: undefined, lastModified: new Date() });
-    s3.objects.set(`pactum-docs/elsewhere/${keys[0]}`, { bytes: Buffer.from('x'), sha256: '', contentType: undefined, lastModified: new Date() });
+    s3.objects.set('pactum-docs/tenants/not-a-document', {
+      bytes: Buffer.from('x'),
+      sha256: '',
+      contentType: undefined,
+      lastModified: new Date(),
+    });
+    s3.objects.set(`pactum-docs/elsewhere/${keys[0]}`, {
+      bytes: Buffer.from('x'),
+      sha256: '',
+      contentType: undefined,
+      lastModified: new Date(),
+    });
     const listed: string[] = [];
     for await (const entry of storage().list()) if (entry.kind === 'blob') listed.push(entry.key);
     for (const key of keys) expect(listed).toContain(key);

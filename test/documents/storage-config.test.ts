@@ -32,7 +32,12 @@ describe('document storage configuration', () => {
 
   it('defaults to AWS, us-east-1, the SDK credential chain and no prefix', () => {
     expect(loadConfig({ ...base, PACTUM_DOCUMENTS_S3_BUCKET: 'pactum-docs' }).documentStorage).toEqual({
-      kind: 's3', bucket: 'pactum-docs', endpoint: null, region: 'us-east-1', credentials: null, prefix: '',
+      kind: 's3',
+      bucket: 'pactum-docs',
+      endpoint: null,
+      region: 'us-east-1',
+      credentials: null,
+      prefix: '',
     });
   });
 

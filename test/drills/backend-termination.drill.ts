@@ -30,7 +30,9 @@ describe('drill: the database ends the backends of a node under load', () => {
     const survived = drill.pactum.alive();
 
     const inFlightAtATermination = (o: Outcome) => terminations.some((at) => o.sentAt <= at && o.doneAt >= at);
-    const unexplained = outcomes.filter((o) => (o.error !== null && !inFlightAtATermination(o)) || (o.status !== null && !(o.status < 300 || o.status === 503)));
+    const unexplained = outcomes.filter(
+      (o) => (o.error !== null && !inFlightAtATermination(o)) || (o.status !== null && !(o.status < 300 || o.status === 503)),
+    );
     const nextWriteMs = terminations.map((at) => {
       const next = outcomes.filter((o) => o.kind === 'write' && o.id && o.sentAt >= at).sort((a, b) => a.doneAt - b.doneAt)[0];
       return next ? next.doneAt - at : Infinity;
@@ -43,7 +45,7 @@ describe('drill: the database ends the backends of a node under load', () => {
       backendsTerminated: terminated,
       terminations: terminations.length,
       processSurvived: survived,
-      processExit: survived ? null : drill.pactum.child.exitCode ?? drill.pactum.child.signalCode,
+      processExit: survived ? null : (drill.pactum.child.exitCode ?? drill.pactum.child.signalCode),
       nextWriteMsAfterEachTermination: nextWriteMs,
       acknowledgedWrites: acknowledged.length,
       writesFound: found,
@@ -52,7 +54,10 @@ describe('drill: the database ends the backends of a node under load', () => {
     if (!survived) process.stdout.write(`  last output: ${drill.pactum.output().slice(-1500)}\n`);
     // An unexplained answer is a bug to find: show what the node logged as errors.
     if (unexplained.length > 0) {
-      const errors = drill.pactum.output().split('\n').filter((line) => line.includes('"level":50'));
+      const errors = drill.pactum
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('"level":50'));
       process.stdout.write(`  error lines: ${errors.slice(0, 5).join('\n')}\n`);
     }
 

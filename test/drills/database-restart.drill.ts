@@ -40,7 +40,9 @@ describe('drill: the database stops for 10 s and starts again', () => {
     const during = (o: Outcome) => o.sentAt >= stoppedAt + 500 && o.doneAt <= startRequestedAt;
     const outageAnswers = outcomes.filter(during);
     const outageMs = outageAnswers.map((o) => o.doneAt - o.sentAt);
-    const firstSuccess = outcomes.filter((o) => o.status !== null && o.status < 300 && o.doneAt >= acceptingAt).sort((a, b) => a.doneAt - b.doneAt)[0];
+    const firstSuccess = outcomes
+      .filter((o) => o.status !== null && o.status < 300 && o.doneAt >= acceptingAt)
+      .sort((a, b) => a.doneAt - b.doneAt)[0];
     const recoveredMs = firstSuccess ? firstSuccess.doneAt - acceptingAt : Infinity;
     const readyDuring = probes.filter(during);
     const acknowledged = outcomes.filter((o) => o.id).map((o) => o.id!);
@@ -60,12 +62,21 @@ describe('drill: the database stops for 10 s and starts again', () => {
     if (!survived) process.stdout.write(`  last output: ${drill.pactum.output().slice(-1500)}\n`);
 
     expect(survived, 'the process survives').toBe(true);
-    expect(bad.map((o) => o.error ?? `${o.status} ${o.problemCode}`), 'only 2xx or 503, never 500 or a reset').toEqual([]);
+    expect(
+      bad.map((o) => o.error ?? `${o.status} ${o.problemCode}`),
+      'only 2xx or 503, never 500 or a reset',
+    ).toEqual([]);
     expect(outageAnswers.length).toBeGreaterThan(0);
-    expect(outageAnswers.every((o) => o.status === 503 && o.retryAfter !== null), 'every request during the stop is a 503 with Retry-After').toBe(true);
+    expect(
+      outageAnswers.every((o) => o.status === 503 && o.retryAfter !== null),
+      'every request during the stop is a 503 with Retry-After',
+    ).toBe(true);
     expect(percentile(outageMs, 99), '503s are fast (p99)').toBeLessThan(300);
     expect(readyDuring.length).toBeGreaterThan(0);
-    expect(readyDuring.every((o) => o.status === 503), '/readyz is 503 during the stop').toBe(true);
+    expect(
+      readyDuring.every((o) => o.status === 503),
+      '/readyz is 503 during the stop',
+    ).toBe(true);
     expect(recoveredMs, '2xx within 2 s of the database accepting connections').toBeLessThan(2_000);
     expect(found, 'every acknowledged write is in the database').toBe(acknowledged.length);
   });

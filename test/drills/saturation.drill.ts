@@ -15,14 +15,28 @@ const HEAVY_LIST = `/api/v1/contracts?limit=${CONTRACTS}`;
 /** A vault worth listing: CONTRACTS contracts of LINE_ITEMS line items each, through the API. */
 async function fillVault(drill: Drill) {
   const vendor = await send(drill.session, 'POST', '/api/v1/vendors', { body: { name: 'Heavy Vendor AG' } });
-  const product = await send(drill.session, 'POST', '/api/v1/products', { body: { vendorId: vendor.id, name: 'Heavy Suite', metric: 'user', blockSize: 1 } });
-  const lineItems = Array.from({ length: LINE_ITEMS }, (_, i) => ({ productId: product.id, quantity: 10 + i, listUnitPrice: '100.00', discountPercent: '10' }));
+  const product = await send(drill.session, 'POST', '/api/v1/products', {
+    body: { vendorId: vendor.id, name: 'Heavy Suite', metric: 'user', blockSize: 1 },
+  });
+  const lineItems = Array.from({ length: LINE_ITEMS }, (_, i) => ({
+    productId: product.id,
+    quantity: 10 + i,
+    listUnitPrice: '100.00',
+    discountPercent: '10',
+  }));
   let next = 0;
   const worker = async () => {
     while (next < CONTRACTS) {
       next += 1;
       const created = await send(drill.session, 'POST', '/api/v1/contracts', {
-        body: { vendorId: vendor.id, title: `Heavy contract ${next}`, startsOn: '2025-01-01', endsOn: '2027-12-31', currency: 'EUR', lineItems },
+        body: {
+          vendorId: vendor.id,
+          title: `Heavy contract ${next}`,
+          startsOn: '2025-01-01',
+          endsOn: '2027-12-31',
+          currency: 'EUR',
+          lineItems,
+        },
       });
       if (created.status !== 201) throw new Error(`seeding a contract answered ${created.status} ${created.problemCode}`);
     }
@@ -37,7 +51,14 @@ function crowd(drill: Drill) {
   const finished = new Promise<{ requests: number; counts: Record<string, number> }>((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/drills/support/crowd.ts')], {
       cwd: ROOT,
-      env: { ...process.env, BASE: drill.session.base, COOKIE: drill.session.cookie, LIST_PATH: HEAVY_LIST, CONCURRENCY: String(CONCURRENCY), DURATION_MS: String(DURATION_MS) },
+      env: {
+        ...process.env,
+        BASE: drill.session.base,
+        COOKIE: drill.session.cookie,
+        LIST_PATH: HEAVY_LIST,
+        CONCURRENCY: String(CONCURRENCY),
+        DURATION_MS: String(DURATION_MS),
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -46,7 +67,9 @@ function crowd(drill: Drill) {
       if (out.includes('started\n')) started();
     });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`crowd exited ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`crowd exited ${code}`)),
+    );
   });
   return { running, finished };
 }
@@ -104,9 +127,18 @@ describe('drill: saturation', () => {
     expect(drill.pactum.alive()).toBe(true);
     // A request admitted just before the queue filled may still time out waiting for a connection:
     // that is a 503 too (its code says which), never a 500.
-    expect(Object.keys(counts).filter((key) => !/^(200|429 rate_limited|503 (overloaded|service_unavailable))$/.test(key)), "only 200, 429 rate_limited (the company's own queue is full) or problem+json 503").toEqual([]);
-    expect(health.every((o) => o.status === 200), '/healthz is never shed').toBe(true);
+    expect(
+      Object.keys(counts).filter((key) => !/^(200|429 rate_limited|503 (overloaded|service_unavailable))$/.test(key)),
+      "only 200, 429 rate_limited (the company's own queue is full) or problem+json 503",
+    ).toEqual([]);
+    expect(
+      health.every((o) => o.status === 200),
+      '/healthz is never shed',
+    ).toBe(true);
     expect(percentile(healthMs, 99), '/healthz p99').toBeLessThan(300);
-    expect(ready.every((o) => o.status === 200), '/readyz says ready while the database is reachable').toBe(true);
+    expect(
+      ready.every((o) => o.status === 200),
+      '/readyz says ready while the database is reachable',
+    ).toBe(true);
   });
 });

@@ -27,7 +27,8 @@ describe('drill: SIGTERM under load', () => {
     const unanswered = before.filter((o) => o.status === null);
     const after = outcomes.filter((o) => o.sentAt > acknowledgedAt);
     const refusedProperly = (o: Outcome) =>
-      (o.status === 503 && o.problemCode === 'service_unavailable' && o.retryAfter !== null) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(o.error ?? '');
+      (o.status === 503 && o.problemCode === 'service_unavailable' && o.retryAfter !== null) ||
+      ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(o.error ?? '');
     const servedLate = after.filter((o) => !refusedProperly(o));
     const bad = outcomes.filter((o) => o.status !== null && !(o.status < 300 || o.status === 503));
     const acknowledged = outcomes.filter((o) => o.id).map((o) => o.id!);
@@ -48,10 +49,19 @@ describe('drill: SIGTERM under load', () => {
 
     expect(exit.at - signalledAt, 'exits within the configured time').toBeLessThanOrEqual(SHUTDOWN_SECONDS * 1000);
     expect(exit.code).toBe(0);
-    expect(unanswered.map((o) => o.error), 'every request sent before the signal is answered').toEqual([]);
-    expect(bad.map((o) => `${o.status} ${o.problemCode}`), 'no 500').toEqual([]);
+    expect(
+      unanswered.map((o) => o.error),
+      'every request sent before the signal is answered',
+    ).toEqual([]);
+    expect(
+      bad.map((o) => `${o.status} ${o.problemCode}`),
+      'no 500',
+    ).toEqual([]);
     expect(after.length).toBeGreaterThan(0);
-    expect(servedLate.map((o) => o.error ?? `${o.status} ${o.problemCode}`), 'later requests are refused').toEqual([]);
+    expect(
+      servedLate.map((o) => o.error ?? `${o.status} ${o.problemCode}`),
+      'later requests are refused',
+    ).toEqual([]);
     expect(found, 'every acknowledged write is in the database').toBe(acknowledged.length);
   });
 });

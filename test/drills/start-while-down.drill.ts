@@ -31,12 +31,21 @@ describe('drill: serve starts while the database is down', () => {
     // Trust authentication never asks for it; the password is there to prove it is never printed.
     const url = new URL(cluster.url());
     url.password = 'drill-secret-password';
-    pactum = await startPactum({ databaseUrl: url.href, twilioUrl: twilio.url, dataDir, waitReady: false, env: { PACTUM_DATABASE_WAIT_SECONDS: '120', PACTUM_LOG_LEVEL: 'info' } });
+    pactum = await startPactum({
+      databaseUrl: url.href,
+      twilioUrl: twilio.url,
+      dataDir,
+      waitReady: false,
+      env: { PACTUM_DATABASE_WAIT_SECONDS: '120', PACTUM_LOG_LEVEL: 'info' },
+    });
     // Three attempts (about 2 s of backoff once the process is up; starting it may take longer here).
     await pactum.waitForOutput(/"attempt":3[,}]/, 60_000);
     await sleep(1_000);
     const aliveWhileDown = pactum.alive();
-    const attemptsWhileDown = pactum.output().split('\n').filter((line) => line.includes('database not reachable yet')).length;
+    const attemptsWhileDown = pactum
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('database not reachable yet')).length;
 
     const startedAt = Date.now();
     await cluster.start();

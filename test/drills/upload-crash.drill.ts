@@ -72,7 +72,14 @@ describe('drill: kill -9 during uploads', () => {
   it('after a restart and one sweep: no temporary files, no blob without a row, every stored document intact', async () => {
     const vendor = await send(drill.session, 'POST', '/api/v1/vendors', { body: { name: 'Upload Vendor' } });
     const contract = await send(drill.session, 'POST', '/api/v1/contracts', {
-      body: { vendorId: vendor.id, title: 'Uploaded contract', startsOn: '2025-01-01', endsOn: '2026-12-31', currency: 'EUR', lineItems: [] },
+      body: {
+        vendorId: vendor.id,
+        title: 'Uploaded contract',
+        startsOn: '2025-01-01',
+        endsOn: '2026-12-31',
+        currency: 'EUR',
+        lineItems: [],
+      },
     });
     expect(contract.status).toBe(201);
     const stored = await upload(drill.session, contract.id!, 0);
@@ -99,7 +106,9 @@ describe('drill: kill -9 during uploads', () => {
       const client = new pg.Client({ connectionString: drill.cluster.url() });
       await client.connect();
       try {
-        const keys = new Set((await client.query<{ storage_key: string }>('SELECT storage_key FROM documents')).rows.map((r) => r.storage_key));
+        const keys = new Set(
+          (await client.query<{ storage_key: string }>('SELECT storage_key FROM documents')).rows.map((r) => r.storage_key),
+        );
         const files = filesUnder(documentsDir).map((name) => relative(documentsDir, join(documentsDir, name)));
         return {
           rows: keys.size,
@@ -114,7 +123,13 @@ describe('drill: kill -9 during uploads', () => {
     const beforeRestart = await rowsAndFiles();
 
     const restartAt = Date.now();
-    restarted = await startPactum({ databaseUrl: drill.cluster.url(), twilioUrl: drill.twilio.url, env: SWEEP_ENV, dataDir: drill.dataDir, masterKey: drill.masterKey });
+    restarted = await startPactum({
+      databaseUrl: drill.cluster.url(),
+      twilioUrl: drill.twilio.url,
+      env: SWEEP_ENV,
+      dataDir: drill.dataDir,
+      masterKey: drill.masterKey,
+    });
     const session = { ...drill.session, base: restarted.base, origin: restarted.origin };
     let afterSweep = await rowsAndFiles();
     while ((afterSweep.temporary > 0 || afterSweep.orphans > 0) && Date.now() - restartAt < 20_000) {

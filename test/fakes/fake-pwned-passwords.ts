@@ -54,11 +54,7 @@ function countBreachesBySha1(breached: string[]): Map<string, number> {
   return counts;
 }
 
-function answerRangeRequest(
-  request: IncomingMessage,
-  response: ServerResponse,
-  breachCounts: Map<string, number>,
-): void {
+function answerRangeRequest(request: IncomingMessage, response: ServerResponse, breachCounts: Map<string, number>): void {
   const prefix = /^\/range\/([0-9A-Fa-f]{5})$/.exec(request.url ?? '')?.[1]?.toUpperCase();
   if (request.method !== 'GET' || prefix === undefined) {
     return respond(response, 400, 'The hash prefix was not in a valid format');
@@ -72,10 +68,7 @@ function answerRangeRequest(
 }
 
 function paddingLines(): string[] {
-  return Array.from(
-    { length: paddingLinesPerResponse },
-    () => `${randomBytes(18).toString('hex').slice(0, 35).toUpperCase()}:0`,
-  );
+  return Array.from({ length: paddingLinesPerResponse }, () => `${randomBytes(18).toString('hex').slice(0, 35).toUpperCase()}:0`);
 }
 
 function respond(response: ServerResponse, status: number, body: string): void {

@@ -49,13 +49,16 @@ export async function startFakeS3(): Promise<FakeS3> {
     const fail = (status: number, code: string, message: string) => {
       record(status);
       response.writeHead(status, { 'content-type': 'application/xml' });
-      response.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message><Key>${key}</Key></Error>`);
+      response.end(
+        `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${message}</Message><Key>${key}</Key></Error>`,
+      );
     };
 
     const body = await readBody(request);
     const failure = pendingFailures.shift();
     if (failure !== undefined) return fail(failure, failure === 503 ? 'SlowDown' : 'InternalError', 'Injected failure');
-    if (!String(request.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256')) return fail(403, 'AccessDenied', 'Missing SigV4 authorization');
+    if (!String(request.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256'))
+      return fail(403, 'AccessDenied', 'Missing SigV4 authorization');
     if (bucket && !key && request.method === 'GET' && query.get('list-type') === '2') return list(objects, bucket, query, response, record);
     if (!bucket || !key) return fail(400, 'InvalidRequest', 'Path-style /bucket/key expected');
     const id = `${bucket}/${key}`;
@@ -69,7 +72,10 @@ export async function startFakeS3(): Promise<FakeS3> {
       uploadCounter += 1;
       const uploadId = `upload-${uploadCounter}`;
       multipartUploads.set(uploadId, { id, parts: new Map() });
-      return xml(200, `<InitiateMultipartUploadResult><Bucket>${bucket}</Bucket><Key>${key}</Key><UploadId>${uploadId}</UploadId></InitiateMultipartUploadResult>`);
+      return xml(
+        200,
+        `<InitiateMultipartUploadResult><Bucket>${bucket}</Bucket><Key>${key}</Key><UploadId>${uploadId}</UploadId></InitiateMultipartUploadResult>`,
+      );
     }
     const uploadId = query.get('uploadId');
     if (uploadId !== null) {
@@ -91,8 +97,16 @@ export async function startFakeS3(): Promise<FakeS3> {
       if (request.method === 'POST') {
         const bytes = Buffer.concat([...upload.parts.entries()].sort(([a], [b]) => a - b).map(([, part]) => part));
         multipartUploads.delete(uploadId);
-        objects.set(id, { bytes, sha256: createHash('sha256').update(bytes).digest('hex'), contentType: undefined, lastModified: new Date() });
-        return xml(200, `<CompleteMultipartUploadResult><Bucket>${bucket}</Bucket><Key>${key}</Key><ETag>"multipart"</ETag></CompleteMultipartUploadResult>`);
+        objects.set(id, {
+          bytes,
+          sha256: createHash('sha256').update(bytes).digest('hex'),
+          contentType: undefined,
+          lastModified: new Date(),
+        });
+        return xml(
+          200,
+          `<CompleteMultipartUploadResult><Bucket>${bucket}</Bucket><Key>${key}</Key><ETag>"multipart"</ETag></CompleteMultipartUploadResult>`,
+        );
       }
     }
 
@@ -102,7 +116,8 @@ export async function startFakeS3(): Promise<FakeS3> {
         const sha256 = createHash('sha256').update(body).digest('hex');
         // Like S3: a hex x-amz-content-sha256 must match the body it claims to describe.
         const claimed = String(request.headers['x-amz-content-sha256'] ?? '');
-        if (/^[0-9a-f]{64}$/.test(claimed) && claimed !== sha256) return fail(400, 'XAmzContentSHA256Mismatch', 'Body does not match its SHA-256');
+        if (/^[0-9a-f]{64}$/.test(claimed) && claimed !== sha256)
+          return fail(400, 'XAmzContentSHA256Mismatch', 'Body does not match its SHA-256');
         objects.set(id, { bytes: body, sha256, contentType: request.headers['content-type'], lastModified: new Date() });
         record(200);
         response.writeHead(200, { etag: `"${createHash('md5').update(body).digest('hex')}"` });
@@ -153,7 +168,13 @@ export async function startFakeS3(): Promise<FakeS3> {
 }
 
 /** ListObjectsV2: keys in order, a page of max-keys at a time, the continuation token being the last key given. */
-function list(objects: Map<string, StoredObject>, bucket: string, query: URLSearchParams, response: ServerResponse, record: (status: number) => void) {
+function list(
+  objects: Map<string, StoredObject>,
+  bucket: string,
+  query: URLSearchParams,
+  response: ServerResponse,
+  record: (status: number) => void,
+) {
   const prefix = query.get('prefix') ?? '';
   const maxKeys = Math.min(Number(query.get('max-keys') ?? 1000), 1000);
   const after = query.get('continuation-token') ?? '';

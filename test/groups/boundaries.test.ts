@@ -42,7 +42,11 @@ describe(`access group boundaries (${engineName})`, () => {
 
   it('answers 401 to an anonymous caller on every route', async () => {
     const anonymous = new Client(t);
-    for (const route of [...idRoutes(groupId, member.userId), ['GET', '/api/v1/groups', undefined], ['POST', '/api/v1/groups', { name: 'Anon' }]] as const) {
+    for (const route of [
+      ...idRoutes(groupId, member.userId),
+      ['GET', '/api/v1/groups', undefined],
+      ['POST', '/api/v1/groups', { name: 'Anon' }],
+    ] as const) {
       const response = await call(anonymous, route);
       expect(response.statusCode, `${route[0]} ${route[1]}`).toBe(401);
       expect(response.json().code).toBe('unauthenticated');
@@ -75,7 +79,10 @@ describe(`access group boundaries (${engineName})`, () => {
 
   it('answers 403 to a member on every write, while reads work', async () => {
     const before = await ownerView();
-    for (const route of [...idRoutes(groupId, member.userId).filter(([method]) => method !== 'GET'), ['POST', '/api/v1/groups', { name: 'Member made' }]] as const) {
+    for (const route of [
+      ...idRoutes(groupId, member.userId).filter(([method]) => method !== 'GET'),
+      ['POST', '/api/v1/groups', { name: 'Member made' }],
+    ] as const) {
       const response = await call(member.client, route);
       expect(response.statusCode, `${route[0]} ${route[1]}`).toBe(403);
       expect(response.json().code).toBe('forbidden');

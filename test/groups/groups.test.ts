@@ -26,10 +26,21 @@ describe(`access groups (${engineName})`, () => {
   describe('administration', () => {
     it('creates a group for a master and records it', async () => {
       const group = await newGroup(company.client, '  Finance  ', 'Budget owners');
-      expect(group).toEqual({ id: expect.any(String), name: 'Finance', description: 'Budget owners', memberIds: [], createdAt: expect.any(String) });
+      expect(group).toEqual({
+        id: expect.any(String),
+        name: 'Finance',
+        description: 'Budget owners',
+        memberIds: [],
+        createdAt: expect.any(String),
+      });
       expect(new Date(group.createdAt).toISOString()).toBe(group.createdAt);
       const [event] = await storedEvents(t, company.tenantId, 'group.created');
-      expect(event).toMatchObject({ actor_id: company.userId, target_type: 'group', target_id: group.id, details: { groupId: group.id, name: 'Finance' } });
+      expect(event).toMatchObject({
+        actor_id: company.userId,
+        target_type: 'group',
+        target_id: group.id,
+        details: { groupId: group.id, name: 'Finance' },
+      });
     });
 
     it('refuses a second group of the same name in any letter case with 409 name_taken', async () => {
@@ -44,7 +55,15 @@ describe(`access groups (${engineName})`, () => {
     });
 
     it('validates names, descriptions and unknown fields', async () => {
-      for (const body of [{}, { name: '' }, { name: '   ' }, { name: 'x'.repeat(101) }, { name: 'Ok', description: 'd'.repeat(1001) }, { name: 'Ok', colour: 'red' }, { name: 42 }]) {
+      for (const body of [
+        {},
+        { name: '' },
+        { name: '   ' },
+        { name: 'x'.repeat(101) },
+        { name: 'Ok', description: 'd'.repeat(1001) },
+        { name: 'Ok', colour: 'red' },
+        { name: 42 },
+      ]) {
         const response = await company.client.post('/api/v1/groups', body);
         expect(response.statusCode, JSON.stringify(body)).toBe(400);
         expect(response.json().code).toBe('validation_failed');
@@ -201,7 +220,10 @@ describe(`access groups (${engineName})`, () => {
       const group = await newGroup(company.client, 'Merger');
       await addToGroup(company.client, group.id, company.userId);
       await addToGroup(company.client, group.id, member.userId);
-      const contract = await createContract(company.client, contractBody(vendorId, productId, { title: 'Merger licences', groupIds: [group.id], managerId: member.userId }));
+      const contract = await createContract(
+        company.client,
+        contractBody(vendorId, productId, { title: 'Merger licences', groupIds: [group.id], managerId: member.userId }),
+      );
       // The master leaves: the member still sees the contract; the master no longer does.
       expect((await remove(company.client, `/api/v1/groups/${group.id}/members/${company.userId}`)).statusCode).toBe(204);
       expect((await company.client.get(`/api/v1/contracts/${contract.id}`)).statusCode).toBe(404);
@@ -237,7 +259,10 @@ describe(`access groups (${engineName})`, () => {
       const group = await newGroup(company.client, 'Ghosts');
       await addToGroup(company.client, group.id, company.userId);
       await addToGroup(company.client, group.id, leaver.userId);
-      const contract = await createContract(company.client, contractBody(vendorId, productId, { title: 'Haunted licences', groupIds: [group.id] }));
+      const contract = await createContract(
+        company.client,
+        contractBody(vendorId, productId, { title: 'Haunted licences', groupIds: [group.id] }),
+      );
       await t.db.asOwner(`UPDATE users SET status = 'revoked', revoked_at = now() WHERE id = $1`, [leaver.userId]);
       const refused = await remove(company.client, `/api/v1/groups/${group.id}/members/${company.userId}`);
       expect(refused.statusCode, refused.body).toBe(409);
@@ -251,7 +276,11 @@ describe(`access groups (${engineName})`, () => {
          VALUES ($1, $2, 'contract', 'Forgotten licences', 'active', '2025-01-01', 'EUR', $3) RETURNING id`,
         [company.tenantId, vendorId, company.userId],
       );
-      await t.db.asOwner('INSERT INTO contract_groups (tenant_id, contract_id, group_id) VALUES ($1, $2, $3)', [company.tenantId, orphan!.id, orphanGroup]);
+      await t.db.asOwner('INSERT INTO contract_groups (tenant_id, contract_id, group_id) VALUES ($1, $2, $3)', [
+        company.tenantId,
+        orphan!.id,
+        orphanGroup,
+      ]);
       const group = await newGroup(company.client, 'Unrelated');
       await addToGroup(company.client, group.id, colleague.userId);
       expect((await remove(company.client, `/api/v1/groups/${group.id}/members/${colleague.userId}`)).statusCode).toBe(204);
@@ -262,7 +291,10 @@ describe(`access groups (${engineName})`, () => {
     it('refuses with 409 group_in_use listing the contracts the master can see', async () => {
       const group = await newGroup(company.client, 'In use');
       await addToGroup(company.client, group.id, company.userId);
-      const contract = await createContract(company.client, contractBody(vendorId, productId, { title: 'Restricted by In use', groupIds: [group.id] }));
+      const contract = await createContract(
+        company.client,
+        contractBody(vendorId, productId, { title: 'Restricted by In use', groupIds: [group.id] }),
+      );
       const response = await remove(company.client, `/api/v1/groups/${group.id}`);
       expect(response.statusCode, response.body).toBe(409);
       expect(response.json()).toMatchObject({ code: 'group_in_use', contracts: [{ id: contract.id, title: 'Restricted by In use' }] });
@@ -273,7 +305,10 @@ describe(`access groups (${engineName})`, () => {
       const group = await newGroup(company.client, 'Hidden use');
       await addToGroup(company.client, group.id, company.userId);
       await addToGroup(company.client, group.id, member.userId);
-      await createContract(company.client, contractBody(vendorId, productId, { title: 'Invisible to the master', groupIds: [group.id], managerId: member.userId }));
+      await createContract(
+        company.client,
+        contractBody(vendorId, productId, { title: 'Invisible to the master', groupIds: [group.id], managerId: member.userId }),
+      );
       expect((await remove(company.client, `/api/v1/groups/${group.id}/members/${company.userId}`)).statusCode).toBe(204);
       const response = await remove(company.client, `/api/v1/groups/${group.id}`);
       expect(response.statusCode, response.body).toBe(409);

@@ -3,7 +3,8 @@ import type { Client, TestApp } from '../helpers/test-app.js';
 
 export const put = (client: Client, url: string) => client.request({ method: 'PUT', url });
 export const remove = (client: Client, url: string) => client.request({ method: 'DELETE', url });
-export const patch = (client: Client, url: string, payload: unknown) => client.request({ method: 'PATCH', url, payload: payload as object });
+export const patch = (client: Client, url: string, payload: unknown) =>
+  client.request({ method: 'PATCH', url, payload: payload as object });
 
 export interface GroupBody {
   id: string;

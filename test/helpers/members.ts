@@ -13,7 +13,11 @@ export interface Member {
  * Adds an active user to a company (as the invitation flow would once it exists) and signs them in
  * through the real login: password, then the code from the fake Twilio.
  */
-export async function addMember(t: TestApp, company: Pick<Registered, 'tenantId'>, options: { role?: 'master' | 'member'; name?: string } = {}): Promise<Member> {
+export async function addMember(
+  t: TestApp,
+  company: Pick<Registered, 'tenantId'>,
+  options: { role?: 'master' | 'member'; name?: string } = {},
+): Promise<Member> {
   const email = uniqueEmail('member');
   const phone = uniqueMobile();
   const passwordHash = await hashPassword(STRONG_PASSWORD);
@@ -29,9 +33,16 @@ export async function addMember(t: TestApp, company: Pick<Registered, 'tenantId'
 
 /** Creates an access group with the given members, straight in the database (group routes come later). */
 export async function createGroup(t: TestApp, tenantId: string, name: string, memberIds: string[]): Promise<string> {
-  const [group] = await t.db.asOwner<{ id: string }>('INSERT INTO access_groups (tenant_id, name) VALUES ($1, $2) RETURNING id', [tenantId, name]);
+  const [group] = await t.db.asOwner<{ id: string }>('INSERT INTO access_groups (tenant_id, name) VALUES ($1, $2) RETURNING id', [
+    tenantId,
+    name,
+  ]);
   for (const userId of memberIds) {
-    await t.db.asOwner('INSERT INTO access_group_members (tenant_id, group_id, user_id) VALUES ($1, $2, $3)', [tenantId, group!.id, userId]);
+    await t.db.asOwner('INSERT INTO access_group_members (tenant_id, group_id, user_id) VALUES ($1, $2, $3)', [
+      tenantId,
+      group!.id,
+      userId,
+    ]);
   }
   return group!.id;
 }

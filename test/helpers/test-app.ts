@@ -129,7 +129,10 @@ export interface Registered {
 }
 
 /** Signs a new company up and verifies the code the fake Twilio received: a signed-in master. */
-export async function registerCompany(t: TestApp, overrides: Partial<{ email: string; phone: string; password: string; companyName: string; name: string }> = {}): Promise<Registered> {
+export async function registerCompany(
+  t: TestApp,
+  overrides: Partial<{ email: string; phone: string; password: string; companyName: string; name: string }> = {},
+): Promise<Registered> {
   const client = new Client(t);
   const email = overrides.email ?? uniqueEmail();
   const phone = overrides.phone ?? uniqueMobile();
@@ -154,7 +157,9 @@ export async function login(t: TestApp, who: { email: string; password: string; 
   const client = new Client(t);
   const started = await client.post('/api/v1/auth/login', { email: who.email, password: who.password });
   expect(started.statusCode, started.body).toBe(200);
-  const verified = await client.post(`/api/v1/auth/challenges/${started.json().challenge.id}/verify`, { code: t.twilio.lastCodeFor(who.phone) });
+  const verified = await client.post(`/api/v1/auth/challenges/${started.json().challenge.id}/verify`, {
+    code: t.twilio.lastCodeFor(who.phone),
+  });
   expect(verified.statusCode, verified.body).toBe(200);
   return client;
 }

@@ -30,7 +30,8 @@ describe(`holdings: GET /api/v1/licenses (${engineName})`, () => {
     const diagnostics = await createProduct(master.client, oracle, 'Diagnostics Pack', { blockSize: 10 });
     designSuite = await createProduct(master.client, adobe, 'Creative Cloud', { blockSize: 5, metric: 'named_user' });
 
-    const c = (title: string, spec: Omit<Parameters<typeof createContract>[1], 'title'>) => createContract(master.client, { title, ...spec });
+    const c = (title: string, spec: Omit<Parameters<typeof createContract>[1], 'title'>) =>
+      createContract(master.client, { title, ...spec });
     ids.main = await c('Oracle ULA', {
       vendorId: oracle,
       endsOn: addDays(today, 400),
@@ -57,19 +58,43 @@ describe(`holdings: GET /api/v1/licenses (${engineName})`, () => {
     });
     ids.endsToday = await c('Oracle last day', { vendorId: oracle, endsOn: today, lineItems: [{ productId: database, quantity: 1 }] });
     // Not counted: ended, expired, terminated, archived, not yet started, proposals.
-    await c('Oracle ended yesterday', { vendorId: oracle, startsOn: '2019-01-01', endsOn: addDays(today, -1), lineItems: [{ productId: database, quantity: 1000 }] });
-    await c('Oracle expired', { vendorId: oracle, status: 'expired', endsOn: addDays(today, 30), lineItems: [{ productId: database, quantity: 2000 }] });
+    await c('Oracle ended yesterday', {
+      vendorId: oracle,
+      startsOn: '2019-01-01',
+      endsOn: addDays(today, -1),
+      lineItems: [{ productId: database, quantity: 1000 }],
+    });
+    await c('Oracle expired', {
+      vendorId: oracle,
+      status: 'expired',
+      endsOn: addDays(today, 30),
+      lineItems: [{ productId: database, quantity: 2000 }],
+    });
     await c('Oracle terminated', { vendorId: oracle, status: 'terminated', lineItems: [{ productId: database, quantity: 3000 }] });
     const archived = await c('Oracle archived', { vendorId: oracle, lineItems: [{ productId: database, quantity: 4000 }] });
     await archiveContract(master.client, archived);
-    await c('Oracle renewal next year', { vendorId: oracle, startsOn: addDays(today, 10), lineItems: [{ productId: database, quantity: 5000 }] });
-    ids.proposal = await c('Oracle expansion offer', { vendorId: oracle, kind: 'proposal', lineItems: [{ productId: database, quantity: 100 }] });
-    await c('Oracle rejected offer', { vendorId: oracle, kind: 'proposal', lineItems: [{ productId: database, quantity: 6000 }] }).then(async (id) => {
-      const rejected = await master.client.request({ method: 'PATCH', url: `/api/v1/contracts/${id}`, payload: { status: 'rejected' } });
-      expect(rejected.statusCode, rejected.body).toBe(200);
+    await c('Oracle renewal next year', {
+      vendorId: oracle,
+      startsOn: addDays(today, 10),
+      lineItems: [{ productId: database, quantity: 5000 }],
     });
+    ids.proposal = await c('Oracle expansion offer', {
+      vendorId: oracle,
+      kind: 'proposal',
+      lineItems: [{ productId: database, quantity: 100 }],
+    });
+    await c('Oracle rejected offer', { vendorId: oracle, kind: 'proposal', lineItems: [{ productId: database, quantity: 6000 }] }).then(
+      async (id) => {
+        const rejected = await master.client.request({ method: 'PATCH', url: `/api/v1/contracts/${id}`, payload: { status: 'rejected' } });
+        expect(rejected.statusCode, rejected.body).toBe(200);
+      },
+    );
     // Restricted to the Legal group: only its members hold these 50 licences in their view.
-    restrictedId = await c('Adobe for Legal', { vendorId: adobe, groupIds: [legal], lineItems: [{ productId: designSuite, quantity: 50 }] });
+    restrictedId = await c('Adobe for Legal', {
+      vendorId: adobe,
+      groupIds: [legal],
+      lineItems: [{ productId: designSuite, quantity: 50 }],
+    });
     ids.designOffer = await c('Adobe offer', { vendorId: adobe, kind: 'proposal', lineItems: [{ productId: designSuite, quantity: 7 }] });
   });
   afterAll(() => t.close());
@@ -79,7 +104,11 @@ describe(`holdings: GET /api/v1/licenses (${engineName})`, () => {
     expect(response.statusCode, response.body).toBe(200);
     const holdings = response.json().items;
     expect(response.json().nextCursor).toBeNull();
-    expect(holdings.map((h: { product: { name: string } }) => h.product.name)).toEqual(['Creative Cloud', 'Database Enterprise', 'Diagnostics Pack']);
+    expect(holdings.map((h: { product: { name: string } }) => h.product.name)).toEqual([
+      'Creative Cloud',
+      'Database Enterprise',
+      'Diagnostics Pack',
+    ]);
 
     const db = holdings.find((h: { product: { id: string } }) => h.product.id === database);
     expect(db).toEqual({
@@ -146,7 +175,12 @@ describe(`holdings: GET /api/v1/licenses (${engineName})`, () => {
     expect(outside.statusCode).toBe(200);
     // The product still shows through the visible pending proposal, without the restricted quantity.
     expect(outside.json().items).toEqual([
-      expect.objectContaining({ quantity: 0, blocks: 0, contracts: [], pendingProposals: [{ id: ids.designOffer, title: 'Adobe offer', quantity: 7 }] }),
+      expect.objectContaining({
+        quantity: 0,
+        blocks: 0,
+        contracts: [],
+        pendingProposals: [{ id: ids.designOffer, title: 'Adobe offer', quantity: 7 }],
+      }),
     ]);
     expect(outside.body).not.toContain(restrictedId);
   });

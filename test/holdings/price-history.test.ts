@@ -22,12 +22,44 @@ describe(`price history: GET /api/v1/products/{id}/price-history (${engineName})
     const other = await createProduct(master.client, vendorId, 'Visio');
     const item = (quantity: number, netUnitPrice: string) => [{ productId, quantity, listUnitPrice: '40.00', netUnitPrice }];
 
-    ids.y2023 = await createContract(master.client, { vendorId, title: 'EA 2023', status: 'expired', signedOn: '2022-12-15', startsOn: '2023-01-01', endsOn: '2023-12-31', lineItems: item(200, '32.50') });
+    ids.y2023 = await createContract(master.client, {
+      vendorId,
+      title: 'EA 2023',
+      status: 'expired',
+      signedOn: '2022-12-15',
+      startsOn: '2023-01-01',
+      endsOn: '2023-12-31',
+      lineItems: item(200, '32.50'),
+    });
     // Without a signing date the start date places it in time.
-    ids.y2024 = await createContract(master.client, { vendorId, title: 'EA 2024', startsOn: '2024-01-01', currency: 'CHF', lineItems: [...item(250, '31.1234'), { productId: other, quantity: 5, netUnitPrice: '9.00' }] });
-    ids.offer = await createContract(master.client, { vendorId, title: 'EA 2025 offer', kind: 'proposal', startsOn: '2025-01-01', lineItems: item(300, '29.00') });
-    ids.secret = await createContract(master.client, { vendorId, title: 'Board devices', groupIds: [board], signedOn: '2024-06-01', startsOn: '2024-07-01', lineItems: item(5, '20.00') });
-    const archived = await createContract(master.client, { vendorId, title: 'Entered by mistake', startsOn: '2024-03-01', lineItems: item(1, '1.00') });
+    ids.y2024 = await createContract(master.client, {
+      vendorId,
+      title: 'EA 2024',
+      startsOn: '2024-01-01',
+      currency: 'CHF',
+      lineItems: [...item(250, '31.1234'), { productId: other, quantity: 5, netUnitPrice: '9.00' }],
+    });
+    ids.offer = await createContract(master.client, {
+      vendorId,
+      title: 'EA 2025 offer',
+      kind: 'proposal',
+      startsOn: '2025-01-01',
+      lineItems: item(300, '29.00'),
+    });
+    ids.secret = await createContract(master.client, {
+      vendorId,
+      title: 'Board devices',
+      groupIds: [board],
+      signedOn: '2024-06-01',
+      startsOn: '2024-07-01',
+      lineItems: item(5, '20.00'),
+    });
+    const archived = await createContract(master.client, {
+      vendorId,
+      title: 'Entered by mistake',
+      startsOn: '2024-03-01',
+      lineItems: item(1, '1.00'),
+    });
     await archiveContract(master.client, archived);
   });
   afterAll(() => t.close());
@@ -38,28 +70,80 @@ describe(`price history: GET /api/v1/products/{id}/price-history (${engineName})
     const common = { lineItemId: expect.any(String), listUnitPrice: '40.0000' };
     expect(response.json().nextCursor).toBeNull();
     expect(response.json().items).toEqual([
-      { ...common, contractId: ids.y2023, title: 'EA 2023', kind: 'contract', status: 'expired', date: '2022-12-15', quantity: 200, netUnitPrice: '32.5000', currency: 'EUR' },
-      { ...common, contractId: ids.y2024, title: 'EA 2024', kind: 'contract', status: 'active', date: '2024-01-01', quantity: 250, netUnitPrice: '31.1234', currency: 'CHF' },
-      { ...common, contractId: ids.secret, title: 'Board devices', kind: 'contract', status: 'active', date: '2024-06-01', quantity: 5, netUnitPrice: '20.0000', currency: 'EUR' },
-      { ...common, contractId: ids.offer, title: 'EA 2025 offer', kind: 'proposal', status: 'pending', date: '2025-01-01', quantity: 300, netUnitPrice: '29.0000', currency: 'EUR' },
+      {
+        ...common,
+        contractId: ids.y2023,
+        title: 'EA 2023',
+        kind: 'contract',
+        status: 'expired',
+        date: '2022-12-15',
+        quantity: 200,
+        netUnitPrice: '32.5000',
+        currency: 'EUR',
+      },
+      {
+        ...common,
+        contractId: ids.y2024,
+        title: 'EA 2024',
+        kind: 'contract',
+        status: 'active',
+        date: '2024-01-01',
+        quantity: 250,
+        netUnitPrice: '31.1234',
+        currency: 'CHF',
+      },
+      {
+        ...common,
+        contractId: ids.secret,
+        title: 'Board devices',
+        kind: 'contract',
+        status: 'active',
+        date: '2024-06-01',
+        quantity: 5,
+        netUnitPrice: '20.0000',
+        currency: 'EUR',
+      },
+      {
+        ...common,
+        contractId: ids.offer,
+        title: 'EA 2025 offer',
+        kind: 'proposal',
+        status: 'pending',
+        date: '2025-01-01',
+        quantity: 300,
+        netUnitPrice: '29.0000',
+        currency: 'EUR',
+      },
     ]);
   });
 
   it('orders transactions of the same date by contract id', async () => {
     const sameDay = await Promise.all(
-      ['A', 'B', 'C'].map((suffix) => createContract(master.client, { vendorId, title: `Same day ${suffix}`, startsOn: '2021-05-05', lineItems: [{ productId, quantity: 1, netUnitPrice: '1.00' }] })),
+      ['A', 'B', 'C'].map((suffix) =>
+        createContract(master.client, {
+          vendorId,
+          title: `Same day ${suffix}`,
+          startsOn: '2021-05-05',
+          lineItems: [{ productId, quantity: 1, netUnitPrice: '1.00' }],
+        }),
+      ),
     );
-    const rows: Array<{ contractId: string; date: string }> = (await master.client.get(`/api/v1/products/${productId}/price-history`)).json().items;
+    const rows: Array<{ contractId: string; date: string }> = (
+      await master.client.get(`/api/v1/products/${productId}/price-history`)
+    ).json().items;
     expect(rows.filter((row) => row.date === '2021-05-05').map((row) => row.contractId)).toEqual([...sameDay].sort());
   });
 
   it('pages with limit and cursor: every row once, in order, also within one contract and one date', async () => {
     // Three line items of the product on one contract: the cursor must tell them apart by position.
     await createContract(master.client, {
-      vendorId, title: 'Three lines', startsOn: '2021-05-05',
+      vendorId,
+      title: 'Three lines',
+      startsOn: '2021-05-05',
       lineItems: [1, 2, 3].map((quantity) => ({ productId, quantity, netUnitPrice: '2.00' })),
     });
-    const all: Array<{ lineItemId: string }> = (await master.client.get(`/api/v1/products/${productId}/price-history?limit=500`)).json().items;
+    const all: Array<{ lineItemId: string }> = (await master.client.get(`/api/v1/products/${productId}/price-history?limit=500`)).json()
+      .items;
     const seen: string[] = [];
     let cursor: string | null = null;
     do {

@@ -12,8 +12,19 @@ export async function createVendor(client: Client, name: string): Promise<string
   return response.json().id;
 }
 
-export async function createProduct(client: Client, vendorId: string, name: string, options: { blockSize?: number; sku?: string; metric?: string } = {}): Promise<string> {
-  const response = await client.post('/api/v1/products', { vendorId, name, metric: options.metric ?? 'user', blockSize: options.blockSize ?? 1, sku: options.sku ?? null });
+export async function createProduct(
+  client: Client,
+  vendorId: string,
+  name: string,
+  options: { blockSize?: number; sku?: string; metric?: string } = {},
+): Promise<string> {
+  const response = await client.post('/api/v1/products', {
+    vendorId,
+    name,
+    metric: options.metric ?? 'user',
+    blockSize: options.blockSize ?? 1,
+    sku: options.sku ?? null,
+  });
   expect(response.statusCode, response.body).toBe(201);
   return response.json().id;
 }

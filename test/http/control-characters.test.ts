@@ -22,14 +22,24 @@ const MULTI_LINE = new Set(['notes', 'terms', 'description', 'definition']);
 
 const INPUT_SCHEMA = /(Body|Input|Patch|Query|Params|MetricDefinitions)$/;
 const modules = {
-  auditSchemas, contractSchemas, deadlineSchemas, documentSchemas, groupSchemas, holdingSchemas, sharedSchemas,
-  identitySchemas, productSchemas, tenancySchemas, vendorSchemas,
+  auditSchemas,
+  contractSchemas,
+  deadlineSchemas,
+  documentSchemas,
+  groupSchemas,
+  holdingSchemas,
+  sharedSchemas,
+  identitySchemas,
+  productSchemas,
+  tenancySchemas,
+  vendorSchemas,
 };
 
 /** Every string a request may carry, by path: properties, array items and union members, all the way down. */
 function stringFields(schema: TSchema, path: string, name: string, found: { path: string; name: string; schema: TSchema }[] = []) {
   if (schema.type === 'string') found.push({ path, name, schema });
-  for (const [key, child] of Object.entries((schema.properties ?? {}) as Record<string, TSchema>)) stringFields(child, `${path}.${key}`, key, found);
+  for (const [key, child] of Object.entries((schema.properties ?? {}) as Record<string, TSchema>))
+    stringFields(child, `${path}.${key}`, key, found);
   if (schema.items) stringFields(schema.items as TSchema, `${path}[]`, name, found);
   for (const member of [...(schema.anyOf ?? []), ...(schema.oneOf ?? [])] as TSchema[]) stringFields(member, path, name, found);
   return found;
@@ -44,8 +54,21 @@ const inputFields = Object.values(modules).flatMap((module) =>
 describe('control characters in route schemas (issue 13, point 4)', () => {
   it('finds the text fields of every input schema', () => {
     const paths = inputFields.map((field) => field.path);
-    expect(paths).toEqual(expect.arrayContaining(['SignupBody.companyName', 'SignupBody.name', 'InviteBody.name', 'VendorInput.name', 'VendorInput.aliases[]',
-      'ProductInput.sku', 'ContractInput.title', 'ContractInput.reference', 'GroupInput.name', 'VendorListQuery.q', 'ContractInput.lineItems[].terms']));
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'SignupBody.companyName',
+        'SignupBody.name',
+        'InviteBody.name',
+        'VendorInput.name',
+        'VendorInput.aliases[]',
+        'ProductInput.sku',
+        'ContractInput.title',
+        'ContractInput.reference',
+        'GroupInput.name',
+        'VendorListQuery.q',
+        'ContractInput.lineItems[].terms',
+      ]),
+    );
     expect(inputFields.length).toBeGreaterThan(40);
   });
 
@@ -64,7 +87,8 @@ describe('control characters in route schemas (issue 13, point 4)', () => {
     (_path, field) => {
       const validate = validatorCompiler({ schema: field.schema, httpPart: 'body' });
       expect(validate('first line\r\n\tsecond line\nthird')).toBe(true);
-      for (const value of ['bell\u0007', 'nul\u0000', 'escape\u001b[2J', 'delete\u007f', 'c1\u0085']) expect(validate(value), JSON.stringify(value)).toBe(false);
+      for (const value of ['bell\u0007', 'nul\u0000', 'escape\u001b[2J', 'delete\u007f', 'c1\u0085'])
+        expect(validate(value), JSON.stringify(value)).toBe(false);
     },
   );
 });
@@ -79,7 +103,11 @@ describe(`control characters over HTTP (${engineName})`, () => {
   it('answers 400 validation_failed to a company name with CR/LF, and creates nothing', async () => {
     const email = uniqueEmail();
     const response = await new Client(t).post('/api/v1/signup', {
-      companyName: 'Acme\r\n\r\nPlease pay invoice at https://evil.example', name: 'Wile Coyote', email, phone: uniqueMobile(), password: STRONG_PASSWORD,
+      companyName: 'Acme\r\n\r\nPlease pay invoice at https://evil.example',
+      name: 'Wile Coyote',
+      email,
+      phone: uniqueMobile(),
+      password: STRONG_PASSWORD,
     });
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({ code: 'validation_failed', errors: [expect.objectContaining({ path: 'body:/companyName' })] });
@@ -96,7 +124,11 @@ describe(`control characters over HTTP (${engineName})`, () => {
     expect(vendor.json().code).toBe('validation_failed');
     const withNotes = await master.client.post('/api/v1/vendors', { name: 'Initech', notes: 'line one\nline two' });
     expect(withNotes.statusCode, withNotes.body).toBe(201);
-    const rename = await master.client.request({ method: 'PATCH', url: `/api/v1/vendors/${withNotes.json().id}`, payload: { notes: 'escape\u001b[2J' } });
+    const rename = await master.client.request({
+      method: 'PATCH',
+      url: `/api/v1/vendors/${withNotes.json().id}`,
+      payload: { notes: 'escape\u001b[2J' },
+    });
     expect(rename.json().code).toBe('validation_failed');
   });
 });

@@ -23,7 +23,9 @@ async function requestDateFields(): Promise<Map<string, string | undefined>> {
     for (const child of schema.anyOf ?? []) visit(child, path);
     if (schema.items) visit(schema.items, `${path}[]`);
   };
-  const features = readdirSync(new URL('../../src', import.meta.url), { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+  const features = readdirSync(new URL('../../src', import.meta.url), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name);
   for (const feature of features) {
     const file = new URL(`../../src/${feature}/schemas.ts`, import.meta.url);
     let exported: Record<string, unknown>;
@@ -32,7 +34,8 @@ async function requestDateFields(): Promise<Map<string, string | undefined>> {
     } catch {
       continue; // no schemas.ts in this folder
     }
-    for (const [name, schema] of Object.entries(exported)) if (/(Input|Patch|Query|Body|Params)$/.test(name)) visit(schema, `${feature}.${name}`);
+    for (const [name, schema] of Object.entries(exported))
+      if (/(Input|Patch|Query|Body|Params)$/.test(name)) visit(schema, `${feature}.${name}`);
   }
   return found;
 }
@@ -49,13 +52,47 @@ const COVERED = new Set([
 const pad = (value: number, width: number) => `${value < 0 ? '-' : ''}${String(Math.abs(value)).padStart(width, '0')}`;
 
 const EDGE_DATES = [
-  '0000-01-01', '0001-01-01', '1899-12-31', '1900-01-01', '9999-12-31', '10000-01-01', '+10000-01-01', '-0001-01-01',
-  '294277-01-01', '5874898-01-01', '2023-02-29', '2024-02-29', '1900-02-29', '2000-02-29', '2024-04-31', '2024-13-01',
-  '2024-00-10', '2024-1-1', ' 2024-01-01', '2024-01-01 ', '2024-01-01\n', '２０２４-01-01', 'infinity', '-infinity', 'epoch',
-  'today', 'now', 'allballs', 'J2451187', '1999-01-08 04:05:06', 'January 8, 99 BC', '99-01-08', '20240101', '',
+  '0000-01-01',
+  '0001-01-01',
+  '1899-12-31',
+  '1900-01-01',
+  '9999-12-31',
+  '10000-01-01',
+  '+10000-01-01',
+  '-0001-01-01',
+  '294277-01-01',
+  '5874898-01-01',
+  '2023-02-29',
+  '2024-02-29',
+  '1900-02-29',
+  '2000-02-29',
+  '2024-04-31',
+  '2024-13-01',
+  '2024-00-10',
+  '2024-1-1',
+  ' 2024-01-01',
+  '2024-01-01 ',
+  '2024-01-01\n',
+  '２０２４-01-01',
+  'infinity',
+  '-infinity',
+  'epoch',
+  'today',
+  'now',
+  'allballs',
+  'J2451187',
+  '1999-01-08 04:05:06',
+  'January 8, 99 BC',
+  '99-01-08',
+  '20240101',
+  '',
 ];
 const dateLike = fc
-  .tuple(fc.oneof(fc.integer({ min: -10, max: 12_000 }), fc.constantFrom(0, 1, 1899, 1900, 2000, 9999, 10_000, 99_999, 294_277)), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }))
+  .tuple(
+    fc.oneof(fc.integer({ min: -10, max: 12_000 }), fc.constantFrom(0, 1, 1899, 1900, 2000, 9999, 10_000, 99_999, 294_277)),
+    fc.integer({ min: 0, max: 13 }),
+    fc.integer({ min: 0, max: 32 }),
+  )
   .map(([year, month, day]) => `${pad(year, 4)}-${pad(month, 2)}-${pad(day, 2)}`);
 /** Real calendar dates just inside and outside the bounds: most of them are stored. */
 const nearTheBounds = fc.date({ min: new Date('1890-01-01T00:00:00Z'), max: new Date('+010010-01-01T00:00:00Z'), noInvalidDate: true });
@@ -69,10 +106,24 @@ const dateInput = fc.oneof(
 );
 
 const EDGE_TIMESTAMPS = [
-  '0000-01-01T00:00:00Z', '9999-12-31T23:59:59.999999999-14:00', '1900-01-01T00:00:00+14:00', '2016-12-31T23:59:60Z',
-  '294277-01-01T00:00:00Z', '+275760-09-13T00:00:00.000Z', '2024-01-01T00:00:00+15:59', '2024-01-01T00:00:00+16:00',
-  '2024-01-01T00:00:00-23:59', '2024-01-01t00:00:00z', '2024-01-01 00:00:00Z', '2024-01-01T24:00:00Z', '2024-01-01T00:00Z',
-  '2024-02-30T00:00:00Z', 'infinity', 'now', 'epoch', '',
+  '0000-01-01T00:00:00Z',
+  '9999-12-31T23:59:59.999999999-14:00',
+  '1900-01-01T00:00:00+14:00',
+  '2016-12-31T23:59:60Z',
+  '294277-01-01T00:00:00Z',
+  '+275760-09-13T00:00:00.000Z',
+  '2024-01-01T00:00:00+15:59',
+  '2024-01-01T00:00:00+16:00',
+  '2024-01-01T00:00:00-23:59',
+  '2024-01-01t00:00:00z',
+  '2024-01-01 00:00:00Z',
+  '2024-01-01T24:00:00Z',
+  '2024-01-01T00:00Z',
+  '2024-02-30T00:00:00Z',
+  'infinity',
+  'now',
+  'epoch',
+  '',
 ];
 const timestampLike = fc
   .tuple(
@@ -84,7 +135,10 @@ const timestampLike = fc
     fc.constantFrom('', '.5', '.123456', '.123456789', '.1234567890123'),
     fc.constantFrom('Z', 'z', '+00:00', '-00:00', '+14:00', '-14:00', '+14:01', '+15:59', '+16:00', '-23:59', '+24:00', '+0100', '+01', ''),
   )
-  .map(([date, separator, hour, minute, second, fraction, offset]) => `${date}${separator}${pad(hour, 2)}:${pad(minute, 2)}:${pad(second, 2)}${fraction}${offset}`);
+  .map(
+    ([date, separator, hour, minute, second, fraction, offset]) =>
+      `${date}${separator}${pad(hour, 2)}:${pad(minute, 2)}:${pad(second, 2)}${fraction}${offset}`,
+  );
 const timestampInput = fc.oneof(
   fc.constantFrom(...EDGE_TIMESTAMPS),
   timestampLike,
@@ -136,17 +190,29 @@ describe(`date and timestamp fields (${engineName})`, () => {
   it('stores and reads back the extreme dates the schemas allow', async () => {
     const extreme = await createContract(
       master.client,
-      contractBody(vendorId, productId, { signedOn: '1900-01-01', startsOn: '1900-01-01', endsOn: '9999-12-31', autoRenew: true, renewalTermMonths: 120, noticePeriodDays: 3650 }),
+      contractBody(vendorId, productId, {
+        signedOn: '1900-01-01',
+        startsOn: '1900-01-01',
+        endsOn: '9999-12-31',
+        autoRenew: true,
+        renewalTermMonths: 120,
+        noticePeriodDays: 3650,
+      }),
     );
     expect(extreme).toMatchObject({ signedOn: '1900-01-01', startsOn: '1900-01-01', endsOn: '9999-12-31' });
-    const audit = await master.client.get(`/api/v1/audit-events?from=${encodeURIComponent('1900-01-01T00:00:00+14:00')}&to=${encodeURIComponent('9999-12-31T23:59:59.999999999-14:00')}`);
+    const audit = await master.client.get(
+      `/api/v1/audit-events?from=${encodeURIComponent('1900-01-01T00:00:00+14:00')}&to=${encodeURIComponent('9999-12-31T23:59:59.999999999-14:00')}`,
+    );
     expect(audit.statusCode, audit.body).toBe(200);
   });
 
   it.each(CONTRACT_DATE_FIELDS)('never answers 500 for any %s on POST /api/v1/contracts, and stores only bounded dates', async (field) => {
     await fc.assert(
       fc.asyncProperty(dateInput, async (value) => {
-        const response = await master.client.post('/api/v1/contracts', contractBody(vendorId, productId, { startsOn: '2025-01-01', endsOn: null, [field]: value }));
+        const response = await master.client.post(
+          '/api/v1/contracts',
+          contractBody(vendorId, productId, { startsOn: '2025-01-01', endsOn: null, [field]: value }),
+        );
         expect([201, 400], `${JSON.stringify(value)} → ${response.body}`).toContain(response.statusCode);
         if (response.statusCode === 201) expect(withinBounds(value), JSON.stringify(value)).toBe(true);
       }),

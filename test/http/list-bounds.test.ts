@@ -18,16 +18,22 @@ function guarded(): FastifyInstance {
 
 describe('every list route is bounded (the route table is checked as it is built)', () => {
   it('refuses a GET route answering a bare array with no limit', () => {
-    expect(() => guarded().get('/api/v1/everything', { schema: { response: { 200: Type.Array(Row) } }, handler: ok })).toThrow(/Unbounded list in GET \/api\/v1\/everything/);
+    expect(() => guarded().get('/api/v1/everything', { schema: { response: { 200: Type.Array(Row) } }, handler: ok })).toThrow(
+      /Unbounded list in GET \/api\/v1\/everything/,
+    );
   });
 
   it('refuses the list envelope without limit, with a limit above 500, or without a cursor to go on', () => {
     const envelope = { 200: listOf(Row) };
     expect(() => guarded().get('/api/v1/a', { schema: { response: envelope }, handler: ok })).toThrow(/GET \/api\/v1\/a#items/);
     const tooLarge = Type.Object({ limit: Type.Integer({ maximum: 10_000 }), cursor: Type.String({ maxLength: 200 }) });
-    expect(() => guarded().get('/api/v1/b', { schema: { querystring: tooLarge, response: envelope }, handler: ok })).toThrow(/GET \/api\/v1\/b#items/);
+    expect(() => guarded().get('/api/v1/b', { schema: { querystring: tooLarge, response: envelope }, handler: ok })).toThrow(
+      /GET \/api\/v1\/b#items/,
+    );
     const noCursor = Type.Object({ limit: ListQuery.limit });
-    expect(() => guarded().get('/api/v1/c', { schema: { querystring: noCursor, response: envelope }, handler: ok })).toThrow(/GET \/api\/v1\/c#items/);
+    expect(() => guarded().get('/api/v1/c', { schema: { querystring: noCursor, response: envelope }, handler: ok })).toThrow(
+      /GET \/api\/v1\/c#items/,
+    );
   });
 
   it('refuses an array field of a single answer, and a GET route whose answer it cannot see', () => {
@@ -40,7 +46,10 @@ describe('every list route is bounded (the route table is checked as it is built
     const app = guarded();
     app.get('/api/v1/paged', { schema: { querystring: Type.Object(ListQuery), response: { 200: listOf(Row) } }, handler: ok });
     app.get('/api/v1/capped', { schema: { response: { 200: Type.Array(Row, { maxItems: 12 }) } }, handler: ok });
-    app.get('/api/v1/limited', { schema: { querystring: Type.Object({ limit: ListQuery.limit }), response: { 200: Type.Array(Row) } }, handler: ok });
+    app.get('/api/v1/limited', {
+      schema: { querystring: Type.Object({ limit: ListQuery.limit }), response: { 200: Type.Array(Row) } },
+      handler: ok,
+    });
     app.post('/api/v1/things', { handler: ok });
     await app.ready();
     await app.close();
@@ -73,8 +82,18 @@ describe(`the app refuses to be built with an unbounded list route (${engineName
   it('checks the routes of the real app, and would refuse one more that answers every row', () => {
     expect(String(refused)).toMatch(/Unbounded list in GET \/api\/v1\/products\/:id\/every-line-item/);
     // The app it did build has every list route of API.md, all of which passed the same check.
-    const gets = routeTable(t.app).filter((route) => route.method === 'GET' && route.path.startsWith('/api/')).map((route) => route.path);
-    for (const path of ['/api/v1/products/:id/price-history', '/api/v1/licenses', '/api/v1/deadlines', '/api/v1/audit-events', '/api/v1/sessions', '/api/v1/users', '/api/v1/contracts/:id/documents']) {
+    const gets = routeTable(t.app)
+      .filter((route) => route.method === 'GET' && route.path.startsWith('/api/'))
+      .map((route) => route.path);
+    for (const path of [
+      '/api/v1/products/:id/price-history',
+      '/api/v1/licenses',
+      '/api/v1/deadlines',
+      '/api/v1/audit-events',
+      '/api/v1/sessions',
+      '/api/v1/users',
+      '/api/v1/contracts/:id/documents',
+    ]) {
       expect(gets).toContain(path);
     }
     expect(gets).not.toContain('/api/v1/products/:id/every-line-item');

@@ -29,7 +29,9 @@ describe(`load shedding (${engineName})`, () => {
     const crowded: Database = { ...t.db.database, poolPressure: () => ({ waiting: 20, total: 10, idle: 0 }) };
     const app = await buildApp({ config: { ...t.config, maxPoolWaiting: 20 }, database: crowded, logStream: quiet() });
     try {
-      expectOverloaded(await app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: `pactum_session=${master.client.cookie}` } }));
+      expectOverloaded(
+        await app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: `pactum_session=${master.client.cookie}` } }),
+      );
       expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
       const ready = await app.inject({ method: 'GET', url: '/readyz' });
       expect(ready.statusCode).toBe(200);
@@ -41,7 +43,10 @@ describe(`load shedding (${engineName})`, () => {
     const calmer: Database = { ...t.db.database, poolPressure: () => ({ waiting: 19, total: 10, idle: 0 }) };
     const served = await buildApp({ config: { ...t.config, maxPoolWaiting: 20 }, database: calmer, logStream: quiet() });
     try {
-      expect((await served.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: `pactum_session=${master.client.cookie}` } })).statusCode).toBe(200);
+      expect(
+        (await served.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: `pactum_session=${master.client.cookie}` } }))
+          .statusCode,
+      ).toBe(200);
     } finally {
       await served.close();
     }

@@ -13,7 +13,10 @@ describe('maskUrl', () => {
     ['/api/v1/invitations/Zx8-kQ_2mNp4rT7vW9yB1cD3eF5gH6jK/accept?utm=mail', '/api/v1/invitations/[redacted]/accept?[redacted]'],
     ['/api/v1/contracts?q=secret%20deal&cursor=abc', '/api/v1/contracts?[redacted]'],
     ['/api/v1/me', '/api/v1/me'],
-    ['/api/v1/auth/challenges/4f0e8a52-8d52-4bd4-9e1c-9f1b7c3e2a10/verify', '/api/v1/auth/challenges/4f0e8a52-8d52-4bd4-9e1c-9f1b7c3e2a10/verify'],
+    [
+      '/api/v1/auth/challenges/4f0e8a52-8d52-4bd4-9e1c-9f1b7c3e2a10/verify',
+      '/api/v1/auth/challenges/4f0e8a52-8d52-4bd4-9e1c-9f1b7c3e2a10/verify',
+    ],
   ])('masks %s as %s', (url, masked) => {
     expect(maskUrl(url)).toBe(masked);
   });
@@ -25,7 +28,9 @@ describe('maskUrl', () => {
   });
 
   it('covers the places secrets could sit in a logged object', () => {
-    expect(redactedPaths).toEqual(expect.arrayContaining(['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]', '*.password', '*.authToken']));
+    expect(redactedPaths).toEqual(
+      expect.arrayContaining(['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]', '*.password', '*.authToken']),
+    );
   });
 });
 
@@ -50,7 +55,11 @@ describe(`nothing secret reaches the logs (${engineName})`, () => {
       return response;
     };
 
-    const signup = await remember(client.post('/api/v1/signup', { companyName: 'Quiet Logs AG', name: 'Lou Logger', email, phone, password: STRONG_PASSWORD }), '/api/v1/signup', 201);
+    const signup = await remember(
+      client.post('/api/v1/signup', { companyName: 'Quiet Logs AG', name: 'Lou Logger', email, phone, password: STRONG_PASSWORD }),
+      '/api/v1/signup',
+      201,
+    );
     const signupVerify = `/api/v1/auth/challenges/${signup.json().challenge.id}/verify`;
     await remember(client.post(signupVerify, { code: t.twilio.lastCodeFor(phone) }), signupVerify, 200);
     await remember(client.post('/api/v1/auth/logout'), '/api/v1/auth/logout', 204);
@@ -66,7 +75,11 @@ describe(`nothing secret reaches the logs (${engineName})`, () => {
 
     // Twilio refuses the credentials: the failure is logged, the token is not.
     t.twilio.failNext(401);
-    const failed = await remember(new Client(t).post('/api/v1/auth/login', { email, password: STRONG_PASSWORD }), '/api/v1/auth/login', 502);
+    const failed = await remember(
+      new Client(t).post('/api/v1/auth/login', { email, password: STRONG_PASSWORD }),
+      '/api/v1/auth/login',
+      502,
+    );
     failedDelivery = { statusCode: failed.statusCode, body: failed.json() };
     // Whatever the invitation routes answer for an unknown token, the token must not be logged.
     const invitation = t.app.inject({
@@ -98,7 +111,10 @@ describe(`nothing secret reaches the logs (${engineName})`, () => {
   });
 
   it('never logs a one-time code that was sent', () => {
-    const codes = [...t.twilio.messages.map((m) => /\d{6}/.exec(m.body)?.[0]), ...t.twilio.calls.map((c) => c.twiml.replace(/\D/g, '').slice(0, 6))];
+    const codes = [
+      ...t.twilio.messages.map((m) => /\d{6}/.exec(m.body)?.[0]),
+      ...t.twilio.calls.map((c) => c.twiml.replace(/\D/g, '').slice(0, 6)),
+    ];
     expect(codes.length).toBeGreaterThanOrEqual(2);
     for (const code of codes) {
       expect(code).toMatch(/^\d{6}$/);

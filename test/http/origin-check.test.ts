@@ -16,7 +16,8 @@ describe(`the Origin rule for state-changing requests (${engineName})`, () => {
   });
   afterAll(() => t.close());
 
-  const logoutAll = (headers: Record<string, string>) => t.app.inject({ method: 'POST', url: '/api/v1/auth/logout-all', headers: { cookie, ...headers } });
+  const logoutAll = (headers: Record<string, string>) =>
+    t.app.inject({ method: 'POST', url: '/api/v1/auth/logout-all', headers: { cookie, ...headers } });
 
   async function stillSignedIn() {
     const me = await t.app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie } });
@@ -63,7 +64,11 @@ describe(`the Origin rule for state-changing requests (${engineName})`, () => {
 
   it('accepts an anonymous POST without an Origin (scripts and API clients carry no cookie)', async () => {
     const sent = t.twilio.messages.length;
-    const response = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: user.email, password: user.password } });
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: user.email, password: user.password },
+    });
     expect(response.statusCode, response.body).toBe(200);
     expect(t.twilio.messages.length).toBe(sent + 1);
   });

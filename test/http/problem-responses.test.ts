@@ -13,7 +13,13 @@ function expectProblem(response: LightMyRequestResponse, status: number, code: s
   expect(response.statusCode, response.body).toBe(status);
   expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
   const body = response.json();
-  expect(body).toMatchObject({ status, code, type: expect.stringMatching(/^https?:\/\/\S+$/), title: expect.any(String), detail: expect.any(String) });
+  expect(body).toMatchObject({
+    status,
+    code,
+    type: expect.stringMatching(/^https?:\/\/\S+$/),
+    title: expect.any(String),
+    detail: expect.any(String),
+  });
   expect(body.title.length).toBeGreaterThan(0);
   expect(body.detail.length).toBeGreaterThan(0);
   return body;
@@ -39,9 +45,12 @@ describe(`problem+json answers (${engineName})`, () => {
   });
   afterAll(() => t.close());
 
-  it.each(['/api/v1/does-not-exist', '/nothing/here', '/api/v1/me/extra', '/api/v1/auth/challenges'])('answers 404 not_found for the unknown path %s', async (url) => {
-    expectProblem(await t.app.inject({ method: 'GET', url }), 404, 'not_found');
-  });
+  it.each(['/api/v1/does-not-exist', '/nothing/here', '/api/v1/me/extra', '/api/v1/auth/challenges'])(
+    'answers 404 not_found for the unknown path %s',
+    async (url) => {
+      expectProblem(await t.app.inject({ method: 'GET', url }), 404, 'not_found');
+    },
+  );
 
   it.each([
     ['bad percent-encoding', '/api/v1/%zz'],
@@ -63,7 +72,9 @@ describe(`problem+json answers (${engineName})`, () => {
   ])('answers %s %s with 405 method_not_allowed and an Allow header', async (method, url, allowed) => {
     const response = await t.app.inject({ method: method as 'GET', url, headers: { origin: ORIGIN } });
     expectProblem(response, 405, 'method_not_allowed');
-    const allow = String(response.headers.allow ?? '').split(',').map((m) => m.trim());
+    const allow = String(response.headers.allow ?? '')
+      .split(',')
+      .map((m) => m.trim());
     expect(allow).toEqual(expect.arrayContaining(allowed));
     expect(allow).not.toContain(method);
   });
@@ -84,17 +95,35 @@ describe(`problem+json answers (${engineName})`, () => {
     ['application/x-www-form-urlencoded', 'companyName=Acme&name=Wile'],
     ['application/xml', '<signup/>'],
   ])('answers a %s body with 415 unsupported_media_type', async (contentType, payload) => {
-    const response = await t.app.inject({ method: 'POST', url: '/api/v1/signup', headers: { 'content-type': contentType, origin: ORIGIN }, payload });
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/signup',
+      headers: { 'content-type': contentType, origin: ORIGIN },
+      payload,
+    });
     expectProblem(response, 415, 'unsupported_media_type');
   });
 
-  it.each(['{"companyName": "Acme",', "{'single': 'quotes'}", '{"a":1}}'])('answers the malformed JSON %s with 400 malformed_body', async (payload) => {
-    const response = await t.app.inject({ method: 'POST', url: '/api/v1/signup', headers: { 'content-type': 'application/json', origin: ORIGIN }, payload });
-    expectProblem(response, 400, 'malformed_body');
-  });
+  it.each(['{"companyName": "Acme",', "{'single': 'quotes'}", '{"a":1}}'])(
+    'answers the malformed JSON %s with 400 malformed_body',
+    async (payload) => {
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/signup',
+        headers: { 'content-type': 'application/json', origin: ORIGIN },
+        payload,
+      });
+      expectProblem(response, 400, 'malformed_body');
+    },
+  );
 
   it('answers a JSON number where a string is expected with 400 validation_failed and the field path', async () => {
-    const response = await t.app.inject({ method: 'POST', url: '/api/v1/signup', headers: { origin: ORIGIN }, payload: { ...signupBody(), companyName: 1234 } });
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/signup',
+      headers: { origin: ORIGIN },
+      payload: { ...signupBody(), companyName: 1234 },
+    });
     const body = expectProblem(response, 400, 'validation_failed');
     expect(body.errors).toEqual(expect.arrayContaining([{ path: 'body:/companyName', message: expect.any(String) }]));
     expect(body.errors.every((e: { path: unknown }) => typeof e.path === 'string')).toBe(true);
@@ -124,7 +153,12 @@ describe(`problem+json answers (${engineName})`, () => {
     for (const response of [
       await t.app.inject({ method: 'GET', url: '/boom' }),
       await t.app.inject({ method: 'DELETE', url: '/api/v1/me', headers: { origin: ORIGIN } }),
-      await t.app.inject({ method: 'POST', url: '/api/v1/signup', headers: { 'content-type': 'text/plain', origin: ORIGIN }, payload: 'x' }),
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/signup',
+        headers: { 'content-type': 'text/plain', origin: ORIGIN },
+        payload: 'x',
+      }),
     ]) {
       expect(response.headers['x-content-type-options']).toBe('nosniff');
       expect(String(response.headers['content-security-policy'])).toContain("default-src 'self'");

@@ -1,6 +1,14 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerCompany, startTestApp, STRONG_PASSWORD, uniqueEmail, uniqueMobile, type Client, type TestApp } from '../helpers/test-app.js';
+import {
+  registerCompany,
+  startTestApp,
+  STRONG_PASSWORD,
+  uniqueEmail,
+  uniqueMobile,
+  type Client,
+  type TestApp,
+} from '../helpers/test-app.js';
 import { engineName } from '../helpers/test-database.js';
 
 // A loaded CI box can stall this process for a second; load shedding (503 overloaded) is not under test here.
@@ -9,7 +17,9 @@ const STEADY = { PACTUM_MAX_EVENT_LOOP_DELAY_MS: '0' };
 function expectBrowserHardening(response: LightMyRequestResponse) {
   const csp = String(response.headers['content-security-policy'] ?? '');
   const directives = csp.split(';').map((directive) => directive.trim());
-  expect(directives).toEqual(expect.arrayContaining(["default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"]));
+  expect(directives).toEqual(
+    expect.arrayContaining(["default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"]),
+  );
   expect(response.headers['x-content-type-options']).toBe('nosniff');
   expect(response.headers['referrer-policy']).toBe('no-referrer');
   expect(response.headers['x-frame-options']).toBe('DENY');
@@ -31,7 +41,12 @@ describe(`security headers on plain-http localhost (${engineName})`, () => {
     ['an unknown API path', () => t.app.inject({ method: 'GET', url: '/api/v1/no-such-thing' }), 404, true],
     ['an unknown non-API path', () => t.app.inject({ method: 'GET', url: '/no-such-page' }), 404, false],
     ['GET /api/v1/me anonymous', () => t.app.inject({ method: 'GET', url: '/api/v1/me' }), 401, true],
-    ['a 403 origin_mismatch', () => t.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { origin: 'http://evil.example' }, payload: {} }), 403, true],
+    [
+      'a 403 origin_mismatch',
+      () => t.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { origin: 'http://evil.example' }, payload: {} }),
+      403,
+      true,
+    ],
   ];
 
   it.each(cases)('sends the hardening headers on %s', async (_name, send, status) => {

@@ -19,7 +19,9 @@ describe(`a statement cancelled by its timeout answers 503 overloaded (${engineN
             await sql`SET LOCAL statement_timeout = '20ms'`.execute(tx);
             await sql`SELECT pg_sleep(2)`.execute(tx);
           } else {
-            await sql`DO $$ BEGIN RAISE EXCEPTION 'canceling statement due to statement timeout' USING ERRCODE = 'query_canceled'; END $$`.execute(tx);
+            await sql`DO $$ BEGIN RAISE EXCEPTION 'canceling statement due to statement timeout' USING ERRCODE = 'query_canceled'; END $$`.execute(
+              tx,
+            );
           }
           return { finished: true };
         }),

@@ -37,7 +37,11 @@ describe(`PACTUM_TRUST_PROXY: the client address the app sees (${engineName})`, 
 
   /** The real app, plus a probe route (outside /api) that reports request.ip as every feature reads it. */
   async function appTrusting(trustProxy: string | undefined) {
-    const app = await buildApp({ config: configWith(trustProxy), database: db.database, logStream: new Writable({ write: (_c, _e, done) => done() }) });
+    const app = await buildApp({
+      config: configWith(trustProxy),
+      database: db.database,
+      logStream: new Writable({ write: (_c, _e, done) => done() }),
+    });
     app.get('/probe/ip', async (request) => ({ ip: request.ip }));
     await app.ready();
     apps.push(app);

@@ -26,16 +26,28 @@ describe(`identity events in the audit trail (${engineName})`, () => {
 
     const events = await storedEvents(t, user.tenantId);
     const byAction = (action: string) => events.filter((event) => event.action === action);
-    expect(byAction('auth.signup')).toEqual([expect.objectContaining({ actor_id: user.userId, target_id: user.userId, outcome: 'success' })]);
+    expect(byAction('auth.signup')).toEqual([
+      expect.objectContaining({ actor_id: user.userId, target_id: user.userId, outcome: 'success' }),
+    ]);
     expect(byAction('auth.code_sent').map((event) => event.details)).toEqual([
       expect.objectContaining({ purpose: 'signup', channel: 'sms', resend: false }),
       expect.objectContaining({ purpose: 'login', channel: 'sms', resend: false }),
     ]);
     // The forwarded-for header is ignored: no trusted proxy is configured.
     expect(byAction('auth.login').filter((event) => event.outcome === 'failure')).toEqual([
-      expect.objectContaining({ actor_id: null, target_id: user.userId, client_ip: '127.0.0.1', user_agent: 'Audit-Test/2.0', details: { reason: 'wrong_password' } }),
+      expect.objectContaining({
+        actor_id: null,
+        target_id: user.userId,
+        client_ip: '127.0.0.1',
+        user_agent: 'Audit-Test/2.0',
+        details: { reason: 'wrong_password' },
+      }),
     ]);
-    expect(byAction('auth.login').filter((event) => event.outcome === 'success').map((event) => [event.actor_id, event.target_type, event.details.purpose])).toEqual([
+    expect(
+      byAction('auth.login')
+        .filter((event) => event.outcome === 'success')
+        .map((event) => [event.actor_id, event.target_type, event.details.purpose]),
+    ).toEqual([
       [user.userId, 'session', 'signup'],
       [user.userId, 'session', 'login'],
     ]);
@@ -84,8 +96,12 @@ describe(`identity events in the audit trail (${engineName})`, () => {
     const user = await registerCompany(t);
     const second = await login(t, user);
     const third = await login(t, user);
-    expect((await user.client.post('/api/v1/auth/password', { currentPassword: 'not the current one', newPassword: NEW_PASSWORD })).statusCode).toBe(401);
-    expect((await user.client.post('/api/v1/auth/password', { currentPassword: user.password, newPassword: NEW_PASSWORD })).statusCode).toBe(204);
+    expect(
+      (await user.client.post('/api/v1/auth/password', { currentPassword: 'not the current one', newPassword: NEW_PASSWORD })).statusCode,
+    ).toBe(401);
+    expect(
+      (await user.client.post('/api/v1/auth/password', { currentPassword: user.password, newPassword: NEW_PASSWORD })).statusCode,
+    ).toBe(204);
     const fourth = await login(t, { ...user, password: NEW_PASSWORD });
     const fifth = await login(t, { ...user, password: NEW_PASSWORD });
     expect((await fourth.post('/api/v1/auth/logout')).statusCode).toBe(204);
@@ -107,8 +123,15 @@ describe(`identity events in the audit trail (${engineName})`, () => {
 
   it('lists the groups of the signed-in user in /me', async () => {
     const user = await registerCompany(t);
-    const [group] = await t.db.asOwner<{ id: string }>("INSERT INTO access_groups (tenant_id, name) VALUES ($1, 'Procurement') RETURNING id", [user.tenantId]);
-    await t.db.asOwner('INSERT INTO access_group_members (tenant_id, group_id, user_id) VALUES ($1, $2, $3)', [user.tenantId, group!.id, user.userId]);
+    const [group] = await t.db.asOwner<{ id: string }>(
+      "INSERT INTO access_groups (tenant_id, name) VALUES ($1, 'Procurement') RETURNING id",
+      [user.tenantId],
+    );
+    await t.db.asOwner('INSERT INTO access_group_members (tenant_id, group_id, user_id) VALUES ($1, $2, $3)', [
+      user.tenantId,
+      group!.id,
+      user.userId,
+    ]);
     expect((await user.client.get('/api/v1/me')).json().groups).toEqual([{ id: group!.id, name: 'Procurement' }]);
   });
 });

@@ -19,7 +19,13 @@ describe(`breached-password check at signup (${engineName})`, () => {
   });
 
   const signup = (password: string) =>
-    new Client(t).post('/api/v1/signup', { companyName: 'Vandelay Industries', name: 'Art Vandelay', email: uniqueEmail(), phone: uniqueMobile(), password });
+    new Client(t).post('/api/v1/signup', {
+      companyName: 'Vandelay Industries',
+      name: 'Art Vandelay',
+      email: uniqueEmail(),
+      phone: uniqueMobile(),
+      password,
+    });
 
   it('refuses a password found in a breach, sending only a 5-character hash prefix', async () => {
     const response = await signup(BREACHED);

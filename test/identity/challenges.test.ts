@@ -116,7 +116,11 @@ describe(`one-time-code challenges (${engineName})`, () => {
     expect((await client.post(`/api/v1/auth/challenges/${challengeId}/verify`, { code })).statusCode).toBe(200);
 
     const landline = await new Client(t).post('/api/v1/signup', {
-      companyName: 'Landline GmbH', name: 'Fritz Festnetz', email: 'fritz.festnetz@example.com', phone: '+41446681801', password: 'correct horse battery staple vault 42',
+      companyName: 'Landline GmbH',
+      name: 'Fritz Festnetz',
+      email: 'fritz.festnetz@example.com',
+      phone: '+41446681801',
+      password: 'correct horse battery staple vault 42',
     });
     expect(landline.statusCode).toBe(201);
     const landlineChallenge = landline.json().challenge.id;

@@ -29,9 +29,14 @@ describe(`one-time code budgets (${engineName})`, () => {
   };
   const codesTo = (phone: string) => t.twilio.messages.filter((m) => m.to === phone).length;
   const loginAt = (who: { email: string; password: string }) =>
-    t.app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'x-forwarded-for': '192.0.2.10' }, payload: { email: who.email, password: who.password } });
+    t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { 'x-forwarded-for': '192.0.2.10' },
+      payload: { email: who.email, password: who.password },
+    });
 
-  it('keeps login codes flowing while anonymous signups flood a victim\'s number and the global signup budget', async () => {
+  it("keeps login codes flowing while anonymous signups flood a victim's number and the global signup budget", async () => {
     const victim = await registerCompany(t);
     const otherCompany = await registerCompany(t);
     const victimCodesBefore = codesTo(victim.phone);
@@ -76,15 +81,24 @@ describe(`signups per client network (${engineName})`, () => {
       method: 'POST',
       url: '/api/v1/signup',
       headers: { 'x-forwarded-for': address },
-      payload: { companyName: 'Rotating Addresses', name: 'Eve', email: uniqueEmail('rotate'), phone: uniqueMobile(), password: STRONG_PASSWORD },
+      payload: {
+        companyName: 'Rotating Addresses',
+        name: 'Eve',
+        email: uniqueEmail('rotate'),
+        phone: uniqueMobile(),
+        password: STRONG_PASSWORD,
+      },
     });
 
   it('counts IPv6 clients by /64, in the database', async () => {
     const statuses = [];
-    for (const host of [':1', 'a:b:c:d', ':ffff:1', 'ffff:ffff:ffff:ffff']) statuses.push((await signupFrom(`2001:db8:7:42:${host}`)).statusCode);
+    for (const host of [':1', 'a:b:c:d', ':ffff:1', 'ffff:ffff:ffff:ffff'])
+      statuses.push((await signupFrom(`2001:db8:7:42:${host}`)).statusCode);
     expect(statuses).toEqual([201, 201, 201, 429]);
     expect((await signupFrom('2001:db8:7:43::1')).statusCode).toBe(201);
-    const [counted] = await t.db.asOwner<{ count: string }>("SELECT count(*)::text AS count FROM rate_limit_hits WHERE bucket = 'signup-ip:2001:db8:7:42::/64'");
+    const [counted] = await t.db.asOwner<{ count: string }>(
+      "SELECT count(*)::text AS count FROM rate_limit_hits WHERE bucket = 'signup-ip:2001:db8:7:42::/64'",
+    );
     expect(counted!.count).toBe('3');
   });
 

@@ -16,9 +16,7 @@ function saidTexts(twiml: string): string[] {
 
 describe('otpSmsText', () => {
   it('writes the English text', () => {
-    expect(otpSmsText('en', CODE)).toBe(
-      'Your Pactum code is 402917. It expires in 10 minutes. Never share it with anyone.',
-    );
+    expect(otpSmsText('en', CODE)).toBe('Your Pactum code is 402917. It expires in 10 minutes. Never share it with anyone.');
   });
 
   it.each([
@@ -77,9 +75,7 @@ describe('otpVoiceTwiml', () => {
 
 describe('escapeXml', () => {
   it('escapes the five XML special characters', () => {
-    expect(escapeXml(`<a href="x">Tom & Jerry's</a>`)).toBe(
-      '&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&apos;s&lt;/a&gt;',
-    );
+    expect(escapeXml(`<a href="x">Tom & Jerry's</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&apos;s&lt;/a&gt;');
   });
 });
 

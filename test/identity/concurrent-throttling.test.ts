@@ -36,7 +36,8 @@ describe(`login throttling under concurrency (${engineName})`, () => {
 
   const emailKeyOf = (email: string) => createHmac('sha256', deriveKey(t.config.masterKey, 'email-key')).update(email).digest();
   const consecutiveFailures = async (email: string) =>
-    (await t.db.asOwner<{ consecutive: number }>('SELECT consecutive FROM login_failures WHERE email_key = $1', [emailKeyOf(email)]))[0]?.consecutive ?? 0;
+    (await t.db.asOwner<{ consecutive: number }>('SELECT consecutive FROM login_failures WHERE email_key = $1', [emailKeyOf(email)]))[0]
+      ?.consecutive ?? 0;
 
   /** n logins at once, the i-th from its own forwarded address unless one address is given. */
   async function burst(n: number, attempt: (i: number) => { email: string; password: string }, from?: string) {
@@ -83,7 +84,9 @@ describe(`login throttling under concurrency (${engineName})`, () => {
   });
 
   it('lets one attempt through per elapsed delay, however many arrive at once', async () => {
-    await t.db.asOwner("UPDATE login_failures SET consecutive = 7, last_failed_at = now() - interval '1 hour' WHERE email_key = $1", [emailKeyOf(user.email)]);
+    await t.db.asOwner("UPDATE login_failures SET consecutive = 7, last_failed_at = now() - interval '1 hour' WHERE email_key = $1", [
+      emailKeyOf(user.email),
+    ]);
     // The right password is among them: whichever single attempt gets through decides, the rest wait.
     const result = await burst(40, (i) => ({ email: user.email, password: i === 20 ? user.password : WRONG }));
     expect(result.passwordChecks).toBe(1);

@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acceptInvite, invite } from '../tenancy/helpers.js';
-import { Client, login, registerCompany, STRONG_PASSWORD, startTestApp, uniqueEmail, uniqueMobile, type TestApp } from '../helpers/test-app.js';
+import {
+  Client,
+  login,
+  registerCompany,
+  STRONG_PASSWORD,
+  startTestApp,
+  uniqueEmail,
+  uniqueMobile,
+  type TestApp,
+} from '../helpers/test-app.js';
 import { engineName, serverUrl } from '../helpers/test-database.js';
 
 const OTHER_PASSWORD = 'another quite long passphrase for pactum 77';
@@ -21,7 +30,13 @@ describe(`e-mail claims at activation (${engineName})`, () => {
 
   async function startSignup(email: string, phone: string, password = STRONG_PASSWORD) {
     const client = new Client(t);
-    const response = await client.post('/api/v1/signup', { companyName: 'Vandelay Industries', name: 'Art Vandelay', email, phone, password });
+    const response = await client.post('/api/v1/signup', {
+      companyName: 'Vandelay Industries',
+      name: 'Art Vandelay',
+      email,
+      phone,
+      password,
+    });
     expect(response.statusCode, response.body).toBe(201);
     return { client, challengeId: response.json().challenge.id as string };
   }
@@ -63,7 +78,9 @@ describe(`e-mail claims at activation (${engineName})`, () => {
     ]);
 
     // The address belongs to the second signup, which completes and signs in as usual.
-    const verified = await second.client.post(`/api/v1/auth/challenges/${second.challengeId}/verify`, { code: t.twilio.lastCodeFor(secondPhone) });
+    const verified = await second.client.post(`/api/v1/auth/challenges/${second.challengeId}/verify`, {
+      code: t.twilio.lastCodeFor(secondPhone),
+    });
     expect(verified.statusCode, verified.body).toBe(200);
     await login(t, { email, password: OTHER_PASSWORD, phone: secondPhone });
     expect((await statusesOf(email)).map((row) => row.user_status)).toEqual(['pending', 'active']);
@@ -74,7 +91,9 @@ describe(`e-mail claims at activation (${engineName})`, () => {
     const phone = uniqueMobile();
     const signup = await startSignup(email, phone);
     await ageSignup(email);
-    const verified = await signup.client.post(`/api/v1/auth/challenges/${signup.challengeId}/verify`, { code: t.twilio.lastCodeFor(phone) });
+    const verified = await signup.client.post(`/api/v1/auth/challenges/${signup.challengeId}/verify`, {
+      code: t.twilio.lastCodeFor(phone),
+    });
     expect(verified.statusCode, verified.body).toBe(200);
     await login(t, { email, password: STRONG_PASSWORD, phone });
   });
@@ -91,7 +110,9 @@ describe(`e-mail claims at activation (${engineName})`, () => {
     const taker = await startSignup(invited.email, uniqueMobile(), OTHER_PASSWORD);
     expect(taker.challengeId).toEqual(expect.any(String));
 
-    const late = await invitee.post(`/api/v1/auth/challenges/${accepted.json().challenge.id}/verify`, { code: t.twilio.lastCodeFor(inviteePhone) });
+    const late = await invitee.post(`/api/v1/auth/challenges/${accepted.json().challenge.id}/verify`, {
+      code: t.twilio.lastCodeFor(inviteePhone),
+    });
     expect(late.statusCode, late.body).toBe(410);
     expect(late.json().code).toBe('challenge_expired');
     const [row] = await t.db.asOwner<{ status: string }>('SELECT status FROM users WHERE id = $1', [invited.userId]);
@@ -132,7 +153,13 @@ describe.runIf(serverUrl)('an e-mail claim taken while its activation is in flig
 
   it('makes the claimer wait for the activation and then leaves the address with the activated user', async () => {
     const email = uniqueEmail('raced');
-    const signup = await new Client(t).post('/api/v1/signup', { companyName: 'Kramerica', name: 'Cosmo Kramer', email, phone: uniqueMobile(), password: STRONG_PASSWORD });
+    const signup = await new Client(t).post('/api/v1/signup', {
+      companyName: 'Kramerica',
+      name: 'Cosmo Kramer',
+      email,
+      phone: uniqueMobile(),
+      password: STRONG_PASSWORD,
+    });
     expect(signup.statusCode, signup.body).toBe(201);
     const [first] = await t.db.asOwner<{ tenant_id: string; id: string }>(
       "UPDATE users SET created_at = now() - interval '31 minutes' WHERE email = $1 RETURNING tenant_id, id",

@@ -24,7 +24,11 @@ describe(`a request in flight when its session is revoked (${serverUrl ? 'postgr
     const outcome = await guardFor()(requestWith(company.client.cookie!, 'POST'), async (tx) => {
       await tx.insertInto('vendors').values({ name: 'Written before the revocation', website: null, notes: null, aliases: [] }).execute();
       revocation = inTenant(t.db.database.kysely, { tenantId: company.tenantId, userId: null }, (other) =>
-        other.updateTable('sessions').set({ ended_at: sql`now()`, ended_reason: 'revoked' }).where('user_id', '=', company.userId).execute(),
+        other
+          .updateTable('sessions')
+          .set({ ended_at: sql`now()`, ended_reason: 'revoked' })
+          .where('user_id', '=', company.userId)
+          .execute(),
       );
       return 'done';
     });

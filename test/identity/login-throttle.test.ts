@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { loginThrottle } from '../../src/identity/login-throttle.js';
 
 const now = new Date('2026-11-26T12:00:00Z');
-const failedSecondsAgo = (consecutive: number, seconds: number) => ({ consecutive, last_failed_at: new Date(now.getTime() - seconds * 1000) });
+const failedSecondsAgo = (consecutive: number, seconds: number) => ({
+  consecutive,
+  last_failed_at: new Date(now.getTime() - seconds * 1000),
+});
 
 describe('loginThrottle', () => {
   it('allows the first five failures without delay', () => {

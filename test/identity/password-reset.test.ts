@@ -2,7 +2,16 @@ import { createHash, createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveKey } from '../../src/identity/keys.js';
 import { startFakeSmtp, type FakeSmtp } from '../fakes/fake-smtp.js';
-import { Client, login, PUBLIC_URL, registerCompany, startTestApp, uniqueEmail, type Registered, type TestApp } from '../helpers/test-app.js';
+import {
+  Client,
+  login,
+  PUBLIC_URL,
+  registerCompany,
+  startTestApp,
+  uniqueEmail,
+  type Registered,
+  type TestApp,
+} from '../helpers/test-app.js';
 import { engineName } from '../helpers/test-database.js';
 import { expectIntactChain, linkToken, mailTo, storedEvents } from '../tenancy/helpers.js';
 
@@ -79,7 +88,9 @@ describe(`password reset (${engineName})`, () => {
     const wrongCode = t.twilio.lastCodeFor(user.phone) === '000000' ? '111111' : '000000';
     const wrong = await client.post(`/api/v1/auth/challenges/${confirmed.json().challenge.id}/verify`, { code: wrongCode });
     expect(wrong.statusCode).toBe(400);
-    const verified = await client.post(`/api/v1/auth/challenges/${confirmed.json().challenge.id}/verify`, { code: t.twilio.lastCodeFor(user.phone) });
+    const verified = await client.post(`/api/v1/auth/challenges/${confirmed.json().challenge.id}/verify`, {
+      code: t.twilio.lastCodeFor(user.phone),
+    });
     expect(verified.statusCode, verified.body).toBe(200);
     expect((await client.get('/api/v1/me')).statusCode).toBe(200);
 
@@ -90,7 +101,9 @@ describe(`password reset (${engineName})`, () => {
     await login(t, { ...user, password: NEW_PASSWORD });
 
     const actions = (await storedEvents(t, user.tenantId)).map((event) => event.action);
-    expect(actions).toEqual(expect.arrayContaining(['auth.password_reset_requested', 'auth.password_reset_confirmed', 'auth.code_failed', 'auth.password_reset']));
+    expect(actions).toEqual(
+      expect.arrayContaining(['auth.password_reset_requested', 'auth.password_reset_confirmed', 'auth.code_failed', 'auth.password_reset']),
+    );
     const reset = (await storedEvents(t, user.tenantId)).find((event) => event.action === 'auth.password_reset');
     expect(reset).toMatchObject({ actor_id: user.userId, target_id: user.userId, details: { sessionsEnded: 2 } });
     await expectIntactChain(t, user.tenantId);
@@ -103,7 +116,9 @@ describe(`password reset (${engineName})`, () => {
     const stale = await new Client(t).post('/api/v1/auth/password-reset/confirm', { token: first, newPassword: NEW_PASSWORD });
     expect(stale.statusCode).toBe(410);
     expect(stale.json().code).toBe('token_expired');
-    expect((await new Client(t).post('/api/v1/auth/password-reset/confirm', { token: second, newPassword: NEW_PASSWORD })).statusCode).toBe(200);
+    expect((await new Client(t).post('/api/v1/auth/password-reset/confirm', { token: second, newPassword: NEW_PASSWORD })).statusCode).toBe(
+      200,
+    );
     const again = await new Client(t).post('/api/v1/auth/password-reset/confirm', { token: second, newPassword: NEW_PASSWORD });
     expect(again.statusCode).toBe(410);
     expect(again.json().code).toBe('token_expired');
@@ -142,7 +157,9 @@ describe(`password reset (${engineName})`, () => {
     const confirmed = await client.post('/api/v1/auth/password-reset/confirm', { token, newPassword: NEW_PASSWORD });
     // Confirming alone (the mailbox) does not lift it; the phone code does.
     expect((await new Client(t).post('/api/v1/auth/login', { email: user.email, password: NEW_PASSWORD })).statusCode).toBe(429);
-    const verified = await client.post(`/api/v1/auth/challenges/${confirmed.json().challenge.id}/verify`, { code: t.twilio.lastCodeFor(user.phone) });
+    const verified = await client.post(`/api/v1/auth/challenges/${confirmed.json().challenge.id}/verify`, {
+      code: t.twilio.lastCodeFor(user.phone),
+    });
     expect(verified.statusCode, verified.body).toBe(200);
     await login(t, { ...user, password: NEW_PASSWORD });
   });
@@ -164,7 +181,8 @@ describe(`password reset throttling (${engineName})`, () => {
   });
   afterAll(() => t.close());
 
-  const requestReset = (email: string, ip = '127.0.0.1') => t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset', remoteAddress: ip, payload: { email } });
+  const requestReset = (email: string, ip = '127.0.0.1') =>
+    t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset', remoteAddress: ip, payload: { email } });
 
   it('limits requests per address, known or not, with 429 and Retry-After', async () => {
     const user = await registerCompany(t);

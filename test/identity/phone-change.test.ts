@@ -18,7 +18,8 @@ describe(`phone change (${engineName})`, () => {
     await smtp.close();
   });
 
-  const verify = (client: Client, challengeId: string, code: string | undefined) => client.post(`/api/v1/auth/challenges/${challengeId}/verify`, { code });
+  const verify = (client: Client, challengeId: string, code: string | undefined) =>
+    client.post(`/api/v1/auth/challenges/${challengeId}/verify`, { code });
 
   it('needs the password and a code to the old number, then a code to the new one', async () => {
     const user = await registerCompany(t);
@@ -42,14 +43,19 @@ describe(`phone change (${engineName})`, () => {
     expect(newVerified.statusCode, newVerified.body).toBe(200);
     expect(newVerified.json().challenge).toBeUndefined();
     expect(newVerified.json().user.phoneHint).toBe(`+41 •• ••• •• ${newPhone.slice(-2)}`);
-    const [row] = await t.db.asOwner<{ phone_e164: string; phone_country: string }>('SELECT phone_e164, phone_country FROM users WHERE id = $1', [user.userId]);
+    const [row] = await t.db.asOwner<{ phone_e164: string; phone_country: string }>(
+      'SELECT phone_e164, phone_country FROM users WHERE id = $1',
+      [user.userId],
+    );
     expect(row).toEqual({ phone_e164: newPhone, phone_country: 'CH' });
     expect(await mailTo(smtp, user.email, { after: before })).toContain(newPhone.slice(-2));
 
     // Sign-in codes go to the new number from now on.
     await login(t, { ...user, phone: newPhone });
     const actions = (await storedEvents(t, user.tenantId)).map((event) => event.action);
-    expect(actions).toEqual(expect.arrayContaining(['user.phone_change_started', 'user.phone_change_old_number_verified', 'user.phone_changed']));
+    expect(actions).toEqual(
+      expect.arrayContaining(['user.phone_change_started', 'user.phone_change_old_number_verified', 'user.phone_changed']),
+    );
   });
 
   it('refuses a wrong password with 401 and audits it', async () => {
@@ -69,7 +75,9 @@ describe(`phone change (${engineName})`, () => {
     expect(premium.json().code).toBe('invalid_phone');
     const same = await user.client.post('/api/v1/me/phone', { currentPassword: user.password, newPhone: user.phone });
     expect(same.statusCode).toBe(400);
-    expect((await new Client(t).post('/api/v1/me/phone', { currentPassword: user.password, newPhone: uniqueMobile() })).statusCode).toBe(401);
+    expect((await new Client(t).post('/api/v1/me/phone', { currentPassword: user.password, newPhone: uniqueMobile() })).statusCode).toBe(
+      401,
+    );
   });
 
   it('binds both codes to the session that started the change', async () => {

@@ -49,7 +49,7 @@ describe(`scoped reads (${engineName})`, () => {
     }
   });
 
-  it('lets 401 win over the work\'s own error when the work fails before it sends a statement', async () => {
+  it("lets 401 win over the work's own error when the work fails before it sends a statement", async () => {
     const company = await registerCompany(t);
     const failsAtOnce = async () => {
       throw notFound();
@@ -70,24 +70,33 @@ describe(`scoped reads (${engineName})`, () => {
   // A scoped read is one transaction, as on the embedded engine (whose single connection lets nothing
   // interleave, hence server only): a session ended while a read is under way does not cut it short — the
   // check passed when it began — and the next read gets 401.
-  it.runIf(serverUrl)('runs a read as one transaction: a session ended during it fails the next read, not this one (postgres)', async () => {
-    const company = await registerCompany(t);
-    const read = guard().scoped(requestWith(company.client.cookie!), async (tx) => {
-      const first = (await sql<{ started: Date }>`SELECT now() AS started`.execute(tx)).rows[0]!.started;
-      await t.db.asOwner("UPDATE sessions SET ended_at = now(), ended_reason = 'revoked' WHERE user_id = $1", [company.userId]);
-      const second = (await sql<{ started: Date }>`SELECT now() AS started`.execute(tx)).rows[0]!.started;
-      return { first, second };
-    });
-    const { first, second } = await read;
-    expect(second).toEqual(first);
-    const next = guard().scoped(requestWith(company.client.cookie!), (tx) => sql`SELECT 1`.execute(tx));
-    await expect(next).rejects.toSatisfy(isStatus(401));
-  });
+  it.runIf(serverUrl)(
+    'runs a read as one transaction: a session ended during it fails the next read, not this one (postgres)',
+    async () => {
+      const company = await registerCompany(t);
+      const read = guard().scoped(requestWith(company.client.cookie!), async (tx) => {
+        const first = (await sql<{ started: Date }>`SELECT now() AS started`.execute(tx)).rows[0]!.started;
+        await t.db.asOwner("UPDATE sessions SET ended_at = now(), ended_reason = 'revoked' WHERE user_id = $1", [company.userId]);
+        const second = (await sql<{ started: Date }>`SELECT now() AS started`.execute(tx)).rows[0]!.started;
+        return { first, second };
+      });
+      const { first, second } = await read;
+      expect(second).toEqual(first);
+      const next = guard().scoped(requestWith(company.client.cookie!), (tx) => sql`SELECT 1`.execute(tx));
+      await expect(next).rejects.toSatisfy(isStatus(401));
+    },
+  );
 
-  it('runs the work in the caller\'s tenant as pactum_app', async () => {
+  it("runs the work in the caller's tenant as pactum_app", async () => {
     const company = await registerCompany(t);
-    const context = await guard().scoped(requestWith(company.client.cookie!), async (tx) =>
-      (await sql<{ role: string; tenant: string }>`SELECT current_user AS role, current_setting('pactum.tenant_id') AS tenant`.execute(tx)).rows[0],
+    const context = await guard().scoped(
+      requestWith(company.client.cookie!),
+      async (tx) =>
+        (
+          await sql<{ role: string; tenant: string }>`SELECT current_user AS role, current_setting('pactum.tenant_id') AS tenant`.execute(
+            tx,
+          )
+        ).rows[0],
     );
     expect(context).toEqual({ role: 'pactum_app', tenant: company.tenantId });
   });

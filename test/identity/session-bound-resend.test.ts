@@ -14,11 +14,16 @@ describe(`session-bound challenges: resend and audit (${engineName})`, () => {
   /** Moves the last send back in time, as if the resend cooldown had passed. */
   const letCooldownPass = (challengeId: string) =>
     t.db.asOwner("UPDATE otp_challenges SET last_sent_at = now() - interval '31 seconds' WHERE id = $1", [challengeId]);
-  const sentTo = (phone: string) => t.twilio.messages.filter((m) => m.to === phone).length + t.twilio.calls.filter((c) => c.to === phone).length;
+  const sentTo = (phone: string) =>
+    t.twilio.messages.filter((m) => m.to === phone).length + t.twilio.calls.filter((c) => c.to === phone).length;
 
   it.each([
     ['step-up', async (user: Awaited<ReturnType<typeof registerCompany>>) => user.client.post('/api/v1/auth/step-up')],
-    ['phone change', async (user: Awaited<ReturnType<typeof registerCompany>>) => user.client.post('/api/v1/me/phone', { currentPassword: user.password, newPhone: uniqueMobile() })],
+    [
+      'phone change',
+      async (user: Awaited<ReturnType<typeof registerCompany>>) =>
+        user.client.post('/api/v1/me/phone', { currentPassword: user.password, newPhone: uniqueMobile() }),
+    ],
   ])('resends a %s code only to the session that asked for it; anyone else gets 404 and no call', async (_name, start) => {
     const user = await registerCompany(t);
     const other = await login(t, user);
@@ -34,7 +39,9 @@ describe(`session-bound challenges: resend and audit (${engineName})`, () => {
       expect(resent.json().code).toBe('not_found');
     }
     const unknown = await new Client(t).post(`/api/v1/auth/challenges/${crypto.randomUUID()}/resend`, { channel: 'voice' });
-    expect(unknown.json()).toEqual((await new Client(t).post(`/api/v1/auth/challenges/${challengeId}/resend`, { channel: 'voice' })).json());
+    expect(unknown.json()).toEqual(
+      (await new Client(t).post(`/api/v1/auth/challenges/${challengeId}/resend`, { channel: 'voice' })).json(),
+    );
     expect(sentTo(user.phone)).toBe(before);
 
     const own = await user.client.post(`/api/v1/auth/challenges/${challengeId}/resend`, { channel: 'voice' });
@@ -56,6 +63,9 @@ describe(`session-bound challenges: resend and audit (${engineName})`, () => {
     expect(serialized).not.toContain(challengeId);
     expect(serialized).not.toContain(stepUp.json().challenge.id);
     const ref = createHash('sha256').update(challengeId).digest('hex').slice(0, 16);
-    expect(events.filter((event) => event.details.challengeRef === ref).map((event) => event.action)).toEqual(['auth.code_sent', 'auth.code_failed']);
+    expect(events.filter((event) => event.details.challengeRef === ref).map((event) => event.action)).toEqual([
+      'auth.code_sent',
+      'auth.code_failed',
+    ]);
   });
 });

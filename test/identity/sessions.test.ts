@@ -71,7 +71,10 @@ describe(`sessions (${engineName})`, () => {
   it('expires 12 hours after sign-in however active', async () => {
     const user = await registerCompany(t);
     const id = await sessionOf(user.client);
-    const [row] = await t.db.asOwner<{ hours: number }>('SELECT extract(epoch FROM expires_at - created_at)::int / 3600 AS hours FROM sessions WHERE id = $1', [id]);
+    const [row] = await t.db.asOwner<{ hours: number }>(
+      'SELECT extract(epoch FROM expires_at - created_at)::int / 3600 AS hours FROM sessions WHERE id = $1',
+      [id],
+    );
     expect(row!.hours).toBe(12);
     await t.db.asOwner("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1", [id]);
     expect((await user.client.get('/api/v1/me')).statusCode).toBe(401);
@@ -110,7 +113,10 @@ describe(`sessions (${engineName})`, () => {
 
     const verified = await user.client.post(`/api/v1/auth/challenges/${challengeId}/verify`, { code });
     expect(verified.statusCode).toBe(200);
-    const [row] = await t.db.asOwner<{ fresh: boolean }>("SELECT authenticated_at > now() - interval '1 minute' AS fresh FROM sessions WHERE id = $1", [id]);
+    const [row] = await t.db.asOwner<{ fresh: boolean }>(
+      "SELECT authenticated_at > now() - interval '1 minute' AS fresh FROM sessions WHERE id = $1",
+      [id],
+    );
     expect(row!.fresh).toBe(true);
   });
 });

@@ -1,5 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, login, registerCompany, startTestApp, STRONG_PASSWORD, uniqueEmail, uniqueMobile, type TestApp } from '../helpers/test-app.js';
+import {
+  Client,
+  login,
+  registerCompany,
+  startTestApp,
+  STRONG_PASSWORD,
+  uniqueEmail,
+  uniqueMobile,
+  type TestApp,
+} from '../helpers/test-app.js';
 import { engineName } from '../helpers/test-database.js';
 
 describe(`signup and login over HTTP (${engineName})`, () => {
@@ -13,7 +22,13 @@ describe(`signup and login over HTTP (${engineName})`, () => {
     const client = new Client(t);
     const phone = uniqueMobile();
     const email = uniqueEmail();
-    const signup = await client.post('/api/v1/signup', { companyName: 'Initech', name: 'Peter Gibbons', email, phone, password: STRONG_PASSWORD });
+    const signup = await client.post('/api/v1/signup', {
+      companyName: 'Initech',
+      name: 'Peter Gibbons',
+      email,
+      phone,
+      password: STRONG_PASSWORD,
+    });
     expect(signup.statusCode).toBe(201);
     const { challenge } = signup.json();
     expect(challenge).toMatchObject({ channel: 'sms', phoneHint: expect.stringMatching(/^\+41 [• ]+\d{2}$/) });
@@ -45,7 +60,11 @@ describe(`signup and login over HTTP (${engineName})`, () => {
   it('creates no second account for the same e-mail, though it answers as for a new one (see signup-registered-email.test.ts)', async () => {
     const first = await registerCompany(t);
     const again = await new Client(t).post('/api/v1/signup', {
-      companyName: 'Copycat', name: 'Someone Else', email: first.email.toUpperCase(), phone: uniqueMobile(), password: STRONG_PASSWORD,
+      companyName: 'Copycat',
+      name: 'Someone Else',
+      email: first.email.toUpperCase(),
+      phone: uniqueMobile(),
+      password: STRONG_PASSWORD,
     });
     expect(again.statusCode).toBe(201);
     const rows = await t.db.asOwner<{ tenant_id: string }>('SELECT tenant_id FROM users WHERE email = $1', [first.email]);
@@ -55,7 +74,11 @@ describe(`signup and login over HTTP (${engineName})`, () => {
   it('calls a Swiss landline and speaks the code digit by digit in German', async () => {
     const landline = '+41446681800';
     const signup = await new Client(t).post('/api/v1/signup', {
-      companyName: 'Zurich Landline AG', name: 'Ursula Landolt', email: uniqueEmail(), phone: landline, password: STRONG_PASSWORD,
+      companyName: 'Zurich Landline AG',
+      name: 'Ursula Landolt',
+      email: uniqueEmail(),
+      phone: landline,
+      password: STRONG_PASSWORD,
     });
     expect(signup.statusCode).toBe(201);
     expect(signup.json().challenge).toMatchObject({ channel: 'voice', availableChannels: ['voice'] });
@@ -72,7 +95,13 @@ describe(`signup and login over HTTP (${engineName})`, () => {
     ['0791234567', 'invalid_phone'],
     ['+4179', 'invalid_phone'],
   ])('rejects the phone number %s with %s', async (phone, code) => {
-    const response = await new Client(t).post('/api/v1/signup', { companyName: 'Acme', name: 'Wile Coyote', email: uniqueEmail(), phone, password: STRONG_PASSWORD });
+    const response = await new Client(t).post('/api/v1/signup', {
+      companyName: 'Acme',
+      name: 'Wile Coyote',
+      email: uniqueEmail(),
+      phone,
+      password: STRONG_PASSWORD,
+    });
     expect(response.statusCode).toBe(400);
     expect(response.json().code).toBe(code);
   });
@@ -82,20 +111,37 @@ describe(`signup and login over HTTP (${engineName})`, () => {
     ['password1234', 'commonly used'],
     ['aaaaaaaaaaaaaaaa', 'guess'],
   ])('rejects the weak password %s with a reason', async (password, reason) => {
-    const response = await new Client(t).post('/api/v1/signup', { companyName: 'Acme', name: 'Wile Coyote', email: uniqueEmail(), phone: uniqueMobile(), password });
+    const response = await new Client(t).post('/api/v1/signup', {
+      companyName: 'Acme',
+      name: 'Wile Coyote',
+      email: uniqueEmail(),
+      phone: uniqueMobile(),
+      password,
+    });
     expect(response.statusCode).toBe(400);
     expect(response.json()).toMatchObject({ code: 'weak_password', detail: expect.stringContaining(reason) });
   });
 
   it('rejects a password containing the e-mail address', async () => {
     const email = uniqueEmail('roadrunner');
-    const response = await new Client(t).post('/api/v1/signup', { companyName: 'Acme', name: 'Wile Coyote', email, phone: uniqueMobile(), password: `${email}-forever` });
+    const response = await new Client(t).post('/api/v1/signup', {
+      companyName: 'Acme',
+      name: 'Wile Coyote',
+      email,
+      phone: uniqueMobile(),
+      password: `${email}-forever`,
+    });
     expect(response.json()).toMatchObject({ code: 'weak_password' });
   });
 
   it('rejects unknown fields and wrong types with the failing paths', async () => {
     const response = await new Client(t).post('/api/v1/signup', {
-      companyName: 'Acme', name: 'Wile Coyote', email: 'not-an-email', phone: 41791234567, password: STRONG_PASSWORD, admin: true,
+      companyName: 'Acme',
+      name: 'Wile Coyote',
+      email: 'not-an-email',
+      phone: 41791234567,
+      password: STRONG_PASSWORD,
+      admin: true,
     });
     expect(response.statusCode).toBe(400);
     expect(response.headers['content-type']).toContain('application/problem+json');
@@ -108,7 +154,10 @@ describe(`signup and login over HTTP (${engineName})`, () => {
   it('logs in with password plus code, and says the same for a wrong password and an unknown e-mail', async () => {
     const user = await registerCompany(t);
     const wrongPassword = await new Client(t).post('/api/v1/auth/login', { email: user.email, password: 'not the password at all' });
-    const unknownEmail = await new Client(t).post('/api/v1/auth/login', { email: uniqueEmail('ghost'), password: 'not the password at all' });
+    const unknownEmail = await new Client(t).post('/api/v1/auth/login', {
+      email: uniqueEmail('ghost'),
+      password: 'not the password at all',
+    });
     expect(wrongPassword.statusCode).toBe(401);
     expect(unknownEmail.statusCode).toBe(401);
     expect(unknownEmail.json()).toEqual(wrongPassword.json());

@@ -19,7 +19,8 @@ describe(`signup with a registered e-mail (${engineName})`, () => {
 
   const signup = (email: string, phone: string) =>
     new Client(t).post('/api/v1/signup', { companyName: 'Copycat AG', name: 'Someone Else', email, phone, password: STRONG_PASSWORD });
-  const codesTo = (phone: string) => t.twilio.messages.filter((m) => m.to === phone).length + t.twilio.calls.filter((c) => c.to === phone).length;
+  const codesTo = (phone: string) =>
+    t.twilio.messages.filter((m) => m.to === phone).length + t.twilio.calls.filter((c) => c.to === phone).length;
   /** What a client can compare between two answers: everything but the random id, the clock and the number's last digits. */
   const shapeOf = (response: Awaited<ReturnType<typeof signup>>) => {
     const { id, expiresAt, phoneHint, ...rest } = response.json().challenge;
@@ -52,7 +53,10 @@ describe(`signup with a registered e-mail (${engineName})`, () => {
     expect(smtp.messages.slice(mailsBefore).filter((message) => message.to.some((to) => to.includes(owner.email)))).toHaveLength(1);
     expect(mail).toContain('tried to register a new company');
     const token = linkToken(mail, 'password-reset');
-    const confirmed = await new Client(t).post('/api/v1/auth/password-reset/confirm', { token, newPassword: 'lantern orange quietly submarine 91' });
+    const confirmed = await new Client(t).post('/api/v1/auth/password-reset/confirm', {
+      token,
+      newPassword: 'lantern orange quietly submarine 91',
+    });
     expect(confirmed.statusCode, confirmed.body).toBe(200);
     const [counted] = await t.db.asOwner<{ count: string }>("SELECT count(*)::text AS count FROM tenants WHERE name = 'Copycat AG'");
     expect(counted!.count).toBe('1');

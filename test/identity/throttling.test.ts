@@ -59,13 +59,25 @@ describe(`per-IP and messaging caps (${engineName})`, () => {
   it('limits login attempts per client IP in a sliding window', async () => {
     const responses = [];
     for (let i = 0; i < 4; i += 1) {
-      responses.push(await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: '203.0.113.7', payload: { email: uniqueEmail(), password: WRONG } }));
+      responses.push(
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          remoteAddress: '203.0.113.7',
+          payload: { email: uniqueEmail(), password: WRONG },
+        }),
+      );
     }
     expect(responses.slice(0, 3).map((r) => r.statusCode)).toEqual([401, 401, 401]);
     expect(responses[3]!.statusCode).toBe(429);
     expect(responses[3]!.json().code).toBe('rate_limited');
     // Another address is not affected.
-    const other = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: '203.0.113.8', payload: { email: uniqueEmail(), password: WRONG } });
+    const other = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      remoteAddress: '203.0.113.8',
+      payload: { email: uniqueEmail(), password: WRONG },
+    });
     expect(other.statusCode).toBe(401);
   });
 
@@ -74,7 +86,12 @@ describe(`per-IP and messaging caps (${engineName})`, () => {
     const user = await registerCompany(t, { phone: uniqueMobile() });
     const statuses = [];
     for (let i = 0; i < 4; i += 1) {
-      const response = await t.app.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: `198.51.100.${i + 1}`, payload: { email: user.email, password: STRONG_PASSWORD } });
+      const response = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        remoteAddress: `198.51.100.${i + 1}`,
+        payload: { email: user.email, password: STRONG_PASSWORD },
+      });
       statuses.push(response.statusCode);
     }
     expect(statuses).toEqual([200, 200, 200, 429]);

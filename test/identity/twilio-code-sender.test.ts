@@ -49,9 +49,7 @@ describe('Twilio code sender against the fake Twilio', () => {
 
     expect(twilio.messages).toEqual([{ to: MOBILE, from: FROM, body: otpSmsText('de', CODE) }]);
     expect(twilio.calls).toEqual([]);
-    expect(twilio.requests).toEqual([
-      { method: 'POST', path: `/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`, status: 201 },
-    ]);
+    expect(twilio.requests).toEqual([{ method: 'POST', path: `/2010-04-01/Accounts/${ACCOUNT_SID}/Messages.json`, status: 201 }]);
     expect(twilio.lastCodeFor(MOBILE)).toBe(CODE);
   });
 
@@ -80,9 +78,7 @@ describe('Twilio code sender against the fake Twilio', () => {
   });
 
   it('turns a wrong token into a CodeDeliveryError that reveals neither token nor code', async () => {
-    const error = await deliveryError(
-      sender('wrong-token-0000').send({ to: MOBILE, channel: 'sms', code: CODE, language: 'en' }),
-    );
+    const error = await deliveryError(sender('wrong-token-0000').send({ to: MOBILE, channel: 'sms', code: CODE, language: 'en' }));
 
     expect(error.status).toBe(401);
     expect(error.providerCode).toBe(20003);
@@ -160,8 +156,6 @@ describe('Twilio code sender when Twilio cannot be reached', () => {
   });
 
   it('refuses to start without credentials', () => {
-    expect(() => createTwilioCodeSender({ accountSid: ACCOUNT_SID, authToken: '', fromNumber: FROM })).toThrow(
-      'TWILIO_AUTH_TOKEN',
-    );
+    expect(() => createTwilioCodeSender({ accountSid: ACCOUNT_SID, authToken: '', fromNumber: FROM })).toThrow('TWILIO_AUTH_TOKEN');
   });
 });

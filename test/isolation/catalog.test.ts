@@ -40,10 +40,18 @@ describe(`catalog checks of tenant isolation (${engineName})`, () => {
   it('gives every tenant table FORCE ROW LEVEL SECURITY and a restrictive FOR ALL policy on its uuid tenant column', async () => {
     for (const x of tenant) {
       expect({ table: x.name, forced: x.forced, permissive: x.permissive, command: x.command, toPublic: x.appliesToPublic }).toEqual({
-        table: x.name, forced: true, permissive: false, command: '*', toPublic: true,
+        table: x.name,
+        forced: true,
+        permissive: false,
+        command: '*',
+        toPublic: true,
       });
       const expression = `(${x.tenantColumn} = pactum_current_tenant())`;
-      expect({ table: x.name, using: x.using, withCheck: x.withCheck }).toEqual({ table: x.name, using: expression, withCheck: expression });
+      expect({ table: x.name, using: x.using, withCheck: x.withCheck }).toEqual({
+        table: x.name,
+        using: expression,
+        withCheck: expression,
+      });
       const [column] = await db.asOwner<{ type: string; not_null: boolean }>(
         `SELECT format_type(atttypid, atttypmod) AS type, attnotnull AS not_null FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2`,
         [x.name, x.tenantColumn],
@@ -55,14 +63,18 @@ describe(`catalog checks of tenant isolation (${engineName})`, () => {
   it('leaves no table in public unclassified: each is a tenant table or a sealed global table', async () => {
     const all = await db.asOwner<{ name: string; rls: boolean }>(
       `SELECT relname AS name, relrowsecurity AS rls FROM pg_class
-        WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') AND relname <> 'pactum_migrations' ORDER BY 1`);
+        WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') AND relname <> 'pactum_migrations' ORDER BY 1`,
+    );
     const global = await globalTables(db);
     expect(global.map((x) => x.name)).toEqual(expect.arrayContaining(CORE_SEALED_TABLES));
     expect([...tenant.map((x) => x.name), ...global.map((x) => x.name)].sort()).toEqual(all.map((x) => x.name).sort());
     for (const x of global) {
       expect({ table: x.name, rowSecurity: x.rowSecurity }).toEqual({ table: x.name, rowSecurity: true });
-      expect({ table: x.name, app: await privileges('pactum_app', x.name), public: await privileges('public', x.name) })
-        .toEqual({ table: x.name, app: [], public: [] });
+      expect({ table: x.name, app: await privileges('pactum_app', x.name), public: await privileges('public', x.name) }).toEqual({
+        table: x.name,
+        app: [],
+        public: [],
+      });
     }
   });
 
@@ -74,24 +86,27 @@ describe(`catalog checks of tenant isolation (${engineName})`, () => {
     const truncatable = await db.asOwner<{ name: string }>(
       `SELECT c.oid::regclass::text AS name FROM pg_class c
         WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
-          AND (has_table_privilege('pactum_app', c.oid, 'TRUNCATE') OR has_table_privilege('public', c.oid, 'TRUNCATE'))`);
+          AND (has_table_privilege('pactum_app', c.oid, 'TRUNCATE') OR has_table_privilege('public', c.oid, 'TRUNCATE'))`,
+    );
     expect(truncatable).toEqual([]);
     // Non-vacuous: the app does hold its ordinary grants on tenant tables.
     expect(await privileges('pactum_app', 'users')).toEqual(expect.arrayContaining(['SELECT', 'INSERT', 'UPDATE']));
   });
 
-  it('lets the app read no view that would run with its owner\'s rights (views need security_invoker)', async () => {
+  it("lets the app read no view that would run with its owner's rights (views need security_invoker)", async () => {
     const views = await db.asOwner<{ name: string }>(
       `SELECT c.relname AS name FROM pg_class c
         WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('v', 'm')
           AND has_table_privilege('pactum_app', c.oid, 'SELECT')
-          AND NOT (c.relkind = 'v' AND coalesce(c.reloptions, '{}') && ARRAY['security_invoker=true', 'security_invoker=on', 'security_invoker=1'])`);
+          AND NOT (c.relkind = 'v' AND coalesce(c.reloptions, '{}') && ARRAY['security_invoker=true', 'security_invoker=on', 'security_invoker=1'])`,
+    );
     expect(views).toEqual([]);
   });
 
   it('makes pactum_app a plain role: no superuser, no BYPASSRLS, no memberships, owning nothing', async () => {
     const [role] = await db.asOwner<Record<string, boolean>>(
-      `SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb, rolreplication FROM pg_roles WHERE rolname = 'pactum_app'`);
+      `SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb, rolreplication FROM pg_roles WHERE rolname = 'pactum_app'`,
+    );
     expect(role).toEqual({ rolsuper: false, rolbypassrls: false, rolcreaterole: false, rolcreatedb: false, rolreplication: false });
     const memberOf = await db.asOwner(`SELECT roleid::regrole::text AS role FROM pg_auth_members WHERE member = 'pactum_app'::regrole`);
     expect(memberOf).toEqual([]);
@@ -99,7 +114,8 @@ describe(`catalog checks of tenant isolation (${engineName})`, () => {
       `SELECT 'relation' AS kind, relname AS name FROM pg_class WHERE relowner = 'pactum_app'::regrole
         UNION ALL SELECT 'function', proname FROM pg_proc WHERE proowner = 'pactum_app'::regrole
         UNION ALL SELECT 'schema', nspname FROM pg_namespace WHERE nspowner = 'pactum_app'::regrole
-        UNION ALL SELECT 'type', typname FROM pg_type WHERE typowner = 'pactum_app'::regrole`);
+        UNION ALL SELECT 'type', typname FROM pg_type WHERE typowner = 'pactum_app'::regrole`,
+    );
     expect(owned).toEqual([]);
     // Owner check is not vacuous: the tables are owned, by the migrating role.
     const [owners] = await db.asOwner<{ n: number }>(
@@ -108,13 +124,20 @@ describe(`catalog checks of tenant isolation (${engineName})`, () => {
     );
     expect(owners!.n).toBe(CORE_TENANT_TABLES.length);
     const [creates] = await db.asOwner<{ schema: boolean; database: boolean }>(
-      `SELECT has_schema_privilege('pactum_app', 'public', 'CREATE') AS schema, has_database_privilege('pactum_app', current_database(), 'CREATE') AS database`);
+      `SELECT has_schema_privilege('pactum_app', 'public', 'CREATE') AS schema, has_database_privilege('pactum_app', current_database(), 'CREATE') AS database`,
+    );
     expect(creates).toEqual({ schema: false, database: false });
   });
 
   it('locks down every SECURITY DEFINER function: fixed search_path ending in pg_temp, not PUBLIC, but the app', async () => {
     const doors = await db.asOwner<{
-      name: string; config: string[] | null; public_can: boolean; public_in_acl: boolean; app_can: boolean; owner: string; trigger: boolean;
+      name: string;
+      config: string[] | null;
+      public_can: boolean;
+      public_in_acl: boolean;
+      app_can: boolean;
+      owner: string;
+      trigger: boolean;
     }>(`
       SELECT p.oid::regprocedure::text AS name, p.proconfig AS config, p.prorettype = 'trigger'::regtype AS trigger,
              has_function_privilege('public', p.oid, 'EXECUTE') AS public_can,
@@ -126,15 +149,29 @@ describe(`catalog checks of tenant isolation (${engineName})`, () => {
        WHERE p.prosecdef AND p.pronamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
        ORDER BY 1`);
     expect(doors.map((door) => door.name.replace(/\(.*/, ''))).toEqual(
-      expect.arrayContaining(['pactum_claim_email', 'pactum_find_login', 'pactum_challenge_tenant', 'pactum_enter_session', 'pactum_rate_limit_hit']),
+      expect.arrayContaining([
+        'pactum_claim_email',
+        'pactum_find_login',
+        'pactum_challenge_tenant',
+        'pactum_enter_session',
+        'pactum_rate_limit_hit',
+      ]),
     );
     for (const door of doors) {
       expect(door.name, 'SECURITY DEFINER only in schema public').not.toMatch(/\./);
       const searchPath = (door.config ?? []).find((entry) => entry.startsWith('search_path='));
-      const schemas = searchPath?.slice('search_path='.length).split(',').map((s) => s.trim().replace(/^"|"$/g, '')) ?? [];
+      const schemas =
+        searchPath
+          ?.slice('search_path='.length)
+          .split(',')
+          .map((s) => s.trim().replace(/^"|"$/g, '')) ?? [];
       expect({ door: door.name, pgTempLast: schemas.at(-1) }).toEqual({ door: door.name, pgTempLast: 'pg_temp' });
-      expect({ door: door.name, publicCan: door.public_can, publicInAcl: door.public_in_acl, ownedByApp: door.owner === 'pactum_app' })
-        .toEqual({ door: door.name, publicCan: false, publicInAcl: false, ownedByApp: false });
+      expect({
+        door: door.name,
+        publicCan: door.public_can,
+        publicInAcl: door.public_in_acl,
+        ownedByApp: door.owner === 'pactum_app',
+      }).toEqual({ door: door.name, publicCan: false, publicInAcl: false, ownedByApp: false });
       // A door is called by the app; a trigger function is fired by PostgreSQL, which checks no EXECUTE privilege.
       if (!door.trigger) expect({ door: door.name, appCan: door.app_can }).toEqual({ door: door.name, appCan: true });
     }
@@ -153,7 +190,8 @@ describe(`catalog checks of tenant isolation (${engineName})`, () => {
     const offenders: string[] = [];
     let checked = 0;
     for (const x of tenant) {
-      const rows = await db.asOwner<{ name: string; type: string; has_tenant: boolean; foreign_paired: boolean | null }>(`
+      const rows = await db.asOwner<{ name: string; type: string; has_tenant: boolean; foreign_paired: boolean | null }>(
+        `
         SELECT c.conname AS name, c.contype::text AS type,
                t.attnum = ANY (c.conkey) AS has_tenant,
                CASE WHEN c.contype = 'f' THEN
@@ -189,14 +227,16 @@ describe(`catalog checks of tenant isolation (${engineName})`, () => {
        WHERE c.contype = 'f' AND NOT (rt.attnum = ANY (c.confkey))`);
     expect(offenders).toEqual([]);
     const [incoming] = await db.asOwner<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f' AND confrelid = 'users'::regclass`);
+      `SELECT count(*)::int AS n FROM pg_constraint WHERE contype = 'f' AND confrelid = 'users'::regclass`,
+    );
     expect(incoming!.n).toBeGreaterThanOrEqual(3); // sessions, otp_challenges, account_emails
   });
 
   it('has only the token-hash indexes as unique indexes on a tenant table without the tenant column', async () => {
     const global: string[] = [];
     for (const x of tenant) {
-      const rows = await db.asOwner<{ name: string }>(`
+      const rows = await db.asOwner<{ name: string }>(
+        `
         SELECT i.indexrelid::regclass::text AS name
           FROM pg_index i
           JOIN pg_attribute t ON t.attrelid = i.indrelid AND t.attname = $2

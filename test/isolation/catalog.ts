@@ -29,7 +29,13 @@ export interface TenantTable {
  */
 export async function tenantTables(db: TestDatabase): Promise<TenantTable[]> {
   const rows = await db.asOwner<{
-    name: string; forced: boolean; permissive: boolean; command: string; to_public: boolean; using: string | null; with_check: string | null;
+    name: string;
+    forced: boolean;
+    permissive: boolean;
+    command: string;
+    to_public: boolean;
+    using: string | null;
+    with_check: string | null;
   }>(`
     SELECT c.relname AS name, c.relforcerowsecurity AS forced, p.polpermissive AS permissive, p.polcmd::text AS command,
            p.polroles = '{0}'::oid[] AS to_public,

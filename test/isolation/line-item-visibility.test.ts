@@ -22,13 +22,18 @@ describe(`line items follow their contract's visibility (${engineName})`, () => 
 
   const visibleItems = (userId: string, contractId: string) =>
     inTenant(db.database.kysely, { tenantId, userId }, async (tx) => {
-      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM line_items WHERE contract_id = ${contractId}::uuid`.execute(tx);
+      const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM line_items WHERE contract_id = ${contractId}::uuid`.execute(
+        tx,
+      );
       return Number(rows[0]!.n);
     });
   const flags = async (contractId: string) =>
-    (await db.asOwner<{ contract_restricted: boolean }>('SELECT contract_restricted FROM line_items WHERE contract_id = $1 ORDER BY position', [contractId])).map(
-      (row) => row.contract_restricted,
-    );
+    (
+      await db.asOwner<{ contract_restricted: boolean }>(
+        'SELECT contract_restricted FROM line_items WHERE contract_id = $1 ORDER BY position',
+        [contractId],
+      )
+    ).map((row) => row.contract_restricted);
   const insertItem = (contractId: string, position: number) => sql`
     INSERT INTO line_items (contract_id, position, product_id, quantity, block_size, list_unit_price, net_unit_price)
     VALUES (${contractId}::uuid, ${position}, ${productId}::uuid, 1, 1, 10, 10)`;
@@ -40,13 +45,19 @@ describe(`line items follow their contract's visibility (${engineName})`, () => 
       [insiderId, 'insider@initech.example'],
       [outsiderId, 'outsider@initech.example'],
     ]) {
-      await db.asOwner(`INSERT INTO users (tenant_id, id, name, email, role, status) VALUES ($1, $2, 'User', $3, 'member', 'active')`, [tenantId, id, email]);
+      await db.asOwner(`INSERT INTO users (tenant_id, id, name, email, role, status) VALUES ($1, $2, 'User', $3, 'member', 'active')`, [
+        tenantId,
+        id,
+        email,
+      ]);
     }
-    const [vendor] = await db.asOwner<{ id: string }>(`INSERT INTO vendors (tenant_id, name) VALUES ($1, 'Polaris') RETURNING id`, [tenantId]);
-    const [product] = await db.asOwner<{ id: string }>(`INSERT INTO products (tenant_id, vendor_id, name, metric) VALUES ($1, $2, 'Database', 'core') RETURNING id`, [
+    const [vendor] = await db.asOwner<{ id: string }>(`INSERT INTO vendors (tenant_id, name) VALUES ($1, 'Polaris') RETURNING id`, [
       tenantId,
-      vendor!.id,
     ]);
+    const [product] = await db.asOwner<{ id: string }>(
+      `INSERT INTO products (tenant_id, vendor_id, name, metric) VALUES ($1, $2, 'Database', 'core') RETURNING id`,
+      [tenantId, vendor!.id],
+    );
     productId = product!.id;
     for (const id of [restrictedId, openId]) {
       await db.asOwner(
@@ -61,10 +72,16 @@ describe(`line items follow their contract's visibility (${engineName})`, () => 
       await insertItem(restrictedId, 1).execute(tx);
       await insertItem(openId, 0).execute(tx);
     });
-    const [group] = await db.asOwner<{ id: string }>(`INSERT INTO access_groups (tenant_id, name) VALUES ($1, 'Legal') RETURNING id`, [tenantId]);
+    const [group] = await db.asOwner<{ id: string }>(`INSERT INTO access_groups (tenant_id, name) VALUES ($1, 'Legal') RETURNING id`, [
+      tenantId,
+    ]);
     groupId = group!.id;
     await db.asOwner('INSERT INTO access_group_members (tenant_id, group_id, user_id) VALUES ($1, $2, $3)', [tenantId, groupId, insiderId]);
-    await db.asOwner('INSERT INTO contract_groups (tenant_id, contract_id, group_id) VALUES ($1, $2, $3)', [tenantId, restrictedId, groupId]);
+    await db.asOwner('INSERT INTO contract_groups (tenant_id, contract_id, group_id) VALUES ($1, $2, $3)', [
+      tenantId,
+      restrictedId,
+      groupId,
+    ]);
   });
 
   afterAll(() => db?.drop());
@@ -81,13 +98,19 @@ describe(`line items follow their contract's visibility (${engineName})`, () => 
       await sql`UPDATE line_items SET contract_restricted = false WHERE contract_id = ${restrictedId}::uuid`.execute(tx);
       await insertItem(restrictedId, 2).execute(tx);
       const { rows } = await sql<{ flags: boolean[] }>`
-        SELECT array_agg(contract_restricted ORDER BY position) AS flags FROM line_items WHERE contract_id = ${restrictedId}::uuid`.execute(tx);
+        SELECT array_agg(contract_restricted ORDER BY position) AS flags FROM line_items WHERE contract_id = ${restrictedId}::uuid`.execute(
+        tx,
+      );
       expect(rows[0]!.flags).toEqual([true, true, true]);
     });
   });
 
   it('refuses an outsider writing or changing line items of a contract they cannot see', async () => {
-    expect(await sqlStateOf(() => inTenant(db.database.kysely, { tenantId, userId: outsiderId }, (tx) => insertItem(restrictedId, 5).execute(tx)))).toBe('42501');
+    expect(
+      await sqlStateOf(() =>
+        inTenant(db.database.kysely, { tenantId, userId: outsiderId }, (tx) => insertItem(restrictedId, 5).execute(tx)),
+      ),
+    ).toBe('42501');
     const changed = await inTenantRolledBack(db.database.kysely, { tenantId, userId: outsiderId }, async (tx) => {
       const result = await sql`UPDATE line_items SET quantity = 99 WHERE contract_id = ${restrictedId}::uuid`.execute(tx);
       return Number(result.numAffectedRows ?? 0n);
@@ -99,7 +122,11 @@ describe(`line items follow their contract's visibility (${engineName})`, () => 
     await db.asOwner('DELETE FROM contract_groups WHERE contract_id = $1', [restrictedId]);
     expect(await flags(restrictedId)).toEqual([false, false]);
     expect(await visibleItems(outsiderId, restrictedId)).toBe(2);
-    await db.asOwner('INSERT INTO contract_groups (tenant_id, contract_id, group_id) VALUES ($1, $2, $3)', [tenantId, restrictedId, groupId]);
+    await db.asOwner('INSERT INTO contract_groups (tenant_id, contract_id, group_id) VALUES ($1, $2, $3)', [
+      tenantId,
+      restrictedId,
+      groupId,
+    ]);
     expect(await visibleItems(outsiderId, restrictedId)).toBe(0);
   });
 });

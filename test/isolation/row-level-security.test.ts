@@ -35,7 +35,8 @@ describe(`row-level security between two tenants (${engineName})`, () => {
 
   const table = (name: string) => tables.find((candidate) => candidate.name === name)!;
   const appCan = async (tableName: string, privilege: string) =>
-    (await t.db.asOwner<{ ok: boolean }>(`SELECT has_table_privilege('pactum_app', $1::regclass, $2) AS ok`, [tableName, privilege]))[0]!.ok;
+    (await t.db.asOwner<{ ok: boolean }>(`SELECT has_table_privilege('pactum_app', $1::regclass, $2) AS ok`, [tableName, privilege]))[0]!
+      .ok;
   const snapshot = async () => new Map(await Promise.all(tables.map(async (x) => [x.name, await ownerCounts(t.db, x)] as const)));
 
   beforeAll(async () => {
@@ -75,7 +76,11 @@ describe(`row-level security between two tenants (${engineName})`, () => {
     ['B', () => asB, () => b.tenantId],
   ])('as the app in tenant %s, SELECT * from every tenant table shows only its own rows, all of them', async (_label, context, own) => {
     for (const x of tables) {
-      const rows = await inTenant(t.db.database.kysely, context(), async (tx) => (await sql.raw<Record<string, unknown>>(`SELECT * FROM ${ident(x.name)}`).execute(tx)).rows);
+      const rows = await inTenant(
+        t.db.database.kysely,
+        context(),
+        async (tx) => (await sql.raw<Record<string, unknown>>(`SELECT * FROM ${ident(x.name)}`).execute(tx)).rows,
+      );
       const foreign = rows.filter((row) => row[x.tenantColumn] !== own());
       expect(foreign, `rows of other tenants in ${x.name}`).toEqual([]);
       if (CORE_TENANT_TABLES.includes(x.name)) {
@@ -100,7 +105,8 @@ describe(`row-level security between two tenants (${engineName})`, () => {
     const seen = await asAppWithoutTenant(t.db.database.kysely, async (tx) => {
       const setting = (await sql<{ s: string | null }>`SELECT current_setting('pactum.tenant_id', true) AS s`.execute(tx)).rows[0]!.s;
       const counts: Record<string, number> = {};
-      for (const x of tables) counts[x.name] = (await sql.raw<{ n: number }>(`SELECT count(*)::int AS n FROM ${ident(x.name)}`).execute(tx)).rows[0]!.n;
+      for (const x of tables)
+        counts[x.name] = (await sql.raw<{ n: number }>(`SELECT count(*)::int AS n FROM ${ident(x.name)}`).execute(tx)).rows[0]!.n;
       return { setting, counts };
     });
     // Unset, or '' on a pooled connection that had a transaction-local value before.
@@ -112,7 +118,8 @@ describe(`row-level security between two tenants (${engineName})`, () => {
     const counts = await inTenant(t.db.database.kysely, { tenantId: '', userId: a.userId }, async (tx) => {
       expect((await sql<{ s: string }>`SELECT current_setting('pactum.tenant_id', true) AS s`.execute(tx)).rows[0]!.s).toBe('');
       const result: Record<string, number> = {};
-      for (const x of tables) result[x.name] = (await sql.raw<{ n: number }>(`SELECT count(*)::int AS n FROM ${ident(x.name)}`).execute(tx)).rows[0]!.n;
+      for (const x of tables)
+        result[x.name] = (await sql.raw<{ n: number }>(`SELECT count(*)::int AS n FROM ${ident(x.name)}`).execute(tx)).rows[0]!.n;
       return result;
     });
     expect(counts).toEqual(Object.fromEntries(tables.map((x) => [x.name, 0])));
@@ -120,18 +127,44 @@ describe(`row-level security between two tenants (${engineName})`, () => {
 
   it('a tenant setting that is not a uuid fails the query instead of matching anything', async () => {
     for (const x of tables) {
-      const state = await sqlStateOf(() => inTenant(t.db.database.kysely, { tenantId: 'not-a-uuid', userId: null }, (tx) => sql.raw(`SELECT * FROM ${ident(x.name)}`).execute(tx)));
+      const state = await sqlStateOf(() =>
+        inTenant(t.db.database.kysely, { tenantId: 'not-a-uuid', userId: null }, (tx) =>
+          sql.raw(`SELECT * FROM ${ident(x.name)}`).execute(tx),
+        ),
+      );
       expect(state, x.name).toBe('22P02');
     }
   });
 
   it('settings end with the transaction: the next one on the same connection sees nothing, as pactum_app still', async () => {
     const kysely = t.db.database.kysely;
-    const during = await inTenant(kysely, asA, async (tx) =>
-      (await sql<{ pid: number; n: number }>`SELECT pg_backend_pid() AS pid, (SELECT count(*)::int FROM users) AS n`.execute(tx)).rows[0]!);
-    const next = await asAppWithoutTenant(kysely, async (tx) =>
-      (await sql<{ pid: number; n: number; s: string | null }>`SELECT pg_backend_pid() AS pid, (SELECT count(*)::int FROM users) AS n, current_setting('pactum.tenant_id', true) AS s`.execute(tx)).rows[0]!);
-    const outside = (await sql<{ pid: number; who: string; s: string | null }>`SELECT pg_backend_pid() AS pid, current_user AS who, current_setting('pactum.tenant_id', true) AS s`.execute(kysely)).rows[0]!;
+    const during = await inTenant(
+      kysely,
+      asA,
+      async (tx) =>
+        (await sql<{ pid: number; n: number }>`SELECT pg_backend_pid() AS pid, (SELECT count(*)::int FROM users) AS n`.execute(tx))
+          .rows[0]!,
+    );
+    const next = await asAppWithoutTenant(
+      kysely,
+      async (tx) =>
+        (
+          await sql<{
+            pid: number;
+            n: number;
+            s: string | null;
+          }>`SELECT pg_backend_pid() AS pid, (SELECT count(*)::int FROM users) AS n, current_setting('pactum.tenant_id', true) AS s`.execute(
+            tx,
+          )
+        ).rows[0]!,
+    );
+    const outside = (
+      await sql<{
+        pid: number;
+        who: string;
+        s: string | null;
+      }>`SELECT pg_backend_pid() AS pid, current_user AS who, current_setting('pactum.tenant_id', true) AS s`.execute(kysely)
+    ).rows[0]!;
     expect(during.n).toBeGreaterThan(0);
     expect(next.pid).toBe(during.pid);
     expect(outside.pid).toBe(during.pid);
@@ -145,11 +178,17 @@ describe(`row-level security between two tenants (${engineName})`, () => {
   it("UPDATE of B's rows from A affects 0 rows; an unqualified UPDATE reaches only A's rows", async () => {
     for (const x of tables) {
       const column = sql.ref(x.tenantColumn);
-      const targetB = () => inTenantRolledBack(t.db.database.kysely, asA, async (tx) =>
-        Number((await sql`UPDATE ${sql.table(x.name)} SET ${column} = ${column} WHERE ${column} = ${b.tenantId}`.execute(tx)).numAffectedRows));
+      const targetB = () =>
+        inTenantRolledBack(t.db.database.kysely, asA, async (tx) =>
+          Number(
+            (await sql`UPDATE ${sql.table(x.name)} SET ${column} = ${column} WHERE ${column} = ${b.tenantId}`.execute(tx)).numAffectedRows,
+          ),
+        );
       // Reads no column (no WHERE, no RETURNING, a constant SET), so only the UPDATE side of the policy filters it.
-      const everything = () => inTenantRolledBack(t.db.database.kysely, asA, async (tx) =>
-        Number((await sql`UPDATE ${sql.table(x.name)} SET ${column} = pactum_current_tenant()`.execute(tx)).numAffectedRows));
+      const everything = () =>
+        inTenantRolledBack(t.db.database.kysely, asA, async (tx) =>
+          Number((await sql`UPDATE ${sql.table(x.name)} SET ${column} = pactum_current_tenant()`.execute(tx)).numAffectedRows),
+        );
       if (await appCan(x.name, 'UPDATE')) {
         expect(await targetB(), x.name).toBe(0);
         expect(await everything(), x.name).toBe(seeded.get(x.name)!.get(a.tenantId) ?? 0);
@@ -164,8 +203,10 @@ describe(`row-level security between two tenants (${engineName})`, () => {
   it("DELETE of B's rows from A is refused or affects 0 rows", async () => {
     for (const x of tables) {
       const column = sql.ref(x.tenantColumn);
-      const deleteB = () => inTenantRolledBack(t.db.database.kysely, asA, async (tx) =>
-        Number((await sql`DELETE FROM ${sql.table(x.name)} WHERE ${column} = ${b.tenantId}`.execute(tx)).numAffectedRows));
+      const deleteB = () =>
+        inTenantRolledBack(t.db.database.kysely, asA, async (tx) =>
+          Number((await sql`DELETE FROM ${sql.table(x.name)} WHERE ${column} = ${b.tenantId}`.execute(tx)).numAffectedRows),
+        );
       if (await appCan(x.name, 'DELETE')) expect(await deleteB(), x.name).toBe(0);
       else expect(await sqlStateOf(deleteB), x.name).toBe('42501');
     }
@@ -195,13 +236,19 @@ describe(`row-level security between two tenants (${engineName})`, () => {
       await sql`RESET ROLE`.execute(tx);
       const leftOfB: Record<string, number> = {};
       for (const x of tables) {
-        leftOfB[x.name] = (await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(x.name)} WHERE ${sql.ref(x.tenantColumn)} = ${b.tenantId}`.execute(tx)).rows[0]!.n;
+        leftOfB[x.name] = (
+          await sql<{
+            n: number;
+          }>`SELECT count(*)::int AS n FROM ${sql.table(x.name)} WHERE ${sql.ref(x.tenantColumn)} = ${b.tenantId}`.execute(tx)
+        ).rows[0]!.n;
       }
       return { affected, leftOfB };
     });
     const ownRows = (name: string) => seeded.get(name)!.get(a.tenantId) ?? 0;
     const rowsOfB = (name: string) => seeded.get(name)!.get(b.tenantId) ?? 0;
-    expect(outcome.affected).toEqual(Object.fromEntries(tables.map((x) => [x.name, { updateB: 0, deleteB: 0, updateAll: ownRows(x.name), deleteAll: ownRows(x.name) }])));
+    expect(outcome.affected).toEqual(
+      Object.fromEntries(tables.map((x) => [x.name, { updateB: 0, deleteB: 0, updateAll: ownRows(x.name), deleteAll: ownRows(x.name) }])),
+    );
     expect(outcome.leftOfB).toEqual(Object.fromEntries(tables.map((x) => [x.name, rowsOfB(x.name)])));
     expect(ownRows('users')).toBeGreaterThan(0);
     expect(await snapshot()).toEqual(seeded);
@@ -210,37 +257,55 @@ describe(`row-level security between two tenants (${engineName})`, () => {
 
   it("INSERT into users with B's tenant_id fails the policy's WITH CHECK (42501); the same row for A is accepted", async () => {
     // No RETURNING: it would apply the SELECT policy to the new row as well and hide a missing WITH CHECK.
-    const insertUser = (tenantId: string) => () => inTenantRolledBack(t.db.database.kysely, asA, async (tx) => {
-      const inserted = await sql`INSERT INTO users (tenant_id, name, email, role, status)
+    const insertUser = (tenantId: string) => () =>
+      inTenantRolledBack(t.db.database.kysely, asA, async (tx) => {
+        const inserted = await sql`INSERT INTO users (tenant_id, name, email, role, status)
         VALUES (${tenantId}, 'Mallory Mole', ${`mallory.${randomUUID()}@example.com`}, 'member', 'active')`.execute(tx);
-      return Number(inserted.numAffectedRows);
-    });
+        return Number(inserted.numAffectedRows);
+      });
     expect(await sqlStateOf(insertUser(b.tenantId))).toBe('42501');
     expect(await errorMessageOf(insertUser(b.tenantId))).toMatch(/row-level security policy "tenant_isolation" for table "users"/);
     expect(await insertUser(a.tenantId)()).toBe(1);
 
-    const defaulted = await inTenantRolledBack(t.db.database.kysely, asA, async (tx) =>
-      (await sql<{ tenant_id: string }>`INSERT INTO users (name, email, role, status)
-        VALUES ('Mallory Mole', ${`mallory.${randomUUID()}@example.com`}, 'member', 'active') RETURNING tenant_id`.execute(tx)).rows);
+    const defaulted = await inTenantRolledBack(
+      t.db.database.kysely,
+      asA,
+      async (tx) =>
+        (
+          await sql<{ tenant_id: string }>`INSERT INTO users (name, email, role, status)
+        VALUES ('Mallory Mole', ${`mallory.${randomUUID()}@example.com`}, 'member', 'active') RETURNING tenant_id`.execute(tx)
+        ).rows,
+    );
     expect(defaulted).toEqual([{ tenant_id: a.tenantId }]);
   });
 
   it('A cannot create another tenant, nor move its own rows into B', async () => {
-    const newTenant = () => inTenantRolledBack(t.db.database.kysely, asA, (tx) => sql`INSERT INTO tenants (id, name) VALUES (${randomUUID()}, 'Shadow Corp')`.execute(tx));
+    const newTenant = () =>
+      inTenantRolledBack(t.db.database.kysely, asA, (tx) =>
+        sql`INSERT INTO tenants (id, name) VALUES (${randomUUID()}, 'Shadow Corp')`.execute(tx),
+      );
     expect(await errorMessageOf(newTenant)).toMatch(/row-level security policy "tenant_isolation" for table "tenants"/);
     for (const x of tables) {
       if (!(seeded.get(x.name)!.get(a.tenantId)! > 0) || !(await appCan(x.name, 'UPDATE'))) continue;
       const column = sql.ref(x.tenantColumn);
-      const move = () => inTenantRolledBack(t.db.database.kysely, asA, (tx) => sql`UPDATE ${sql.table(x.name)} SET ${column} = ${b.tenantId}`.execute(tx));
+      const move = () =>
+        inTenantRolledBack(t.db.database.kysely, asA, (tx) => sql`UPDATE ${sql.table(x.name)} SET ${column} = ${b.tenantId}`.execute(tx));
       expect(await sqlStateOf(move), x.name).toBe('42501');
       expect(await errorMessageOf(move), x.name).toMatch(/row-level security policy "tenant_isolation"/);
     }
   });
 
   it("a row of A cannot point at B's user: the composite foreign key includes tenant_id (23503)", async () => {
-    const insertSession = (userId: string) => () => inTenantRolledBack(t.db.database.kysely, asA, async (tx) =>
-      (await sql<{ tenant_id: string }>`INSERT INTO sessions (user_id, token_hash, expires_at)
-        VALUES (${userId}, decode(${randomBytes(32).toString('hex')}, 'hex'), now() + interval '1 hour') RETURNING tenant_id`.execute(tx)).rows);
+    const insertSession = (userId: string) => () =>
+      inTenantRolledBack(
+        t.db.database.kysely,
+        asA,
+        async (tx) =>
+          (
+            await sql<{ tenant_id: string }>`INSERT INTO sessions (user_id, token_hash, expires_at)
+        VALUES (${userId}, decode(${randomBytes(32).toString('hex')}, 'hex'), now() + interval '1 hour') RETURNING tenant_id`.execute(tx)
+          ).rows,
+      );
     expect(await sqlStateOf(insertSession(b.userId))).toBe('23503');
     expect(await insertSession(a.userId)()).toEqual([{ tenant_id: a.tenantId }]);
   });
@@ -262,14 +327,23 @@ describe(`row-level security between two tenants (${engineName})`, () => {
       }
     }
     // What the app needs from them comes through a door, and only the answer to its question.
-    const door = await asAppWithoutTenant(t.db.database.kysely, async (tx) =>
-      (await sql<{ tenant_id: string; user_id: string }>`SELECT tenant_id, user_id FROM pactum_find_login(${a.email.toUpperCase()})`.execute(tx)).rows);
+    const door = await asAppWithoutTenant(
+      t.db.database.kysely,
+      async (tx) =>
+        (
+          await sql<{
+            tenant_id: string;
+            user_id: string;
+          }>`SELECT tenant_id, user_id FROM pactum_find_login(${a.email.toUpperCase()})`.execute(tx)
+        ).rows,
+    );
     expect(door).toEqual([{ tenant_id: a.tenantId, user_id: a.userId }]);
   });
 
   it('TRUNCATE, which ignores policies, is denied to the app on every table in public (42501)', async () => {
     const all = await t.db.asOwner<{ name: string }>(
-      `SELECT relname AS name FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') ORDER BY 1`);
+      `SELECT relname AS name FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind IN ('r', 'p') ORDER BY 1`,
+    );
     expect(all.map((x) => x.name)).toEqual(expect.arrayContaining([...CORE_TENANT_TABLES, ...CORE_SEALED_TABLES, 'pactum_migrations']));
     for (const { name } of all) {
       const truncate = () => inTenantRolledBack(t.db.database.kysely, asA, (tx) => sql.raw(`TRUNCATE ${ident(name)} CASCADE`).execute(tx));
@@ -289,7 +363,10 @@ describe(`row-level security on a connection that never had a tenant (${engineNa
   beforeAll(async () => {
     db = await createTestDatabase();
     const [tenantA, tenantB, userA, userB] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
-    await db.asOwner(`INSERT INTO tenants (id, name, status) VALUES ($1, 'Never A', 'active'), ($2, 'Never B', 'active')`, [tenantA, tenantB]);
+    await db.asOwner(`INSERT INTO tenants (id, name, status) VALUES ($1, 'Never A', 'active'), ($2, 'Never B', 'active')`, [
+      tenantA,
+      tenantB,
+    ]);
     await db.asOwner(
       `INSERT INTO users (tenant_id, id, name, email, role, status)
        VALUES ($1, $2, 'Ann', 'ann@example.com', 'master', 'active'), ($3, $4, 'Ben', 'ben@example.com', 'master', 'active')`,
@@ -318,7 +395,8 @@ describe(`row-level security on a connection that never had a tenant (${engineNa
     const seen = await asAppWithoutTenant(db.database.kysely, async (tx) => {
       const setting = (await sql<{ s: string | null }>`SELECT current_setting('pactum.tenant_id', true) AS s`.execute(tx)).rows[0]!.s;
       const counts: Record<string, number> = {};
-      for (const x of tables) counts[x.name] = (await sql.raw<{ n: number }>(`SELECT count(*)::int AS n FROM ${ident(x.name)}`).execute(tx)).rows[0]!.n;
+      for (const x of tables)
+        counts[x.name] = (await sql.raw<{ n: number }>(`SELECT count(*)::int AS n FROM ${ident(x.name)}`).execute(tx)).rows[0]!.n;
       return { setting, counts };
     });
     expect(seen.setting).toBeNull();

@@ -19,7 +19,11 @@ describe('SMTP mailer failures', () => {
   });
 
   const message = { to: 'michael.bolton@initech.example', subject: 'Notice deadline', text: 'Give notice by Friday.' };
-  const failureOf = (promise: Promise<void>) => promise.then(() => null, (error: unknown) => error);
+  const failureOf = (promise: Promise<void>) =>
+    promise.then(
+      () => null,
+      (error: unknown) => error,
+    );
 
   it('reports a refusal by the server as not taken, with the codes and without the address', async () => {
     smtp = await startFakeSmtp();

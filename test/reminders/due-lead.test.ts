@@ -42,8 +42,14 @@ describe('reminder configuration', () => {
   });
 
   it('accepts smtp and smtps URLs and never echoes a refused one (it may hold a password)', () => {
-    expect(loadConfig({ PACTUM_MASTER_KEY: key, PACTUM_SMTP_URL: 'smtps://u:p@mail.example:465' }).mail.smtpUrl).toBe('smtps://u:p@mail.example:465');
-    expect(loadConfig({ PACTUM_MASTER_KEY: key, PACTUM_PUBLIC_URL: 'https://pactum.example' }).mail.from).toBe('Pactum <no-reply@pactum.example>');
-    expect(() => loadConfig({ PACTUM_MASTER_KEY: key, PACTUM_SMTP_URL: 'http://user:hunter2@mail.example' })).toThrow(/^(?!.*hunter2).*PACTUM_SMTP_URL/);
+    expect(loadConfig({ PACTUM_MASTER_KEY: key, PACTUM_SMTP_URL: 'smtps://u:p@mail.example:465' }).mail.smtpUrl).toBe(
+      'smtps://u:p@mail.example:465',
+    );
+    expect(loadConfig({ PACTUM_MASTER_KEY: key, PACTUM_PUBLIC_URL: 'https://pactum.example' }).mail.from).toBe(
+      'Pactum <no-reply@pactum.example>',
+    );
+    expect(() => loadConfig({ PACTUM_MASTER_KEY: key, PACTUM_SMTP_URL: 'http://user:hunter2@mail.example' })).toThrow(
+      /^(?!.*hunter2).*PACTUM_SMTP_URL/,
+    );
   });
 });

@@ -95,7 +95,15 @@ describe(`deadline reminders (${engineName})`, () => {
     const master = await registerCompany(t);
     const manager = await addMember(t, master, { name: 'Peter Gibbons' });
     const vendorId = await createVendor(master.client, 'Initech Software');
-    return { master, manager, vendorId, emails: new Map([[master.email, master.userId], [manager.email, manager.userId]]) };
+    return {
+      master,
+      manager,
+      vendorId,
+      emails: new Map([
+        [master.email, master.userId],
+        [manager.email, manager.userId],
+      ]),
+    };
   }
 
   /** Mails of this company only: the job visits every tenant of the shared test database. */
@@ -112,7 +120,13 @@ describe(`deadline reminders (${engineName})`, () => {
   /** A new company and a contract of it whose manager is reminded; the notice deadline is the end date. */
   async function contractEnding(title: string, endsOn: string) {
     const c = await company();
-    const contractId = await createContract(c.master.client, { vendorId: c.vendorId, title, endsOn, noticePeriodDays: 0, managerId: c.manager.userId });
+    const contractId = await createContract(c.master.client, {
+      vendorId: c.vendorId,
+      title,
+      endsOn,
+      noticePeriodDays: 0,
+      managerId: c.manager.userId,
+    });
     return { c, contractId };
   }
 
@@ -158,12 +172,20 @@ describe(`deadline reminders (${engineName})`, () => {
     expect(mails[0]!.text).toContain(`is ${deadline} (in 90 days)`);
     expect(mails[0]!.text).toContain('The contract ends on 2031-12-31.');
     expect(mails[0]!.text).toContain(`${PUBLIC_URL}/contracts/${contractId}`);
-    expect(await deliveries(contractId)).toEqual([90, 30, 7].map((lead) => ({ lead_days: lead, recipient_id: c.manager.userId, deadline, deadline_type: 'notice' })));
+    expect(await deliveries(contractId)).toEqual(
+      [90, 30, 7].map((lead) => ({ lead_days: lead, recipient_id: c.manager.userId, deadline, deadline_type: 'notice' })),
+    );
   });
 
   it('catches up after missed days with the shortest due lead only', async () => {
     const c = await company();
-    const contractId = await createContract(c.master.client, { vendorId: c.vendorId, title: 'Missed days', endsOn: '2032-03-31', noticePeriodDays: 60, managerId: c.manager.userId });
+    const contractId = await createContract(c.master.client, {
+      vendorId: c.vendorId,
+      title: 'Missed days',
+      endsOn: '2032-03-31',
+      noticePeriodDays: 60,
+      managerId: c.manager.userId,
+    });
     const deadline = '2032-01-31';
     const mailer = capturingMailer();
     const job = newJob({ mailer });
@@ -186,7 +208,13 @@ describe(`deadline reminders (${engineName})`, () => {
     const secondMaster = await addMember(t, c.master, { role: 'master' });
     const bystander = await addMember(t, c.master);
     c.emails.set(secondMaster.email, secondMaster.userId).set(bystander.email, bystander.userId);
-    await createContract(c.master.client, { vendorId: c.vendorId, title: 'Orphaned', endsOn: '2032-06-30', noticePeriodDays: 30, managerId: c.manager.userId });
+    await createContract(c.master.client, {
+      vendorId: c.vendorId,
+      title: 'Orphaned',
+      endsOn: '2032-06-30',
+      noticePeriodDays: 30,
+      managerId: c.manager.userId,
+    });
     await revoke(c.manager.userId);
 
     const mailer = capturingMailer();
@@ -245,12 +273,20 @@ describe(`deadline reminders (${engineName})`, () => {
     expect(mails).toHaveLength(1);
     expect(mails[0]!.text).toContain('is 2033-10-02 (in 30 days)');
     expect(mails[0]!.text).toContain('it renews on 2033-12-31 for another 12 months');
-    expect(await deliveries(contractId)).toEqual([{ lead_days: 30, recipient_id: c.manager.userId, deadline: '2033-10-02', deadline_type: 'notice' }]);
+    expect(await deliveries(contractId)).toEqual([
+      { lead_days: 30, recipient_id: c.manager.userId, deadline: '2033-10-02', deadline_type: 'notice' },
+    ]);
   });
 
   it('lets only one of two concurrent runs work: the one holding the lease', async () => {
     const c = await company();
-    await createContract(c.master.client, { vendorId: c.vendorId, title: 'Raced', endsOn: '2034-03-31', noticePeriodDays: 0, managerId: c.manager.userId });
+    await createContract(c.master.client, {
+      vendorId: c.vendorId,
+      title: 'Raced',
+      endsOn: '2034-03-31',
+      noticePeriodDays: 0,
+      managerId: c.manager.userId,
+    });
     const mailerA = capturingMailer();
     const mailerB = capturingMailer();
     const a = newJob({ mailer: mailerA, holder: 'node-a' });
@@ -266,7 +302,13 @@ describe(`deadline reminders (${engineName})`, () => {
 
   it('waits while another node holds the lease and takes over once it expires', async () => {
     const c = await company();
-    await createContract(c.master.client, { vendorId: c.vendorId, title: 'Taken over', endsOn: '2034-06-30', noticePeriodDays: 0, managerId: c.manager.userId });
+    await createContract(c.master.client, {
+      vendorId: c.vendorId,
+      title: 'Taken over',
+      endsOn: '2034-06-30',
+      noticePeriodDays: 0,
+      managerId: c.manager.userId,
+    });
     await t.db.asOwner(
       `INSERT INTO job_leases (name, holder, expires_at) VALUES ($1, 'other-node', now() + interval '1 hour')
        ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at`,
@@ -297,7 +339,10 @@ describe(`deadline reminders (${engineName})`, () => {
     const first = await job.runOnce();
     expect(first.failed).toBeGreaterThanOrEqual(1);
     const failure = lines.map((line) => JSON.parse(line)).find((entry) => entry.reminder?.contractId === contractId);
-    expect(failure).toMatchObject({ level: 50, reminder: { contractId, recipientId: c.manager.userId, leadDays: 30, deadline: '2034-09-30' } });
+    expect(failure).toMatchObject({
+      level: 50,
+      reminder: { contractId, recipientId: c.manager.userId, leadDays: 30, deadline: '2034-09-30' },
+    });
     expect(await deliveries(contractId)).toHaveLength(1);
 
     expect(mailer.attempts(c.manager.email)).toBe(1);
@@ -325,7 +370,9 @@ describe(`deadline reminders (${engineName})`, () => {
     mailer.refusing.add(c.manager.email);
 
     await job.runOnce();
-    expect(await outcomes(contractId)).toEqual([{ lead_days: 30, sent: false, failures: 1, retryable: true, last_failure: 'EENVELOPE 451' }]);
+    expect(await outcomes(contractId)).toEqual([
+      { lead_days: 30, sent: false, failures: 1, retryable: true, last_failure: 'EENVELOPE 451' },
+    ]);
     const failure = lines.map((line) => JSON.parse(line)).find((entry) => entry.reminder?.contractId === contractId);
     expect(failure).toMatchObject({ level: 50, msg: expect.stringContaining('try again') });
     expect(lines.join('\n')).not.toContain(c.manager.email);
@@ -340,7 +387,9 @@ describe(`deadline reminders (${engineName})`, () => {
 
     expect(mailer.attempts(c.manager.email)).toBe(3);
     expect(mailsOf(mailer, c).map((mail) => mail.subject)).toEqual([expect.stringContaining('Greylisted')]);
-    expect(await outcomes(contractId)).toEqual([{ lead_days: 30, sent: true, failures: 2, retryable: false, last_failure: 'EENVELOPE 451' }]);
+    expect(await outcomes(contractId)).toEqual([
+      { lead_days: 30, sent: true, failures: 2, retryable: false, last_failure: 'EENVELOPE 451' },
+    ]);
   });
 
   it(`gives a refused reminder up after ${MAX_SEND_FAILURES} failures`, async () => {
@@ -386,7 +435,9 @@ describe(`deadline reminders (${engineName})`, () => {
       expect(await job.runOnce()).toMatchObject({ failed: 0, sent: 0 });
       mailer.close();
       expect(smtp.messages.filter((m) => m.to.includes(c.manager.email))).toHaveLength(1);
-      expect(await outcomes(contractId)).toEqual([{ lead_days: 7, sent: true, failures: 1, retryable: false, last_failure: 'EENVELOPE 451' }]);
+      expect(await outcomes(contractId)).toEqual([
+        { lead_days: 7, sent: true, failures: 1, retryable: false, last_failure: 'EENVELOPE 451' },
+      ]);
     } finally {
       await smtp.close();
     }
@@ -396,8 +447,18 @@ describe(`deadline reminders (${engineName})`, () => {
     const smtp = await startFakeSmtp();
     try {
       const c = await company();
-      await createContract(c.master.client, { vendorId: c.vendorId, title: 'Over the wire', endsOn: '2035-01-31', noticePeriodDays: 31, managerId: c.manager.userId });
-      const config = loadConfig({ PACTUM_SMTP_URL: smtp.url, PACTUM_MAIL_FROM: 'Pactum <reminders@pactum.example>', PACTUM_MASTER_KEY: Buffer.alloc(32, 1).toString('base64') });
+      await createContract(c.master.client, {
+        vendorId: c.vendorId,
+        title: 'Over the wire',
+        endsOn: '2035-01-31',
+        noticePeriodDays: 31,
+        managerId: c.manager.userId,
+      });
+      const config = loadConfig({
+        PACTUM_SMTP_URL: smtp.url,
+        PACTUM_MAIL_FROM: 'Pactum <reminders@pactum.example>',
+        PACTUM_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
+      });
       const mailer = createMailer(config.mail, capturingLogger().logger);
       setToday('2034-12-24'); // 7 days before 2034-12-31
       const result = await newJob({ mailer }).runOnce();

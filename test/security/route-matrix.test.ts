@@ -55,8 +55,13 @@ describe(`every API route refuses callers it must not serve (${engineName})`, ()
     const failures: string[] = [];
     for (const route of routes) {
       if (PUBLIC_ROUTES.has(`${route.method} ${route.path}`)) continue;
-      const response = await t.app.inject({ method: route.method as 'GET', url: concrete(route.path), ...(route.method === 'GET' || route.method === 'DELETE' ? {} : { payload: {} }) });
-      if (response.statusCode !== 401 || response.json().code !== 'unauthenticated') failures.push(`${route.method} ${route.path} → ${response.statusCode}`);
+      const response = await t.app.inject({
+        method: route.method as 'GET',
+        url: concrete(route.path),
+        ...(route.method === 'GET' || route.method === 'DELETE' ? {} : { payload: {} }),
+      });
+      if (response.statusCode !== 401 || response.json().code !== 'unauthenticated')
+        failures.push(`${route.method} ${route.path} → ${response.statusCode}`);
     }
     expect(failures).toEqual([]);
   });
@@ -67,7 +72,11 @@ describe(`every API route refuses callers it must not serve (${engineName})`, ()
     const failures: string[] = [];
     for (const route of routes) {
       if (PUBLIC_ROUTES.has(`${route.method} ${route.path}`)) continue;
-      const response = await forged.request({ method: route.method, url: concrete(route.path), ...(route.method === 'GET' || route.method === 'DELETE' ? {} : { payload: {} }) });
+      const response = await forged.request({
+        method: route.method,
+        url: concrete(route.path),
+        ...(route.method === 'GET' || route.method === 'DELETE' ? {} : { payload: {} }),
+      });
       // A body that fails validation may be refused first (400); it must never be served.
       if (![400, 401].includes(response.statusCode)) failures.push(`${route.method} ${route.path} → ${response.statusCode}`);
     }

@@ -2,7 +2,8 @@ import { expect } from 'vitest';
 import type { FakeSmtp } from '../fakes/fake-smtp.js';
 import { Client, STRONG_PASSWORD, uniqueEmail, uniqueMobile, type TestApp } from '../helpers/test-app.js';
 
-export const patch = (client: Client, url: string, payload: unknown) => client.request({ method: 'PATCH', url, payload: payload as object });
+export const patch = (client: Client, url: string, payload: unknown) =>
+  client.request({ method: 'PATCH', url, payload: payload as object });
 export const remove = (client: Client, url: string) => client.request({ method: 'DELETE', url });
 
 /** Moves every live session of the user back past the 15-minute step-up window. */
@@ -14,7 +15,9 @@ export async function ageAuthentication(t: TestApp, userId: string, minutes = 16
 export async function stepUp(t: TestApp, client: Client, phone: string) {
   const started = await client.post('/api/v1/auth/step-up');
   expect(started.statusCode, started.body).toBe(200);
-  const verified = await client.post(`/api/v1/auth/challenges/${started.json().challenge.id}/verify`, { code: t.twilio.lastCodeFor(phone) });
+  const verified = await client.post(`/api/v1/auth/challenges/${started.json().challenge.id}/verify`, {
+    code: t.twilio.lastCodeFor(phone),
+  });
   expect(verified.statusCode, verified.body).toBe(200);
 }
 
@@ -26,12 +29,25 @@ export interface Invited {
   expiresAt: string;
 }
 
-export async function invite(client: Client, options: { name?: string; email?: string; role?: 'master' | 'member' } = {}): Promise<Invited> {
+export async function invite(
+  client: Client,
+  options: { name?: string; email?: string; role?: 'master' | 'member' } = {},
+): Promise<Invited> {
   const email = options.email ?? uniqueEmail('invitee');
-  const response = await client.post('/api/v1/users', { name: options.name ?? 'Peter Gibbons', email, ...(options.role ? { role: options.role } : {}) });
+  const response = await client.post('/api/v1/users', {
+    name: options.name ?? 'Peter Gibbons',
+    email,
+    ...(options.role ? { role: options.role } : {}),
+  });
   expect(response.statusCode, response.body).toBe(201);
   const body = response.json();
-  return { userId: body.user.id, email, url: body.invitation.url, token: body.invitation.url.split('/').pop(), expiresAt: body.invitation.expiresAt };
+  return {
+    userId: body.user.id,
+    email,
+    url: body.invitation.url,
+    token: body.invitation.url.split('/').pop(),
+    expiresAt: body.invitation.expiresAt,
+  };
 }
 
 export interface Joined {
@@ -47,7 +63,9 @@ export async function acceptInvite(t: TestApp, invited: Invited, phone = uniqueM
   const client = new Client(t);
   const accepted = await client.post(`/api/v1/invitations/${invited.token}/accept`, { password: STRONG_PASSWORD, phone });
   expect(accepted.statusCode, accepted.body).toBe(201);
-  const verified = await client.post(`/api/v1/auth/challenges/${accepted.json().challenge.id}/verify`, { code: t.twilio.lastCodeFor(phone) });
+  const verified = await client.post(`/api/v1/auth/challenges/${accepted.json().challenge.id}/verify`, {
+    code: t.twilio.lastCodeFor(phone),
+  });
   expect(verified.statusCode, verified.body).toBe(200);
   return { client, userId: verified.json().user.id, email: invited.email, phone, password: STRONG_PASSWORD };
 }
@@ -62,7 +80,11 @@ export async function ownerVendor(t: TestApp, tenantId: string, name: string): P
  * Inserts a contract as the owner: the visibility rules of the contract routes (the manager must see
  * what they manage) do not apply, so states that predate those rules can be arranged too.
  */
-export async function ownerContract(t: TestApp, tenantId: string, spec: { vendorId: string; title: string; managerId: string; groupIds?: string[]; archived?: boolean }) {
+export async function ownerContract(
+  t: TestApp,
+  tenantId: string,
+  spec: { vendorId: string; title: string; managerId: string; groupIds?: string[]; archived?: boolean },
+) {
   const [row] = await t.db.asOwner<{ id: string }>(
     `INSERT INTO contracts (tenant_id, vendor_id, kind, title, status, starts_on, currency, manager_id, archived_at)
      VALUES ($1, $2, 'contract', $3, 'active', '2024-01-01', 'EUR', $4, $5) RETURNING id`,

@@ -25,7 +25,12 @@ describe(`hand-over answers hide what the caller cannot see (${engineName})`, ()
     const vendorId = await createVendor(company.client, 'Oracle');
     const managed = await createContract(company.client, { vendorId, title: 'Database licences', managerId: leaving.userId });
     const legal = await createGroup(t, company.tenantId, 'Legal', [leaving.userId]);
-    const secret = await ownerContract(t, company.tenantId, { vendorId: await ownerVendor(t, company.tenantId, 'Counsel'), title: SECRET, managerId: company.userId, groupIds: [legal] });
+    const secret = await ownerContract(t, company.tenantId, {
+      vendorId: await ownerVendor(t, company.tenantId, 'Counsel'),
+      title: SECRET,
+      managerId: company.userId,
+      groupIds: [legal],
+    });
     expect((await company.client.get(`/api/v1/contracts/${secret}`)).statusCode).toBe(404);
 
     const refused = await company.client.post(`/api/v1/users/${leaving.userId}/revoke`, {});
@@ -47,7 +52,10 @@ describe(`hand-over answers hide what the caller cannot see (${engineName})`, ()
 
     const events = await storedEvents(t, company.tenantId);
     expect(events.find((event) => event.action === 'user.revoke_refused')).toMatchObject({
-      actor_id: company.userId, target_id: leaving.userId, outcome: 'denied', details: { reason: 'handover_required' },
+      actor_id: company.userId,
+      target_id: leaving.userId,
+      outcome: 'denied',
+      details: { reason: 'handover_required' },
     });
     expect(JSON.stringify(events)).not.toContain(SECRET);
     await expectIntactChain(t, company.tenantId);
@@ -67,19 +75,35 @@ describe(`hand-over answers hide what the caller cannot see (${engineName})`, ()
 
     // Seen by the master alone: leaving its group would orphan it, and the master may read its title.
     const ownGroup = await createGroup(t, company.tenantId, 'Procurement', [company.userId]);
-    const own = await ownerContract(t, company.tenantId, { vendorId, title: 'Own negotiation', managerId: company.userId, groupIds: [ownGroup] });
+    const own = await ownerContract(t, company.tenantId, {
+      vendorId,
+      title: 'Own negotiation',
+      managerId: company.userId,
+      groupIds: [ownGroup],
+    });
     const self = await remove(company.client, `/api/v1/groups/${ownGroup}/members/${company.userId}`);
     expect(self.statusCode).toBe(409);
     expect(self.json()).toMatchObject({ contracts: [{ id: own, title: 'Own negotiation' }], hiddenContractCount: 0 });
 
     const events = await storedEvents(t, company.tenantId);
     expect(events.filter((event) => event.action === 'group.member_remove_refused')).toEqual([
-      expect.objectContaining({ actor_id: company.userId, target_id: hiddenGroup, details: { groupId: hiddenGroup, userId: member.userId, reason: 'handover_required' } }),
-      expect.objectContaining({ actor_id: company.userId, target_id: ownGroup, details: { groupId: ownGroup, userId: company.userId, reason: 'handover_required' } }),
+      expect.objectContaining({
+        actor_id: company.userId,
+        target_id: hiddenGroup,
+        details: { groupId: hiddenGroup, userId: member.userId, reason: 'handover_required' },
+      }),
+      expect.objectContaining({
+        actor_id: company.userId,
+        target_id: ownGroup,
+        details: { groupId: ownGroup, userId: company.userId, reason: 'handover_required' },
+      }),
     ]);
     expect(JSON.stringify(events)).not.toContain(SECRET);
     // Rolled back: both still members.
-    const members = await t.db.asOwner<{ user_id: string }>('SELECT user_id FROM access_group_members WHERE group_id = ANY($1::uuid[]) ORDER BY user_id', [[hiddenGroup, ownGroup]]);
+    const members = await t.db.asOwner<{ user_id: string }>(
+      'SELECT user_id FROM access_group_members WHERE group_id = ANY($1::uuid[]) ORDER BY user_id',
+      [[hiddenGroup, ownGroup]],
+    );
     expect(members.map((row) => row.user_id).sort()).toEqual([member.userId, company.userId].sort());
   });
 });

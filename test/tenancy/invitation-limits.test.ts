@@ -34,14 +34,17 @@ describe(`invitation limits (${engineName})`, () => {
     await expectIntactChain(t, company.tenantId);
   });
 
-  it('refuses invitations over the company\'s hourly limit, whatever the address', async () => {
+  it("refuses invitations over the company's hourly limit, whatever the address", async () => {
     const company = await registerCompany(t);
     for (let i = 0; i < 4; i++) await invite(company.client);
     const over = await company.client.post('/api/v1/users', { name: 'One Too Many', email: uniqueEmail('over') });
     expect(over.statusCode).toBe(429);
     expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
     expect((await refusals(company.tenantId)).map((event) => event.details.reason)).toEqual(['rate_limited']);
-    const [pending] = await t.db.asOwner<{ count: string }>("SELECT count(*)::text FROM users WHERE tenant_id = $1 AND status = 'pending'", [company.tenantId]);
+    const [pending] = await t.db.asOwner<{ count: string }>(
+      "SELECT count(*)::text FROM users WHERE tenant_id = $1 AND status = 'pending'",
+      [company.tenantId],
+    );
     expect(pending!.count).toBe('4');
   });
 

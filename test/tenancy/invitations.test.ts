@@ -2,7 +2,18 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeSmtp, type FakeSmtp } from '../fakes/fake-smtp.js';
 import { addMember } from '../helpers/members.js';
-import { Client, login, PUBLIC_URL, registerCompany, STRONG_PASSWORD, uniqueEmail, uniqueMobile, type Registered, type TestApp, startTestApp } from '../helpers/test-app.js';
+import {
+  Client,
+  login,
+  PUBLIC_URL,
+  registerCompany,
+  STRONG_PASSWORD,
+  uniqueEmail,
+  uniqueMobile,
+  type Registered,
+  type TestApp,
+  startTestApp,
+} from '../helpers/test-app.js';
 import { engineName } from '../helpers/test-database.js';
 import { acceptInvite, invite, linkToken, mailTo, storedEvents } from './helpers.js';
 
@@ -26,7 +37,14 @@ describe(`invitations (${engineName})`, () => {
     const response = await company.client.post('/api/v1/users', { name: 'Peter Gibbons', email });
     expect(response.statusCode, response.body).toBe(201);
     const body = response.json();
-    expect(body.user).toEqual({ id: expect.any(String), name: 'Peter Gibbons', email: email.toLowerCase(), phoneHint: null, role: 'member', status: 'pending' });
+    expect(body.user).toEqual({
+      id: expect.any(String),
+      name: 'Peter Gibbons',
+      email: email.toLowerCase(),
+      phoneHint: null,
+      role: 'member',
+      status: 'pending',
+    });
     const token = body.invitation.url.split('/').pop();
     expect(body.invitation.url).toBe(`${PUBLIC_URL}/invitations/${token}`);
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -34,7 +52,10 @@ describe(`invitations (${engineName})`, () => {
     expect(days).toBeGreaterThan(6.99);
     expect(days).toBeLessThanOrEqual(7);
 
-    const [stored] = await t.db.asOwner<{ token_hash: Uint8Array; invited_by: string }>('SELECT token_hash, invited_by FROM invitations WHERE user_id = $1', [body.user.id]);
+    const [stored] = await t.db.asOwner<{ token_hash: Uint8Array; invited_by: string }>(
+      'SELECT token_hash, invited_by FROM invitations WHERE user_id = $1',
+      [body.user.id],
+    );
     expect(Buffer.from(stored!.token_hash).equals(createHash('sha256').update(token).digest())).toBe(true);
     expect(stored!.invited_by).toBe(company.userId);
 
@@ -54,7 +75,9 @@ describe(`invitations (${engineName})`, () => {
     const [pending] = await t.db.asOwner<{ status: string }>('SELECT status FROM users WHERE id = $1', [invited.userId]);
     expect(pending!.status).toBe('pending');
 
-    const verified = await client.post(`/api/v1/auth/challenges/${accepted.json().challenge.id}/verify`, { code: t.twilio.lastCodeFor(phone) });
+    const verified = await client.post(`/api/v1/auth/challenges/${accepted.json().challenge.id}/verify`, {
+      code: t.twilio.lastCodeFor(phone),
+    });
     expect(verified.statusCode, verified.body).toBe(200);
     expect(verified.json().user).toMatchObject({ id: invited.userId, status: 'active', role: 'member' });
     expect(verified.json().tenant.id).toBe(company.tenantId);
@@ -65,14 +88,21 @@ describe(`invitations (${engineName})`, () => {
     // The invitee signs in like everyone else from now on.
     await login(t, { email: invited.email, password: STRONG_PASSWORD, phone });
     const events = await storedEvents(t, company.tenantId);
-    expect(events.some((event) => event.action === 'invitation.created' && event.target_id === invited.userId && event.actor_id === company.userId)).toBe(true);
+    expect(
+      events.some(
+        (event) => event.action === 'invitation.created' && event.target_id === invited.userId && event.actor_id === company.userId,
+      ),
+    ).toBe(true);
     expect(events.some((event) => event.action === 'invitation.accepted' && event.actor_id === invited.userId)).toBe(true);
   });
 
   it('works once: a used link is 410 invitation_expired', async () => {
     const invited = await invite(company.client);
     await acceptInvite(t, invited);
-    const again = await new Client(t).post(`/api/v1/invitations/${invited.token}/accept`, { password: STRONG_PASSWORD, phone: uniqueMobile() });
+    const again = await new Client(t).post(`/api/v1/invitations/${invited.token}/accept`, {
+      password: STRONG_PASSWORD,
+      phone: uniqueMobile(),
+    });
     expect(again.statusCode).toBe(410);
     expect(again.json().code).toBe('invitation_expired');
   });
@@ -80,7 +110,10 @@ describe(`invitations (${engineName})`, () => {
   it('expires after 7 days, also between acceptance and code', async () => {
     const invited = await invite(company.client);
     await t.db.asOwner("UPDATE invitations SET expires_at = now() - interval '1 second' WHERE user_id = $1", [invited.userId]);
-    const late = await new Client(t).post(`/api/v1/invitations/${invited.token}/accept`, { password: STRONG_PASSWORD, phone: uniqueMobile() });
+    const late = await new Client(t).post(`/api/v1/invitations/${invited.token}/accept`, {
+      password: STRONG_PASSWORD,
+      phone: uniqueMobile(),
+    });
     expect(late.statusCode).toBe(410);
     expect(late.json().code).toBe('invitation_expired');
 
@@ -90,7 +123,9 @@ describe(`invitations (${engineName})`, () => {
     const accepted = await client.post(`/api/v1/invitations/${second.token}/accept`, { password: STRONG_PASSWORD, phone });
     expect(accepted.statusCode).toBe(201);
     await t.db.asOwner("UPDATE invitations SET expires_at = now() - interval '1 second' WHERE user_id = $1", [second.userId]);
-    const verified = await client.post(`/api/v1/auth/challenges/${accepted.json().challenge.id}/verify`, { code: t.twilio.lastCodeFor(phone) });
+    const verified = await client.post(`/api/v1/auth/challenges/${accepted.json().challenge.id}/verify`, {
+      code: t.twilio.lastCodeFor(phone),
+    });
     expect(verified.statusCode).toBe(410);
     expect(client.cookie).toBeUndefined();
     const [user] = await t.db.asOwner<{ status: string }>('SELECT status FROM users WHERE id = $1', [second.userId]);
@@ -99,7 +134,10 @@ describe(`invitations (${engineName})`, () => {
 
   it('answers unknown and malformed links alike with 410', async () => {
     for (const token of ['A'.repeat(43), 'not-a-token']) {
-      const response = await new Client(t).post(`/api/v1/invitations/${token}/accept`, { password: STRONG_PASSWORD, phone: uniqueMobile() });
+      const response = await new Client(t).post(`/api/v1/invitations/${token}/accept`, {
+        password: STRONG_PASSWORD,
+        phone: uniqueMobile(),
+      });
       expect(response.statusCode).toBe(410);
       expect(response.json().code).toBe('invitation_expired');
     }
@@ -107,10 +145,16 @@ describe(`invitations (${engineName})`, () => {
 
   it('applies the signup rules to the password and the phone', async () => {
     const invited = await invite(company.client, { name: 'Michael Bolton' });
-    const weak = await new Client(t).post(`/api/v1/invitations/${invited.token}/accept`, { password: 'michaelbolton1', phone: uniqueMobile() });
+    const weak = await new Client(t).post(`/api/v1/invitations/${invited.token}/accept`, {
+      password: 'michaelbolton1',
+      phone: uniqueMobile(),
+    });
     expect(weak.statusCode).toBe(400);
     expect(weak.json().code).toBe('weak_password');
-    const premium = await new Client(t).post(`/api/v1/invitations/${invited.token}/accept`, { password: STRONG_PASSWORD, phone: '+41900123456' });
+    const premium = await new Client(t).post(`/api/v1/invitations/${invited.token}/accept`, {
+      password: STRONG_PASSWORD,
+      phone: '+41900123456',
+    });
     expect(premium.statusCode).toBe(400);
     expect(premium.json().code).toBe('invalid_phone');
     // Neither attempt used the link up.
@@ -155,13 +199,24 @@ describe(`invitations (${engineName})`, () => {
 
   it('lists the team for any user, with roles, statuses and group ids', async () => {
     const member = await addMember(t, company, { name: 'Aardvark Member' });
-    const [group] = await t.db.asOwner<{ id: string }>('INSERT INTO access_groups (tenant_id, name) VALUES ($1, $2) RETURNING id', [company.tenantId, 'Finance']);
-    await t.db.asOwner('INSERT INTO access_group_members (tenant_id, group_id, user_id) VALUES ($1, $2, $3)', [company.tenantId, group!.id, member.userId]);
+    const [group] = await t.db.asOwner<{ id: string }>('INSERT INTO access_groups (tenant_id, name) VALUES ($1, $2) RETURNING id', [
+      company.tenantId,
+      'Finance',
+    ]);
+    await t.db.asOwner('INSERT INTO access_group_members (tenant_id, group_id, user_id) VALUES ($1, $2, $3)', [
+      company.tenantId,
+      group!.id,
+      member.userId,
+    ]);
     const response = await member.client.get('/api/v1/users?limit=500');
     expect(response.statusCode, response.body).toBe(200);
     const { items, nextCursor } = response.json();
     expect(nextCursor).toBeNull();
-    expect(items.find((user: { id: string }) => user.id === member.userId)).toMatchObject({ role: 'member', status: 'active', groupIds: [group!.id] });
+    expect(items.find((user: { id: string }) => user.id === member.userId)).toMatchObject({
+      role: 'member',
+      status: 'active',
+      groupIds: [group!.id],
+    });
     expect(items.find((user: { id: string }) => user.id === company.userId)).toMatchObject({ role: 'master', groupIds: [] });
     expect(items.some((user: { status: string }) => user.status === 'pending')).toBe(true);
 

@@ -3,7 +3,17 @@ import { createVendor, createContract } from '../holdings/vault-fixtures.js';
 import { addMember, createGroup } from '../helpers/members.js';
 import { Client, login, registerCompany, startTestApp, STRONG_PASSWORD, uniqueMobile, type TestApp } from '../helpers/test-app.js';
 import { engineName } from '../helpers/test-database.js';
-import { acceptInvite, ageAuthentication, expectIntactChain, invite, orphanedContracts, ownerContract, ownerVendor, stepUp, storedEvents } from './helpers.js';
+import {
+  acceptInvite,
+  ageAuthentication,
+  expectIntactChain,
+  invite,
+  orphanedContracts,
+  ownerContract,
+  ownerVendor,
+  stepUp,
+  storedEvents,
+} from './helpers.js';
 
 describe(`revocation (${engineName})`, () => {
   let t: TestApp;
@@ -12,7 +22,8 @@ describe(`revocation (${engineName})`, () => {
   });
   afterAll(() => t.close());
 
-  const revoke = (client: Client, userId: string, body: Record<string, unknown> = {}) => client.post(`/api/v1/users/${userId}/revoke`, body);
+  const revoke = (client: Client, userId: string, body: Record<string, unknown> = {}) =>
+    client.post(`/api/v1/users/${userId}/revoke`, body);
 
   it('takes effect at once: every session of the user is refused on its next request, and they cannot sign in', async () => {
     const company = await registerCompany(t);
@@ -35,7 +46,9 @@ describe(`revocation (${engineName})`, () => {
     expect(again.statusCode).toBe(401);
     const sessions = await t.db.asOwner<{ ended_reason: string }>('SELECT ended_reason FROM sessions WHERE user_id = $1', [member.userId]);
     expect(sessions.map((row) => row.ended_reason)).toEqual(['revoked', 'revoked']);
-    const [user] = await t.db.asOwner<{ status: string; revoked_at: Date | null }>('SELECT status, revoked_at FROM users WHERE id = $1', [member.userId]);
+    const [user] = await t.db.asOwner<{ status: string; revoked_at: Date | null }>('SELECT status, revoked_at FROM users WHERE id = $1', [
+      member.userId,
+    ]);
     expect(user!.status).toBe('revoked');
     expect(user!.revoked_at).not.toBeNull();
     // Revoked users stay listed (their names are on past changes), as revoked.
@@ -54,16 +67,28 @@ describe(`revocation (${engineName})`, () => {
     expect((await revoke(company.client, member.userId)).statusCode).toBe(200);
     expect((await revoke(company.client, invited.userId)).statusCode).toBe(200);
 
-    const [challenge] = await t.db.asOwner<{ consumed_at: Date | null }>('SELECT consumed_at FROM otp_challenges WHERE id = $1', [pendingLogin.json().challenge.id]);
+    const [challenge] = await t.db.asOwner<{ consumed_at: Date | null }>('SELECT consumed_at FROM otp_challenges WHERE id = $1', [
+      pendingLogin.json().challenge.id,
+    ]);
     expect(challenge!.consumed_at).not.toBeNull();
-    const verify = await new Client(t).post(`/api/v1/auth/challenges/${pendingLogin.json().challenge.id}/verify`, { code: t.twilio.lastCodeFor(member.phone) });
+    const verify = await new Client(t).post(`/api/v1/auth/challenges/${pendingLogin.json().challenge.id}/verify`, {
+      code: t.twilio.lastCodeFor(member.phone),
+    });
     expect(verify.statusCode).toBe(410);
-    const [resets] = await t.db.asOwner<{ open: string }>('SELECT count(*) FILTER (WHERE used_at IS NULL)::text AS open FROM password_resets WHERE user_id = $1', [member.userId]);
+    const [resets] = await t.db.asOwner<{ open: string }>(
+      'SELECT count(*) FILTER (WHERE used_at IS NULL)::text AS open FROM password_resets WHERE user_id = $1',
+      [member.userId],
+    );
     expect(resets!.open).toBe('0');
-    const accept = await new Client(t).post(`/api/v1/invitations/${invited.token}/accept`, { password: STRONG_PASSWORD, phone: uniqueMobile() });
+    const accept = await new Client(t).post(`/api/v1/invitations/${invited.token}/accept`, {
+      password: STRONG_PASSWORD,
+      phone: uniqueMobile(),
+    });
     expect(accept.statusCode).toBe(410);
     expect(accept.json().code).toBe('invitation_expired');
-    const [invitation] = await t.db.asOwner<{ ended_at: Date | null }>('SELECT ended_at FROM invitations WHERE user_id = $1', [invited.userId]);
+    const [invitation] = await t.db.asOwner<{ ended_at: Date | null }>('SELECT ended_at FROM invitations WHERE user_id = $1', [
+      invited.userId,
+    ]);
     expect(invitation!.ended_at).not.toBeNull();
     expect((await revoke(company.client, member.userId)).json().code).toBe('invalid_transition');
   });
@@ -102,7 +127,12 @@ describe(`revocation (${engineName})`, () => {
     const managed = await createContract(company.client, { vendorId, title: 'Database licences', managerId: leaving.userId });
     // Restricted to a group of the leaving user alone, managed by the master (who cannot see it).
     const secretGroup = await createGroup(t, company.tenantId, 'Legal', [leaving.userId]);
-    const secret = await ownerContract(t, company.tenantId, { vendorId: await ownerVendor(t, company.tenantId, 'Counsel'), title: 'Settlement', managerId: company.userId, groupIds: [secretGroup] });
+    const secret = await ownerContract(t, company.tenantId, {
+      vendorId: await ownerVendor(t, company.tenantId, 'Counsel'),
+      title: 'Settlement',
+      managerId: company.userId,
+      groupIds: [secretGroup],
+    });
     // Not affected: restricted, but seen by someone else too; managed by someone else; archived.
     const sharedGroup = await createGroup(t, company.tenantId, 'Shared', [leaving.userId, staying.userId]);
     await createContract(staying.client, { vendorId, title: 'Shared support', groupIds: [sharedGroup] });
@@ -139,15 +169,25 @@ describe(`revocation (${engineName})`, () => {
     expect(managedNow.json().managerId).toBe(staying.userId);
     const secretNow = await staying.client.get(`/api/v1/contracts/${secret}`);
     expect(secretNow.statusCode, secretNow.body).toBe(200);
-    const members = await t.db.asOwner<{ user_id: string }>('SELECT user_id FROM access_group_members WHERE group_id = $1 ORDER BY user_id', [secretGroup]);
+    const members = await t.db.asOwner<{ user_id: string }>(
+      'SELECT user_id FROM access_group_members WHERE group_id = $1 ORDER BY user_id',
+      [secretGroup],
+    );
     expect(members.map((row) => row.user_id).sort()).toEqual([leaving.userId, staying.userId].sort());
     expect(await orphanedContracts(t, company.tenantId)).toEqual([]);
 
     const events = await storedEvents(t, company.tenantId);
     const handover = events.find((event) => event.action === 'user.contracts_handed_over');
-    expect(handover).toMatchObject({ actor_id: company.userId, target_id: leaving.userId, details: { successorId: staying.userId, contracts: 2, managed: 1 } });
+    expect(handover).toMatchObject({
+      actor_id: company.userId,
+      target_id: leaving.userId,
+      details: { successorId: staying.userId, contracts: 2, managed: 1 },
+    });
     const revoked = events.find((event) => event.action === 'user.revoked' && event.target_id === leaving.userId);
-    expect(revoked).toMatchObject({ actor_id: company.userId, details: expect.objectContaining({ handedOver: 2, sessionsEnded: 1, successorId: staying.userId }) });
+    expect(revoked).toMatchObject({
+      actor_id: company.userId,
+      details: expect.objectContaining({ handedOver: 2, sessionsEnded: 1, successorId: staying.userId }),
+    });
     await expectIntactChain(t, company.tenantId);
   });
 
@@ -183,7 +223,7 @@ describe(`revocation (${engineName})`, () => {
     expect(response.statusCode, response.body).toBe(200);
   });
 
-  it('gives a successor one of the departing user\'s groups per contract, not every group of it', async () => {
+  it("gives a successor one of the departing user's groups per contract, not every group of it", async () => {
     const company = await registerCompany(t);
     const leaving = await addMember(t, company);
     const successor = await addMember(t, company);
@@ -193,7 +233,9 @@ describe(`revocation (${engineName})`, () => {
     await ownerContract(t, company.tenantId, { vendorId, title: 'Shared secret', managerId: company.userId, groupIds: [theirs, other] });
     const response = await revoke(company.client, leaving.userId, { successorId: successor.userId });
     expect(response.statusCode, response.body).toBe(200);
-    const groups = await t.db.asOwner<{ group_id: string }>('SELECT group_id FROM access_group_members WHERE user_id = $1', [successor.userId]);
+    const groups = await t.db.asOwner<{ group_id: string }>('SELECT group_id FROM access_group_members WHERE user_id = $1', [
+      successor.userId,
+    ]);
     expect(groups.map((row) => row.group_id)).toEqual([theirs]);
   });
 

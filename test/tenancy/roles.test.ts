@@ -28,7 +28,9 @@ describe(`roles (${engineName})`, () => {
     const promoted = await patch(company.client, `/api/v1/users/${member.userId}`, { role: 'master' });
     expect(promoted.statusCode, promoted.body).toBe(200);
     expect(promoted.json()).toMatchObject({ id: member.userId, role: 'master', status: 'active' });
-    expect((await member.client.post('/api/v1/users', { name: 'New Person', email: `new.${Date.now()}@example.com` })).statusCode).toBe(201);
+    expect((await member.client.post('/api/v1/users', { name: 'New Person', email: `new.${Date.now()}@example.com` })).statusCode).toBe(
+      201,
+    );
 
     const down = await patch(company.client, `/api/v1/users/${company.userId}`, { role: 'member' });
     expect(down.statusCode, down.body).toBe(200);
@@ -50,7 +52,11 @@ describe(`roles (${engineName})`, () => {
     expect(response.statusCode).toBe(409);
     expect(response.json().code).toBe('last_master');
     // A pending (invited) master does not count.
-    const invited = await company.client.post('/api/v1/users', { name: 'Future Master', email: `future.${Date.now()}@example.com`, role: 'master' });
+    const invited = await company.client.post('/api/v1/users', {
+      name: 'Future Master',
+      email: `future.${Date.now()}@example.com`,
+      role: 'master',
+    });
     expect(invited.statusCode).toBe(201);
     expect((await patch(company.client, `/api/v1/users/${company.userId}`, { role: 'member' })).statusCode).toBe(409);
   });
@@ -67,7 +73,10 @@ describe(`roles (${engineName})`, () => {
     const [winner, loser] = a.statusCode === 200 ? [a, b] : [b, a];
     expect(winner.statusCode, winner.body).toBe(200);
     expect([403, 409]).toContain(loser.statusCode);
-    const [masters] = await t.db.asOwner<{ count: string }>("SELECT count(*)::text AS count FROM users WHERE tenant_id = $1 AND role = 'master' AND status = 'active'", [company.tenantId]);
+    const [masters] = await t.db.asOwner<{ count: string }>(
+      "SELECT count(*)::text AS count FROM users WHERE tenant_id = $1 AND role = 'master' AND status = 'active'",
+      [company.tenantId],
+    );
     expect(masters!.count).toBe('1');
   });
 

@@ -36,26 +36,29 @@ describe(`requests are fair between tenants (${engineName})`, () => {
     expect((await a.client.get('/api/v1/vendors')).statusCode).toBe(200);
   });
 
-  it.runIf(engineName === 'postgres')('keeps a company’s next request waiting while its turn is taken, and serves another company meanwhile', async () => {
-    // The owner locks the vendors table: tenant A's list waits in the database holding A's only turn.
-    const owner = new pg.Client({ connectionString: t.db.url! });
-    await owner.connect();
-    try {
-      await owner.query('BEGIN');
-      await owner.query('LOCK TABLE vendors IN ACCESS EXCLUSIVE MODE');
-      const waiting = new Promise((resolve) => setTimeout(resolve, 200));
-      const stuck = a.client.get('/api/v1/vendors');
-      await waiting;
-      // A's next request finds A's turn taken and A's queue (of 0) full; B is served meanwhile.
-      expect((await a.client.get('/api/v1/vendors')).statusCode).toBe(429);
-      const me = await b.client.get('/api/v1/me');
-      expect(me.statusCode, me.body).toBe(200);
-      await owner.query('COMMIT');
-      expect((await stuck).statusCode).toBe(200);
-    } finally {
-      await owner.end();
-    }
-  });
+  it.runIf(engineName === 'postgres')(
+    'keeps a company’s next request waiting while its turn is taken, and serves another company meanwhile',
+    async () => {
+      // The owner locks the vendors table: tenant A's list waits in the database holding A's only turn.
+      const owner = new pg.Client({ connectionString: t.db.url! });
+      await owner.connect();
+      try {
+        await owner.query('BEGIN');
+        await owner.query('LOCK TABLE vendors IN ACCESS EXCLUSIVE MODE');
+        const waiting = new Promise((resolve) => setTimeout(resolve, 200));
+        const stuck = a.client.get('/api/v1/vendors');
+        await waiting;
+        // A's next request finds A's turn taken and A's queue (of 0) full; B is served meanwhile.
+        expect((await a.client.get('/api/v1/vendors')).statusCode).toBe(429);
+        const me = await b.client.get('/api/v1/me');
+        expect(me.statusCode, me.body).toBe(200);
+        await owner.query('COMMIT');
+        expect((await stuck).statusCode).toBe(200);
+      } finally {
+        await owner.end();
+      }
+    },
+  );
 });
 
 describe(`a company's queued requests are served once its turn is free (${engineName})`, () => {

@@ -55,7 +55,8 @@ export async function startCluster(): Promise<Cluster> {
   await asPostgres('initdb', ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
   const port = await freePort();
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100`;
-  const start = () => asPostgres('pg_ctl', ['-w', '-t', '60', '-D', dataDir, '-l', join(dir, 'server.log'), '-o', options, 'start']).then(() => undefined);
+  const start = () =>
+    asPostgres('pg_ctl', ['-w', '-t', '60', '-D', dataDir, '-l', join(dir, 'server.log'), '-o', options, 'start']).then(() => undefined);
   await start();
   const url = (database = 'pactum', user = 'postgres') => `postgres://${user}@127.0.0.1:${port}/${database}`;
   const query = async <Row>(text: string, params?: unknown[]) => {

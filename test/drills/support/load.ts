@@ -23,7 +23,12 @@ export interface Session {
   cookie: string;
 }
 
-export function send(session: Session, method: string, path: string, options: { body?: unknown; agent?: Agent; kind?: string; timeoutMs?: number } = {}): Promise<Outcome> {
+export function send(
+  session: Session,
+  method: string,
+  path: string,
+  options: { body?: unknown; agent?: Agent; kind?: string; timeoutMs?: number } = {},
+): Promise<Outcome> {
   const url = new URL(path, session.base);
   const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
   const headers: Record<string, string | number> = { cookie: `pactum_session=${session.cookie}` };
@@ -82,7 +87,11 @@ let writeCounter = 0;
 /** A small write whose success can be checked in the database afterwards: a vendor with a unique name. */
 export function writeVendor(session: Session, agent?: Agent) {
   writeCounter += 1;
-  return send(session, 'POST', '/api/v1/vendors', { body: { name: `drill vendor ${process.pid}-${writeCounter}-${Date.now()}` }, agent, kind: 'write' });
+  return send(session, 'POST', '/api/v1/vendors', {
+    body: { name: `drill vendor ${process.pid}-${writeCounter}-${Date.now()}` },
+    agent,
+    kind: 'write',
+  });
 }
 
 export function readVendors(session: Session, agent?: Agent) {
@@ -93,7 +102,10 @@ export function readVendors(session: Session, agent?: Agent) {
  * A bounded load: `writers` and `readers` loops, each one request at a time over its own keep-alive
  * connection, with a short pause between requests, until `stop()` is called.
  */
-export function startLoad(session: Session, options: { writers: number; readers: number; pauseMs?: number; read?: (agent: Agent) => Promise<Outcome> }) {
+export function startLoad(
+  session: Session,
+  options: { writers: number; readers: number; pauseMs?: number; read?: (agent: Agent) => Promise<Outcome> },
+) {
   const outcomes: Outcome[] = [];
   let running = true;
   const agents: Agent[] = [];
@@ -139,6 +151,8 @@ export function tally(outcomes: Outcome[]): Record<string, number> {
 
 /** Prints a drill's figures in one block, so a run's log reads as a report. */
 export function report(drill: string, figures: Record<string, unknown>) {
-  const lines = Object.entries(figures).map(([name, value]) => `  ${name}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`);
+  const lines = Object.entries(figures).map(
+    ([name, value]) => `  ${name}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`,
+  );
   process.stdout.write(`\n[drill] ${drill}\n${lines.join('\n')}\n`);
 }

@@ -38,7 +38,9 @@ export async function startPactum(options: {
   if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` first (npm run test:drills does)');
   const port = options.port ?? (await freePort());
   const base = `http://127.0.0.1:${port}`;
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(PACTUM_|TWILIO_|NODE_ENV$|PORT$|HOST$|VITEST)/.test(name)));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !/^(PACTUM_|TWILIO_|NODE_ENV$|PORT$|HOST$|VITEST)/.test(name)),
+  );
   const child = spawn(process.execPath, [MAIN, 'serve'], {
     cwd: ROOT,
     env: {
@@ -132,7 +134,10 @@ export async function waitHealthy(base: string, timeoutMs: number, pactum?: Pact
     } catch {
       // not listening yet
     }
-    if (Date.now() > until) throw new Error(`pactum at ${base} did not become healthy within ${timeoutMs} ms${pactum ? `:\n${pactum.output().slice(-3000)}` : ''}`);
+    if (Date.now() > until)
+      throw new Error(
+        `pactum at ${base} did not become healthy within ${timeoutMs} ms${pactum ? `:\n${pactum.output().slice(-3000)}` : ''}`,
+      );
     await sleep(50);
   }
 }

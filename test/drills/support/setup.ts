@@ -27,18 +27,32 @@ export interface Drill {
 
 /** `pactum migrate` as its operator runs it, with the built CLI. */
 export async function migrate(databaseUrl: string) {
-  await run(process.execPath, ['dist/main.js', 'migrate'], { cwd: ROOT, env: { ...process.env, PACTUM_DATABASE_URL: databaseUrl }, timeout: 120_000 });
+  await run(process.execPath, ['dist/main.js', 'migrate'], {
+    cwd: ROOT,
+    env: { ...process.env, PACTUM_DATABASE_URL: databaseUrl },
+    timeout: 120_000,
+  });
 }
 
 /** Signs a company up through the API and verifies the code the fake Twilio received. */
 export async function signUp(pactum: PactumProcess, twilio: FakeTwilio): Promise<Session> {
   const phone = `+4179${String(Math.floor(1_000_000 + Math.random() * 8_999_999))}`;
   const anonymous: Session = { base: pactum.base, origin: pactum.origin, cookie: '' };
-  const body = JSON.stringify({ companyName: 'Drill Holdings', name: 'Dana Drill', email: `dana.${Date.now()}@example.com`, phone, password: 'correct horse battery staple vault 42' });
+  const body = JSON.stringify({
+    companyName: 'Drill Holdings',
+    name: 'Dana Drill',
+    email: `dana.${Date.now()}@example.com`,
+    phone,
+    password: 'correct horse battery staple vault 42',
+  });
   let signup: Response;
   // A node may shed its very first second (start-up work shows as event-loop delay); 503 says come back.
   for (let attempt = 1; ; attempt += 1) {
-    signup = await fetch(`${pactum.base}/api/v1/signup`, { method: 'POST', headers: { 'content-type': 'application/json', origin: pactum.origin }, body });
+    signup = await fetch(`${pactum.base}/api/v1/signup`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: pactum.origin },
+      body,
+    });
     if (signup.status !== 503 || attempt === 20) break;
     await sleep(250);
   }
@@ -83,7 +97,10 @@ export async function startDrill(env: Record<string, string> = {}): Promise<Dril
         const connection = new pg.Client({ connectionString: client });
         await connection.connect();
         try {
-          const { rows } = await connection.query<{ found: number }>('SELECT count(*)::int AS found FROM vendors WHERE id = ANY($1::uuid[])', [ids]);
+          const { rows } = await connection.query<{ found: number }>(
+            'SELECT count(*)::int AS found FROM vendors WHERE id = ANY($1::uuid[])',
+            [ids],
+          );
           return rows[0]!.found;
         } finally {
           await connection.end();
