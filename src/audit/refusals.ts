@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Schema } from '../db/schema.js';
 import { inTenant, type Tx } from '../db/tenant-context.js';
 import { ProblemError, type ProblemCode } from '../http/problem.js';
-import type { Actor, SessionGuard } from '../identity/sessions.js';
+import type { Actor, SessionGuard } from '../identity/actor.js';
 import { spendRefusalBudget } from './queries.js';
 import { recordAudit, type AuditContext } from './record.js';
 import { auditContext } from './request-context.js';

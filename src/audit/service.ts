@@ -1,7 +1,7 @@
 import type { Tx } from '../db/tenant-context.js';
 import { decodeCursor, page } from '../http/pagination.js';
 import { ProblemError } from '../http/problem.js';
-import type { Actor } from '../identity/sessions.js';
+import type { Actor } from '../identity/actor.js';
 import * as queries from './queries.js';
 
 type AuditEventRow = Awaited<ReturnType<typeof queries.listAuditEvents>>[number];

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { Tx } from '../db/tenant-context.js';
 import { IdParams } from '../http/schema-types.js';
-import type { Actor } from '../identity/sessions.js';
+import type { Actor } from '../identity/actor.js';
 import type { AuditingSessionGuard, RefusedAttempt } from '../audit/refusals.js';
 import type { ProblemError } from '../http/problem.js';
 import * as schemas from './schemas.js';

@@ -3,8 +3,7 @@ import type { ContractKind } from '../db/schema.js';
 import type { Tx } from '../db/tenant-context.js';
 import { decodeCursor, page, type Cursor } from '../http/pagination.js';
 import { notFound, ProblemError } from '../http/problem.js';
-import { isActiveUser, requireRecentAuthentication } from '../identity/actor.js';
-import type { Actor } from '../identity/sessions.js';
+import { type Actor, isActiveUser, requireRecentAuthentication } from '../identity/actor.js';
 import { findVendor } from '../vendors/queries.js';
 import {
   checkAccess,

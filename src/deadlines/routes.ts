@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { SessionGuard } from '../identity/sessions.js';
+import type { SessionGuard } from '../identity/actor.js';
 import * as schemas from './schemas.js';
 import * as deadlines from './service.js';
 

@@ -1,7 +1,7 @@
 import * as contracts from '../contracts/service.js';
 import { listDeadlines } from '../deadlines/service.js';
 import type { Tx } from '../db/tenant-context.js';
-import type { Actor } from '../identity/sessions.js';
+import type { Actor } from '../identity/actor.js';
 import * as products from '../products/service.js';
 import * as vendors from '../vendors/service.js';
 import type { DemoDeal } from './plan.js';

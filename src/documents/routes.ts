@@ -3,7 +3,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { IdParams } from '../http/schema-types.js';
-import type { SessionGuard } from '../identity/sessions.js';
+import type { SessionGuard } from '../identity/actor.js';
 import { contentDisposition } from './filenames.js';
 import { openUpload, UPLOAD_LIMITS } from './multipart-upload.js';
 import * as schemas from './schemas.js';

@@ -6,7 +6,7 @@ import type { DocumentContentType } from '../db/schema.js';
 import type { Tx } from '../db/tenant-context.js';
 import { decodeCursor, page } from '../http/pagination.js';
 import { notFound, ProblemError } from '../http/problem.js';
-import type { Actor } from '../identity/sessions.js';
+import type { Actor } from '../identity/actor.js';
 import { BlobIntegrityError, createDocumentOpener, sealDocument, sealedSize, V1_BLOB_OVERHEAD } from './document-cipher.js';
 import type { DownloadSlots } from './download-slots.js';
 import { sanitizeFilename } from './filenames.js';

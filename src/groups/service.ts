@@ -4,8 +4,7 @@ import { isForeignKeyViolation, refusingDuplicates } from '../db/errors.js';
 import type { Tx } from '../db/tenant-context.js';
 import { decodeCursor, page } from '../http/pagination.js';
 import { notFound, ProblemError } from '../http/problem.js';
-import { requireMaster, requireRecentAuthentication } from '../identity/actor.js';
-import type { Actor } from '../identity/sessions.js';
+import { type Actor, requireMaster, requireRecentAuthentication } from '../identity/actor.js';
 import * as queries from './queries.js';
 
 /** The most contracts a 409 names; enough to act on, bounded so the answer stays small. */

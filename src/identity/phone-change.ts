@@ -10,7 +10,7 @@ import type { Committed } from './committed.js';
 import { verifyPassword } from './password-hashing.js';
 import * as queries from './queries.js';
 import type { Completion, IdentityDeps } from './service.js';
-import type { Actor } from './sessions.js';
+import type { Actor } from './actor.js';
 
 /**
  * Changing the sign-in phone (ASVS 7.5.1 / 2.5.x): the current password and a code to the OLD number

@@ -33,7 +33,8 @@ import { completePhoneChange } from './phone-change.js';
 import type { AllowedCountries, Channel } from './phone.js';
 import * as queries from './queries.js';
 import { answerSignupForRegisteredEmail, resendDecoy, verifyDecoy } from './signup-decoys.js';
-import { hashToken, IDLE_TIMEOUT_SECONDS, startSession, type Actor } from './sessions.js';
+import { hashToken, IDLE_TIMEOUT_SECONDS, startSession } from './sessions.js';
+import type { Actor } from './actor.js';
 import { tenantView, userView } from './views.js';
 
 export { emailKey } from './email-key.js';

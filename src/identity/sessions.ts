@@ -5,6 +5,7 @@ import { isSessionRefused } from '../db/errors.js';
 import type { Schema } from '../db/schema.js';
 import { readInSession, type Tx } from '../db/tenant-context.js';
 import { unauthenticated } from '../http/problem.js';
+import type { Actor, SessionGuard } from './actor.js';
 import type { TenantGate } from '../http/tenant-gate.js';
 import * as queries from './queries.js';
 import { hashSecretToken, newSecretToken } from './secret-tokens.js';
@@ -12,15 +13,6 @@ import type { SessionTenants } from './session-tenants.js';
 
 export const IDLE_TIMEOUT_SECONDS = 30 * 60;
 export const ABSOLUTE_TIMEOUT_SECONDS = 12 * 60 * 60;
-
-/** The signed-in caller of a request, as the database confirmed it in this very transaction. */
-export interface Actor {
-  sessionId: string;
-  tenantId: string;
-  userId: string;
-  role: 'master' | 'member';
-  authenticatedAt: Date;
-}
 
 /** `__Host-` pins the cookie to our origin over https; plain-http localhost cannot use the prefix. */
 export function sessionCookieName(publicUrl: URL): string {
@@ -68,25 +60,6 @@ export function createSessionCookies(publicUrl: URL): SessionCookies {
       return value && value.length <= 100 ? value : undefined;
     },
   };
-}
-
-/**
- * Runs a request's work in one transaction whose tenant and user come from the session cookie, checked
- * in that same transaction: a session revoked a moment ago cannot slip a request through. A request that
- * changes something checks its session once more before it commits, under a share lock: a revocation
- * that committed while the request was in flight fails the request (and rolls its writes back), and one
- * still running waits for this commit, so no write of a revoked session ever lands after its revocation.
- */
-export interface SessionGuard {
-  /** For work that needs to know its caller (role checks, audit): the session is checked first. */
-  <T>(request: FastifyRequest, work: (tx: Tx, actor: Actor) => Promise<T>): Promise<T>;
-  /**
-   * For reads whose reach row-level security alone decides, so the work needs no actor: a scoped read
-   * (readInSession). The session check goes to the database with the work's first statement, the
-   * transaction is READ ONLY after it, and the database refuses whatever was sent behind a check that
-   * failed (pactum_require_session). A dead session answers 401, even if the work failed first.
-   */
-  scoped<T>(request: FastifyRequest, work: (tx: Tx) => Promise<T>): Promise<T>;
 }
 
 const READS = new Set(['GET', 'HEAD', 'OPTIONS']);

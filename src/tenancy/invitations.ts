@@ -9,10 +9,9 @@ import { deliver, issueChallenge, type ChallengeView } from '../identity/challen
 import { emailKey } from '../identity/email-key.js';
 import { hashPassword } from '../identity/password-hashing.js';
 import * as identityQueries from '../identity/queries.js';
-import { requireMaster, requireRecentAuthentication } from '../identity/actor.js';
+import { type Actor, requireMaster, requireRecentAuthentication } from '../identity/actor.js';
 import { hashSecretToken, newSecretToken } from '../identity/secret-tokens.js';
 import type { IdentityDeps } from '../identity/service.js';
-import type { Actor } from '../identity/sessions.js';
 import { userView } from '../identity/views.js';
 import * as queries from './queries.js';
 

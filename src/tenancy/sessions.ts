@@ -3,8 +3,8 @@ import type { Tx } from '../db/tenant-context.js';
 import { decodeCursor, page } from '../http/pagination.js';
 import { notFound } from '../http/problem.js';
 import * as identityQueries from '../identity/queries.js';
-import { requireMaster, requireRecentAuthentication } from '../identity/actor.js';
-import { IDLE_TIMEOUT_SECONDS, type Actor } from '../identity/sessions.js';
+import { type Actor, requireMaster, requireRecentAuthentication } from '../identity/actor.js';
+import { IDLE_TIMEOUT_SECONDS } from '../identity/sessions.js';
 import * as queries from './queries.js';
 
 /** The caller's own live sessions, newest first; `current` marks the one this request came with. */

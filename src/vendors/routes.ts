@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { IdParams } from '../http/schema-types.js';
-import type { SessionGuard } from '../identity/sessions.js';
+import type { SessionGuard } from '../identity/actor.js';
 import * as schemas from './schemas.js';
 import * as vendors from './service.js';
 
