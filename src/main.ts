@@ -9,7 +9,7 @@ import { openDatabase, type Database } from './db/engine.js';
 import { migrate, MigrationError } from './db/migrate.js';
 import { pendingMigrations } from './db/migration-status.js';
 import { serviceRoleProblems } from './db/role-check.js';
-import { DatabaseUnavailableError, describeDatabase, waitForDatabase } from './db/wait-for-database.js';
+import { DatabaseWaitExpiredError, describeDatabase, waitForDatabase } from './db/wait-for-database.js';
 import { createDemoCompany, type DemoCompany } from './demo.js';
 import { createDocumentStorage } from './documents/storage-from-config.js';
 import type { DocumentStorage } from './documents/storage.js';
@@ -312,7 +312,7 @@ run(process.argv.slice(2)).then(
       error instanceof MigrationError ||
       error instanceof UsageError ||
       error instanceof AuditVerifyError ||
-      error instanceof DatabaseUnavailableError ||
+      error instanceof DatabaseWaitExpiredError ||
       isArgError(error);
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`pactum: ${known ? message : `unexpected error: ${message}`}\n`);

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DatabaseUnavailableError } from './errors.js';
 
 /** The database stayed unreachable for the whole wait; `serve` gives up with this one line. */
-export class DatabaseUnavailableError extends Error {}
+export class DatabaseWaitExpiredError extends Error {}
 
 export interface WaitForDatabaseOptions {
   /** Total time to keep trying (PACTUM_DATABASE_WAIT_SECONDS); 0 tries once. */
@@ -39,7 +40,7 @@ export async function waitForDatabase<T>(attempt: () => Promise<T>, options: Wai
       const reason = describeFailure(error);
       const left = deadline - now();
       if (left <= 0) {
-        throw new DatabaseUnavailableError(
+        throw new DatabaseWaitExpiredError(
           `the database at ${options.target} was not reachable within PACTUM_DATABASE_WAIT_SECONDS=${options.waitSeconds} (${count} attempts; last: ${reason})`,
         );
       }
@@ -74,6 +75,8 @@ const TRANSIENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
+  // The driver's own verdict, for work that went through the request pool.
+  if (error instanceof DatabaseUnavailableError) return true;
   if (error instanceof AggregateError) return error.errors.some(isDatabaseUnavailable);
   const code = 'code' in error ? String((error as { code: unknown }).code) : undefined;
   if (code === undefined) return error.constructor === Error;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MigrationError } from '../../src/db/migrate.js';
-import { DatabaseUnavailableError, describeDatabase, isDatabaseUnavailable, waitForDatabase } from '../../src/db/wait-for-database.js';
+import { DatabaseUnavailableError } from '../../src/db/errors.js';
+import { DatabaseWaitExpiredError, describeDatabase, isDatabaseUnavailable, waitForDatabase } from '../../src/db/wait-for-database.js';
 
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 
@@ -52,7 +53,7 @@ describe('waiting for the database at start', () => {
       },
       { waitSeconds: 10, target: 'db:5432/pactum', onRetry: () => {}, random: () => 0.5, ...time },
     );
-    await expect(attempt).rejects.toThrow(DatabaseUnavailableError);
+    await expect(attempt).rejects.toThrow(DatabaseWaitExpiredError);
     await expect(attempt).rejects.toThrow(/db:5432\/pactum.*PACTUM_DATABASE_WAIT_SECONDS=10.*ECONNREFUSED/);
     expect(time.now()).toBe(10_000);
   });
@@ -77,6 +78,8 @@ describe('waiting for the database at start', () => {
     }
     expect(isDatabaseUnavailable(new Error('Connection terminated due to connection timeout'))).toBe(true);
     expect(isDatabaseUnavailable(Object.assign(new Error('syntax'), { code: '42601' }))).toBe(false);
+    // Work that went through the request pool arrives already judged by the driver.
+    expect(isDatabaseUnavailable(new DatabaseUnavailableError('connection_lost', refused()))).toBe(true);
   });
 
   it('describes where the database is without its credentials', () => {
