@@ -6,6 +6,7 @@ import { ProblemError, rateLimited } from '../http/problem.js';
 import { passwordResetMail, sendInBackground } from './account-mail.js';
 import { acceptablePassword, auditOf, languageForCountryCode, type Client } from './account-rules.js';
 import { channelsFor, deliver, issueChallenge, type ChallengeView } from './challenges.js';
+import { clientNetwork } from './client-network.js';
 import { emailKey } from './email-key.js';
 import { hashPassword } from './password-hashing.js';
 import * as queries from './queries.js';
@@ -34,7 +35,7 @@ export async function requestPasswordReset(deps: IdentityDeps, email: string, cl
   const address = email.toLowerCase();
   const limit = deps.passwordResetLimit;
   const mail = await asAppWithoutTenant(deps.kysely, async (tx) => {
-    const ipWait = await queries.rateLimitHit(tx, `password-reset-ip:${client.ip ?? 'unknown'}`, limit.windowSeconds, limit.perIp);
+    const ipWait = await queries.rateLimitHit(tx, `password-reset-ip:${clientNetwork(client.ip)}`, limit.windowSeconds, limit.perIp);
     if (ipWait > 0) throw rateLimited(ipWait, 'Too many password resets were asked for from your network; try again later.');
     const emailWait = await resetMailWait(tx, deps, address);
     if (emailWait > 0) throw rateLimited(emailWait, 'Too many password resets were asked for this address; try again later.');

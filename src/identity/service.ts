@@ -130,7 +130,7 @@ export async function login(deps: IdentityDeps, input: { email: string; password
   const account = await asAppWithoutTenant(deps.kysely, async (tx) => {
     const ipWait = await queries.rateLimitHit(
       tx,
-      `login-ip:${client.ip ?? 'unknown'}`,
+      `login-ip:${clientNetwork(client.ip)}`,
       deps.loginIpLimit.windowSeconds,
       deps.loginIpLimit.maxHits,
     );

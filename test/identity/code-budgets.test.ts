@@ -112,3 +112,22 @@ describe(`signups per client network (${engineName})`, () => {
     expect(clientNetwork(null)).toBe('unknown');
   });
 });
+
+describe(`sign-in and password-reset limits per client network (${engineName})`, () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ PACTUM_TRUST_PROXY: '127.0.0.1', PACTUM_LOGIN_IP_LIMIT: '2', PACTUM_PASSWORD_RESET_IP_LIMIT: '2' });
+  });
+  afterAll(() => t.close());
+
+  const from = (url: string, address: string, payload: object) =>
+    t.app.inject({ method: 'POST', url, headers: { 'x-forwarded-for': address }, payload });
+
+  it('count an IPv6 client by its /64, as signups do', async () => {
+    const login = (host: string) =>
+      from('/api/v1/auth/login', `2001:db8:9:1:${host}`, { email: uniqueEmail('nobody'), password: STRONG_PASSWORD });
+    expect([(await login(':1')).statusCode, (await login(':2')).statusCode, (await login(':3')).statusCode]).toEqual([401, 401, 429]);
+    const reset = (host: string) => from('/api/v1/auth/password-reset', `2001:db8:9:2:${host}`, { email: uniqueEmail('nobody') });
+    expect([(await reset(':1')).statusCode, (await reset(':2')).statusCode, (await reset(':3')).statusCode]).toEqual([202, 202, 429]);
+  });
+});
