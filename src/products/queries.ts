@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import type { LicenceMetric } from '../db/schema.js';
+import { escapeLike } from '../db/like-pattern.js';
 import type { Tx } from '../db/tenant-context.js';
 import type { Cursor } from '../http/pagination.js';
-import { escapeLike } from '../db/like-pattern.js';
 
 export function listProducts(tx: Tx, options: { vendorId?: string; q?: string; after: Cursor | null; limit: number }) {
   let query = tx.selectFrom('products').selectAll();

@@ -16,6 +16,19 @@ import { blobPath, createContract, sealVersion1, streamedForm, tenantDataKey, up
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const BIG = 25 * 1024 * 1024;
 
+/** Streams a 25 MiB PDF up as multipart, never holding it whole; answers the upload's 201 response. */
+async function uploadBig(client: Registered['client'], contractId: string) {
+  const form = streamedForm(BIG, Buffer.from('%PDF-1.7\n'));
+  const uploaded = await client.request({
+    method: 'POST',
+    url: `/api/v1/contracts/${contractId}/documents`,
+    payload: form.stream(),
+    headers: { 'content-type': form.contentType },
+  });
+  expect(uploaded.statusCode, uploaded.body).toBe(201);
+  return uploaded;
+}
+
 /** Local storage that counts how many blob bytes downloads have pulled from it, and can fail after a put. */
 function observedStorage(dir: () => string) {
   let inner: DocumentStorage | null = null;
@@ -67,14 +80,7 @@ describe(`documents: streamed downloads (${engineName})`, () => {
     contractId = await createContract(company.client);
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     port = (t.app.server.address() as AddressInfo).port;
-    const form = streamedForm(BIG, Buffer.from('%PDF-1.7\n'));
-    const uploaded = await company.client.request({
-      method: 'POST',
-      url: `/api/v1/contracts/${contractId}/documents`,
-      payload: form.stream(),
-      headers: { 'content-type': form.contentType },
-    });
-    expect(uploaded.statusCode, uploaded.body).toBe(201);
+    const uploaded = await uploadBig(company.client, contractId);
     bigId = uploaded.json().id;
     bigSha = uploaded.json().sha256;
     // A 25 MiB upload on top of a fresh database: on two shared cores under load this can outlast the
@@ -233,14 +239,7 @@ describe(`documents: download deadline (${engineName})`, () => {
     company = await registerCompany(t);
     const contractId = await createContract(company.client);
     smallId = (await upload(company.client, contractId, Buffer.from('%PDF-1.7 small enough to fetch within the deadline'))).json().id;
-    const form = streamedForm(BIG, Buffer.from('%PDF-1.7\n'));
-    const uploaded = await company.client.request({
-      method: 'POST',
-      url: `/api/v1/contracts/${contractId}/documents`,
-      payload: form.stream(),
-      headers: { 'content-type': form.contentType },
-    });
-    expect(uploaded.statusCode, uploaded.body).toBe(201);
+    const uploaded = await uploadBig(company.client, contractId);
     id = uploaded.json().id;
     await t.app.listen({ port: 0, host: '127.0.0.1' });
   }, 180_000);
