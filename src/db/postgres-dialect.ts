@@ -157,7 +157,15 @@ class PipelinedConnection implements DatabaseConnection {
       this.#unreported.push(answer);
       return { rows: [] };
     }
-    await this.#reportUnanswered();
+    try {
+      await this.#reportUnanswered();
+    } catch (error) {
+      // The statement behind a failed context statement is answered at once (the transaction is aborted);
+      // waiting for it means the caller hears of the failure once the connection owes nothing, so what it
+      // sends next (the ROLLBACK) starts afresh instead of racing that answer.
+      await answer.catch(ignore);
+      throw error;
+    }
     return toQueryResult<R>(await answer);
   }
 
