@@ -158,7 +158,7 @@ export async function buildApp({ config, database, logStream, documentStorage }:
     downloadSlots: createDownloadSlots(config.documentDownloads),
   });
 
-  await app.register(healthRoutes, { database });
+  await app.register(healthRoutes, { database, replicationReadiness: config.replicationReadiness });
   await app.register(identityRoutes, { deps: identityDeps, cookies, withSession, authRateLimitPerMinute: config.authRateLimitPerMinute });
   await app.register(tenancyRoutes, {
     deps: identityDeps,
