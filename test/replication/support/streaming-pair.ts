@@ -171,7 +171,7 @@ export async function startStreamingPair(options: { synchronous: boolean }): Pro
       primaryRunning = false;
     },
     async promoteStandby() {
-      // Step 6 (failover): promote. `SELECT pg_promote()` as a superuser does the same over a connection.
+      // Step 7 (failover): promote. `SELECT pg_promote()` as a superuser does the same over a connection.
       await asPostgres('pg_ctl', ['promote', '-w', '-t', '60', '-D', standbyDir]);
       await waitFor(standby, 'SELECT 1 WHERE NOT pg_is_in_recovery()');
     },
