@@ -102,7 +102,7 @@ async function failoverDrill(mode: Mode) {
     const killDoneAt = Date.now();
     // Steps 7 and 8: promote the standby, then start Pactum against it (a new PACTUM_DATABASE_URL) and send
     // traffic there; the old node, whose database is gone, is stopped.
-    await pair.promoteStandby();
+    const { pgCtlMs } = await pair.promoteStandby();
     const promotedAt = Date.now();
     const second = await startNode(pair.standby);
     nodes.push(second);
@@ -138,6 +138,7 @@ async function failoverDrill(mode: Mode) {
       answersAroundFailover: tally(outcomes.filter((o) => o.sentAt >= killedAt - 1_000 && o.sentAt <= firstWriteAt)),
       serverErrors,
       msToKill: killDoneAt - killedAt,
+      msPgCtlPromote: pgCtlMs,
       msKillToPromoted: promotedAt - killedAt,
       msKillToPactumUp: secondUpAt - killedAt,
       msKillToFirstWrite: firstWriteAt - killedAt,

@@ -32,8 +32,8 @@ export interface StreamingPair {
   standby: Server;
   /** The primary's postmaster and every one of its processes, SIGKILLed at once: the machine is gone. */
   killPrimary(): Promise<void>;
-  /** `pg_ctl promote -w` on the standby; resolves once it accepts writes. */
-  promoteStandby(): Promise<void>;
+  /** `pg_ctl promote -w` on the standby; resolves once it accepts writes, with how long pg_ctl took (ms). */
+  promoteStandby(): Promise<{ pgCtlMs: number }>;
   destroy(): Promise<void>;
 }
 
@@ -172,8 +172,11 @@ export async function startStreamingPair(options: { synchronous: boolean }): Pro
     },
     async promoteStandby() {
       // Step 7 (failover): promote. `SELECT pg_promote()` as a superuser does the same over a connection.
+      const started = Date.now();
       await asPostgres('pg_ctl', ['promote', '-w', '-t', '60', '-D', standbyDir]);
+      const pgCtlMs = Date.now() - started;
       await waitFor(standby, 'SELECT 1 WHERE NOT pg_is_in_recovery()');
+      return { pgCtlMs };
     },
     destroy,
   };
