@@ -18,7 +18,13 @@ import {
 } from './input-checks.js';
 import { assertOfferOpen, assertPatchMove, defaultStatus, initialStatuses, invalidTransition, statusFitsKind } from './lifecycle.js';
 import * as queries from './queries.js';
-import { MAX_VERSIONS_EACH_WAY, type ContractInput, type ContractListQuery, type ContractPatch, type ContractTotalsQuery } from './schemas.js';
+import {
+  MAX_VERSIONS_EACH_WAY,
+  type ContractInput,
+  type ContractListQuery,
+  type ContractPatch,
+  type ContractTotalsQuery,
+} from './schemas.js';
 import { contractSummaryView, contractView } from './views.js';
 
 const TIMESTAMP_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;

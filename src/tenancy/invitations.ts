@@ -76,13 +76,7 @@ export async function reserveInvitation(
   await spendInvitationBudgets(tx, deps, actor, input.email, limits);
 }
 
-async function spendInvitationBudgets(
-  tx: Tx,
-  deps: Pick<IdentityDeps, 'emailKey'>,
-  actor: Actor,
-  email: string,
-  limits: InvitationLimits,
-) {
+async function spendInvitationBudgets(tx: Tx, deps: Pick<IdentityDeps, 'emailKey'>, actor: Actor, email: string, limits: InvitationLimits) {
   const recipient = emailKey(deps, email).toString('hex');
   const recipientWait = await identityQueries.rateLimitHit(
     tx,
@@ -182,13 +176,7 @@ async function pendingInvitee(tx: Tx, actor: Actor, userId: string, lock: boolea
 }
 
 /** As reserveInvitation, for a new link to a pending user: the recipient's and the company's budgets. */
-export async function reserveReissue(
-  tx: Tx,
-  deps: Pick<IdentityDeps, 'emailKey'>,
-  actor: Actor,
-  userId: string,
-  limits: InvitationLimits,
-) {
+export async function reserveReissue(tx: Tx, deps: Pick<IdentityDeps, 'emailKey'>, actor: Actor, userId: string, limits: InvitationLimits) {
   const user = await pendingInvitee(tx, actor, userId, false);
   await spendInvitationBudgets(tx, deps, actor, user.email, limits);
 }
@@ -198,13 +186,7 @@ export async function reserveReissue(
  * once: the earlier link stops working (its invitation ends, its open challenges expire), the new one
  * works for 7 days, and it is mailed again like a new invitation.
  */
-export async function reissueInvitation(
-  tx: Tx,
-  deps: Pick<IdentityDeps, 'publicUrl'>,
-  actor: Actor,
-  userId: string,
-  audit: AuditContext,
-) {
+export async function reissueInvitation(tx: Tx, deps: Pick<IdentityDeps, 'publicUrl'>, actor: Actor, userId: string, audit: AuditContext) {
   const user = await pendingInvitee(tx, actor, userId, true);
   await queries.endOpenInvitations(tx, user.id);
   await identityQueries.expireOpenChallenges(tx, user.id);

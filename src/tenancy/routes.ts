@@ -72,7 +72,11 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
     },
     handler: async (request, reply) => {
       // Counted and audited exactly like a new invitation (POST /api/v1/users).
-      const attempt = { action: 'invitation.refused' as const, target: { type: 'user', id: request.params.id }, details: { reissue: true } };
+      const attempt = {
+        action: 'invitation.refused' as const,
+        target: { type: 'user', id: request.params.id },
+        details: { reissue: true },
+      };
       await withSession.auditingRefusal(request, attempt, (tx, actor) =>
         reserveReissue(tx, deps, actor, request.params.id, invitationLimits),
       );

@@ -65,7 +65,10 @@ describe(`GET /api/v1/contract-totals (${engineName})`, () => {
 
     const foreignVendor = await createVendor(stranger.client, 'SAP');
     const foreignProduct = await createProduct(stranger.client, foreignVendor, 'S/4HANA Professional');
-    await createContract(stranger.client, contractBody(foreignVendor, foreignProduct, { title: 'ERP licences', lineItems: [item(foreignProduct, 1, '1')] }));
+    await createContract(
+      stranger.client,
+      contractBody(foreignVendor, foreignProduct, { title: 'ERP licences', lineItems: [item(foreignProduct, 1, '1')] }),
+    );
   });
   afterAll(() => t.close());
 
@@ -87,7 +90,8 @@ describe(`GET /api/v1/contract-totals (${engineName})`, () => {
       cursor = response.json().nextCursor;
     } while (cursor);
     const byCurrency = new Map<string, string[]>();
-    for (const contract of contracts) byCurrency.set(contract.currency, [...(byCurrency.get(contract.currency) ?? []), contract.totals.net]);
+    for (const contract of contracts)
+      byCurrency.set(contract.currency, [...(byCurrency.get(contract.currency) ?? []), contract.totals.net]);
     return [...byCurrency.entries()]
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([currency, nets]) => ({ currency, total: addDecimals(nets), count: nets.length }));
@@ -135,7 +139,15 @@ describe(`GET /api/v1/contract-totals (${engineName})`, () => {
   });
 
   it('takes the list filters and nothing else', async () => {
-    for (const query of ['?limit=10', '?cursor=abc', '?kind=lease', '?status=open', '?vendorId=nope', '?q=' + 'x'.repeat(201), '?extra=1']) {
+    for (const query of [
+      '?limit=10',
+      '?cursor=abc',
+      '?kind=lease',
+      '?status=open',
+      '?vendorId=nope',
+      '?q=' + 'x'.repeat(201),
+      '?extra=1',
+    ]) {
       const response = await owner.client.get(`/api/v1/contract-totals${query}`);
       expect(response.statusCode, query).toBe(400);
       expect(response.json().code).toBe('validation_failed');

@@ -56,8 +56,22 @@ describe(`GET /api/v1/contracts/{id}/versions (${engineName})`, () => {
   const titles = async (client: Client, id: string) => (await versions(client, id)).items.map((item) => item.title);
 
   it('follows supersedesId back to the first offer and forward to every later version, oldest first', async () => {
-    expect(await titles(owner.client, ids.v2!)).toEqual(['Offer v1', 'Offer v2', 'Offer v2', 'Renewal offer', 'Renewal 2026', 'Renewal 2027']);
-    expect(await titles(owner.client, ids.v1!)).toEqual(['Offer v1', 'Offer v2', 'Offer v2', 'Renewal offer', 'Renewal 2026', 'Renewal 2027']);
+    expect(await titles(owner.client, ids.v2!)).toEqual([
+      'Offer v1',
+      'Offer v2',
+      'Offer v2',
+      'Renewal offer',
+      'Renewal 2026',
+      'Renewal 2027',
+    ]);
+    expect(await titles(owner.client, ids.v1!)).toEqual([
+      'Offer v1',
+      'Offer v2',
+      'Offer v2',
+      'Renewal offer',
+      'Renewal 2026',
+      'Renewal 2027',
+    ]);
     // From a renewal: its ancestors and descendants, not the sibling renewal offer of its predecessor.
     expect(await titles(owner.client, ids.c2!)).toEqual(['Offer v1', 'Offer v2', 'Offer v2', 'Renewal 2026', 'Renewal 2027']);
     expect(await titles(owner.client, ids.r1!)).toEqual(['Offer v1', 'Offer v2', 'Offer v2', 'Renewal offer']);

@@ -195,10 +195,12 @@ describe(`GET /api/v1/dashboard (${engineName})`, () => {
     expect(body.pendingProposals.map((proposal) => proposal.id)).toEqual([ids.offer]);
   });
 
-  it("shows another company only its own vault, and the first company nothing of it", async () => {
+  it('shows another company only its own vault, and the first company nothing of it', async () => {
     const body = await dashboardOf(stranger.client);
     expect(body.counts).toEqual({ contracts: 1, pendingProposals: 1, vendors: 1, products: 1, holdings: 1 });
-    expect(body.spendByVendor.map((entry) => [entry.vendorName, entry.currency, entry.total])).toEqual([['Foreign Vendor', 'EUR', '49.0000']]);
+    expect(body.spendByVendor.map((entry) => [entry.vendorName, entry.currency, entry.total])).toEqual([
+      ['Foreign Vendor', 'EUR', '49.0000'],
+    ]);
     expect(body.nextDeadlines.map((deadline) => deadline.title)).toEqual(['Foreign contract', 'Foreign contract']);
     expect(body.pendingProposals.map((proposal) => proposal.title)).toEqual(['Foreign offer']);
     const own = JSON.stringify(await dashboardOf(master.client));
@@ -224,11 +226,20 @@ describe(`GET /api/v1/dashboard (${engineName})`, () => {
       const byVendor = new Map<string, { vendorId: string; vendorName: string; currency: string; nets: string[] }>();
       for (const contract of active) {
         const key = `${contract.currency}/${contract.vendorId}`;
-        const entry = byVendor.get(key) ?? { vendorId: contract.vendorId, vendorName: contract.vendorName, currency: contract.currency, nets: [] };
+        const entry = byVendor.get(key) ?? {
+          vendorId: contract.vendorId,
+          vendorName: contract.vendorName,
+          currency: contract.currency,
+          nets: [],
+        };
         entry.nets.push(contract.totals.net);
         byVendor.set(key, entry);
       }
-      const expectedSpend = [...byVendor.values()].map(({ nets, ...entry }) => ({ ...entry, total: addDecimals(nets), contracts: nets.length }));
+      const expectedSpend = [...byVendor.values()].map(({ nets, ...entry }) => ({
+        ...entry,
+        total: addDecimals(nets),
+        contracts: nets.length,
+      }));
       expect(body.spendByVendor).toEqual(expect.arrayContaining(expectedSpend));
       expect(body.spendByVendor).toHaveLength(expectedSpend.length);
 
@@ -296,9 +307,7 @@ describe(`GET /api/v1/dashboard (${engineName})`, () => {
       expect(body.nextDeadlines).toEqual((await bounded.client.get('/api/v1/deadlines?withinDays=365')).json().slice(0, 12));
       expect(body.nextDeadlines.every((deadline) => deadline.date <= day(365))).toBe(true);
       expect(body.counts.pendingProposals).toBe(11);
-      expect(body.pendingProposals.map((proposal) => proposal.title)).toEqual(
-        Array.from({ length: 10 }, (_, k) => `Offer ${11 - k}`),
-      );
+      expect(body.pendingProposals.map((proposal) => proposal.title)).toEqual(Array.from({ length: 10 }, (_, k) => `Offer ${11 - k}`));
     });
   });
 

@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeSmtp, type FakeSmtp } from '../fakes/fake-smtp.js';
 import { addMember } from '../helpers/members.js';
-import { Client, PUBLIC_URL, registerCompany, STRONG_PASSWORD, uniqueMobile, startTestApp, type Registered, type TestApp } from '../helpers/test-app.js';
+import {
+  Client,
+  PUBLIC_URL,
+  registerCompany,
+  STRONG_PASSWORD,
+  uniqueMobile,
+  startTestApp,
+  type Registered,
+  type TestApp,
+} from '../helpers/test-app.js';
 import { engineName } from '../helpers/test-database.js';
 import { acceptInvite, ageAuthentication, expectIntactChain, invite, linkToken, mailTo, storedEvents } from './helpers.js';
 
@@ -44,7 +53,10 @@ describe(`invitation links issued again (${engineName})`, () => {
     expect(days).toBeLessThanOrEqual(7);
     expect(linkToken(await mailTo(smtp, invited.email, { after: mailsBefore }), 'invitations')).toBe(token);
 
-    const old = await new Client(t).post(`/api/v1/invitations/${invited.token}/accept`, { password: STRONG_PASSWORD, phone: uniqueMobile() });
+    const old = await new Client(t).post(`/api/v1/invitations/${invited.token}/accept`, {
+      password: STRONG_PASSWORD,
+      phone: uniqueMobile(),
+    });
     expect(old.statusCode).toBe(410);
     expect(old.json().code).toBe('invitation_expired');
     const joined = await acceptInvite(t, { ...invited, token, url: body.url, expiresAt: body.expiresAt });
