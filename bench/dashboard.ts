@@ -53,6 +53,11 @@ async function main(): Promise<number> {
     PACTUM_MASTER_KEY: randomBytes(32).toString('base64'),
     PACTUM_LOG_LEVEL: 'warn',
     PACTUM_RATE_LIMIT_PER_MINUTE: '1000000',
+    // One request at a time measures latency, not overload: a busy shared machine must not shed them.
+    PACTUM_MAX_EVENT_LOOP_DELAY_MS: '0',
+    PACTUM_MAX_HEAP_USED_MB: '0',
+    PACTUM_MAX_RSS_MB: '0',
+    PACTUM_MAX_POOL_WAITING: '0',
   });
   const app = await buildApp({ config, database, logStream: new Writable({ write: (_chunk, _encoding, done) => done() }) });
   cleanups.push(() => app.close());
