@@ -222,7 +222,9 @@ function billingConfig(env: Env): BillingConfig | null {
   if (set.length === 0) return null;
   if (set.length < STRIPE_VARIABLES.length) {
     const missing = STRIPE_VARIABLES.filter((name) => !env[name]);
-    throw new ConfigError(`${set.join(', ')} set without ${missing.join(', ')}: set all three Stripe variables for billing, or none to turn it off.`);
+    throw new ConfigError(
+      `${set.join(', ')} set without ${missing.join(', ')}: set all three Stripe variables for billing, or none to turn it off.`,
+    );
   }
   const secretKey = env.STRIPE_SECRET_KEY!;
   const webhookSecret = env.STRIPE_WEBHOOK_SECRET!;
@@ -231,9 +233,14 @@ function billingConfig(env: Env): BillingConfig | null {
     throw new ConfigError('STRIPE_SECRET_KEY must be a Stripe secret or restricted key (sk_live_…, sk_test_…, rk_…).');
   if (!/^whsec_[A-Za-z0-9+/=]{8,}$/.test(webhookSecret))
     throw new ConfigError("STRIPE_WEBHOOK_SECRET must be the endpoint's signing secret (whsec_…).");
-  if (!/^price_[A-Za-z0-9]{4,200}$/.test(priceId)) throw new ConfigError(`STRIPE_PRICE_ID must be a Stripe price id (price_…), not "${priceId}".`);
+  if (!/^price_[A-Za-z0-9]{4,200}$/.test(priceId))
+    throw new ConfigError(`STRIPE_PRICE_ID must be a Stripe price id (price_…), not "${priceId}".`);
   const apiUrl = parseUrl('PACTUM_STRIPE_API_URL', env.PACTUM_STRIPE_API_URL || 'https://api.stripe.com');
-  if ((apiUrl.protocol !== 'https:' && apiUrl.protocol !== 'http:') || (apiUrl.pathname !== '/' && apiUrl.pathname !== '') || apiUrl.search) {
+  if (
+    (apiUrl.protocol !== 'https:' && apiUrl.protocol !== 'http:') ||
+    (apiUrl.pathname !== '/' && apiUrl.pathname !== '') ||
+    apiUrl.search
+  ) {
     throw new ConfigError('PACTUM_STRIPE_API_URL must be an http(s) origin without a path, e.g. https://api.stripe.com.');
   }
   return { secretKey, webhookSecret, priceId, apiUrl };

@@ -84,7 +84,9 @@ export async function saveState(tx: Tx, state: SubscriptionState, options: { mar
       past_due_since: state.pastDueSince,
       state_as_of: state.asOf,
       updated_at: sql`now()`,
-      ...(options.markSeats ? { seat_version: sql<string>`${eb.ref('seat_version')} + 1`, seat_sync_next_at: sql`now()`, seat_sync_failures: 0 } : {}),
+      ...(options.markSeats
+        ? { seat_version: sql<string>`${eb.ref('seat_version')} + 1`, seat_sync_next_at: sql`now()`, seat_sync_failures: 0 }
+        : {}),
     }))
     .execute();
 }

@@ -65,14 +65,20 @@ export function createSeatSync(deps: { kysely: Kysely<Schema>; stripe: StripeGat
           await recordAudit(
             tx,
             { actorId: null, ip: null, userAgent: null },
-            { action: 'billing.seats_synced', target: { type: 'tenant', id: tenantId }, details: { subscriptionId, from: current.quantity, to: seats } },
+            {
+              action: 'billing.seats_synced',
+              target: { type: 'tenant', id: tenantId },
+              details: { subscriptionId, from: current.quantity, to: seats },
+            },
           );
         }
       });
       return 'synced';
     } catch (error) {
       const reason = String(stripeErrorForLog(error).type ?? 'unknown');
-      const failures = await inTenant(deps.kysely, { tenantId, userId: null }, (tx) => queries.failSeatSync(tx, reason, retryDelaySeconds(claim.seat_sync_failures + 1)));
+      const failures = await inTenant(deps.kysely, { tenantId, userId: null }, (tx) =>
+        queries.failSeatSync(tx, reason, retryDelaySeconds(claim.seat_sync_failures + 1)),
+      );
       const log = failures >= 5 ? deps.logger.error.bind(deps.logger) : deps.logger.warn.bind(deps.logger);
       log({ tenantId, failures, stripe: stripeErrorForLog(error) }, 'billing seat sync failed; it is retried');
       return 'failed';

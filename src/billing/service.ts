@@ -17,13 +17,19 @@ export interface BillingDeps {
 const iso = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString());
 
 /** Where the current company stands now (row-level security picks the company). */
-export async function currentStanding(tx: Tx, now: Date): Promise<{ standing: Standing; account: Awaited<ReturnType<typeof queries.findAccount>> }> {
+export async function currentStanding(
+  tx: Tx,
+  now: Date,
+): Promise<{ standing: Standing; account: Awaited<ReturnType<typeof queries.findAccount>> }> {
   const account = await queries.findAccount(tx);
   const standing = standingOf(
     {
       tenantCreatedAt: await queries.tenantCreatedAt(tx),
       account: account
-        ? { subscriptionStatus: account.subscription_status, pastDueSince: account.past_due_since ? new Date(account.past_due_since) : null }
+        ? {
+            subscriptionStatus: account.subscription_status,
+            pastDueSince: account.past_due_since ? new Date(account.past_due_since) : null,
+          }
         : null,
     },
     now,
@@ -68,7 +74,13 @@ async function atStripe<T>(deps: BillingDeps, what: string, call: () => Promise<
     return await call();
   } catch (error) {
     deps.logger.error({ stripe: stripeErrorForLog(error) }, `Stripe call failed: ${what}`);
-    throw new ProblemError(503, 'service_unavailable', 'The payment provider could not be reached; try again shortly.', {}, { 'retry-after': '5' });
+    throw new ProblemError(
+      503,
+      'service_unavailable',
+      'The payment provider could not be reached; try again shortly.',
+      {},
+      { 'retry-after': '5' },
+    );
   }
 }
 

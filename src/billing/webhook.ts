@@ -15,9 +15,14 @@ const STATUSES = new Set<string>(['trialing', 'active', 'past_due', 'unpaid', 'c
 export type WebhookResult = 'applied' | 'replayed' | 'stale' | 'ignored';
 
 const idOf = (value: unknown): string | null =>
-  typeof value === 'string' ? value : typeof value === 'object' && value !== null && 'id' in value && typeof value.id === 'string' ? value.id : null;
+  typeof value === 'string'
+    ? value
+    : typeof value === 'object' && value !== null && 'id' in value && typeof value.id === 'string'
+      ? value.id
+      : null;
 
-const timeOf = (seconds: unknown): Date | null => (typeof seconds === 'number' && Number.isFinite(seconds) ? new Date(seconds * 1000) : null);
+const timeOf = (seconds: unknown): Date | null =>
+  typeof seconds === 'number' && Number.isFinite(seconds) ? new Date(seconds * 1000) : null;
 
 /** The subscription an invoice is for: `parent.subscription_details` since API 2025-03-31, `subscription` before. */
 function invoiceSubscription(invoice: Stripe.Invoice): string | null {
@@ -120,7 +125,9 @@ export async function applyEvent(
       return 'stale';
     }
     const next = outcome.next;
-    await queries.saveState(tx, next, { markSeats: observation.kind === 'checkout_completed' || before.subscriptionId !== next.subscriptionId });
+    await queries.saveState(tx, next, {
+      markSeats: observation.kind === 'checkout_completed' || before.subscriptionId !== next.subscriptionId,
+    });
     await recordAudit(tx, system, {
       action: AUDIT_ACTIONS[observation.kind],
       target: { type: 'tenant', id: tenantId },

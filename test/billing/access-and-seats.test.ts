@@ -46,7 +46,12 @@ describe(`billing: access by subscription state (${engineName})`, () => {
     expect(refused.json()).toMatchObject({ code: 'subscription_inactive', billingStatus: 'past_due' });
     const vendors = await company.client.get('/api/v1/vendors');
     expect(vendors.statusCode).toBe(200);
-    expect(vendors.json().items.map((vendor: { name: string }) => vendor.name).sort()).toEqual(['Before Failure', 'During Grace']);
+    expect(
+      vendors
+        .json()
+        .items.map((vendor: { name: string }) => vendor.name)
+        .sort(),
+    ).toEqual(['Before Failure', 'During Grace']);
     expect((await company.client.get('/api/v1/contracts')).statusCode).toBe(200);
     expect((await company.client.get('/api/v1/audit-events')).statusCode).toBe(200);
     // Export: GET /api/v1/export.xlsx is not on this branch yet; as a GET it passes the gate like every read.
@@ -61,7 +66,12 @@ describe(`billing: access by subscription state (${engineName})`, () => {
     // Paying again (in the portal) lifts it at once.
     const paid = await postEvent(b.t, stripeEvent('invoice.paid', b.stripe.invoice(subscription.id, 'paid')));
     expect(paid.statusCode).toBe(200);
-    expect((await again.get('/api/v1/billing')).json()).toMatchObject({ status: 'active', access: 'full', banner: null, graceEndsAt: null });
+    expect((await again.get('/api/v1/billing')).json()).toMatchObject({
+      status: 'active',
+      access: 'full',
+      banner: null,
+      graceEndsAt: null,
+    });
     expect((await addVendor(again, 'After Payment')).statusCode).toBe(201);
   });
 

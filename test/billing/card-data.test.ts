@@ -49,7 +49,9 @@ describe(`no card number in anything billing writes or answers (${engineName})`,
   beforeAll(async () => {
     b = await startBillingApp((app) =>
       app.addHook('onSend', async (_request, reply, payload) => {
-        bodies.push(`${JSON.stringify(reply.getHeaders())}\n${typeof payload === 'string' || Buffer.isBuffer(payload) ? String(payload) : ''}`);
+        bodies.push(
+          `${JSON.stringify(reply.getHeaders())}\n${typeof payload === 'string' || Buffer.isBuffer(payload) ? String(payload) : ''}`,
+        );
         return payload;
       }),
     );
@@ -91,7 +93,9 @@ describe(`no card number in anything billing writes or answers (${engineName})`,
     );
     const stored: string[] = [];
     for (const { table_name: table, column_name: column } of columns) {
-      const rows = await b.t.db.asOwner<{ value: string }>(`SELECT "${column}"::text AS value FROM "${table}" WHERE "${column}" IS NOT NULL`);
+      const rows = await b.t.db.asOwner<{ value: string }>(
+        `SELECT "${column}"::text AS value FROM "${table}" WHERE "${column}" IS NOT NULL`,
+      );
       stored.push(...rows.map((row) => `${table}.${column}: ${row.value}`));
     }
     const sentToStripe = b.stripe.requests.map((request) => `${request.method} ${request.path} ${request.rawBody}`);

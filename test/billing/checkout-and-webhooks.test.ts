@@ -44,7 +44,11 @@ describe(`billing: Checkout, portal and signed webhooks against a fake Stripe ($
       'POST /v1/customers 200',
       'POST /v1/checkout/sessions 200',
     ]);
-    expect(sent[0]!.form).toMatchObject({ name: 'Initech Licensing', email: company.email, metadata: { pactum_tenant_id: company.tenantId } });
+    expect(sent[0]!.form).toMatchObject({
+      name: 'Initech Licensing',
+      email: company.email,
+      metadata: { pactum_tenant_id: company.tenantId },
+    });
     expect(sent[1]!.form).toMatchObject({
       mode: 'subscription',
       line_items: [{ price: STRIPE.priceId, quantity: '1' }],
@@ -124,7 +128,8 @@ describe(`billing: Checkout, portal and signed webhooks against a fake Stripe ($
       subscriptionId = (await subscribe(b, company.client)).id;
     });
 
-    const cancelled = () => stripeEvent('customer.subscription.deleted', b.stripe.subscriptionSnapshot(subscriptionId, { status: 'active' }));
+    const cancelled = () =>
+      stripeEvent('customer.subscription.deleted', b.stripe.subscriptionSnapshot(subscriptionId, { status: 'active' }));
 
     it('refuses a body signed with another secret: 400 invalid_signature, nothing applied', async () => {
       const event = stripeEvent('customer.subscription.deleted', { ...b.stripe.subscriptionSnapshot(subscriptionId), status: 'canceled' });
@@ -211,10 +216,10 @@ describe(`billing: Checkout, portal and signed webhooks against a fake Stripe ($
     expect(replay.statusCode).toBe(200);
     expect(replay.json()).toEqual({ received: true });
     expect((await billingOf(company.client)).status).toBe('active');
-    const rows = await b.t.db.asOwner<{ n: string }>("SELECT count(*) AS n FROM audit_events WHERE tenant_id = $1 AND details->>'eventId' = $2", [
-      company.tenantId,
-      failed.id,
-    ]);
+    const rows = await b.t.db.asOwner<{ n: string }>(
+      "SELECT count(*) AS n FROM audit_events WHERE tenant_id = $1 AND details->>'eventId' = $2",
+      [company.tenantId, failed.id],
+    );
     expect(Number(rows[0]!.n)).toBe(1);
   });
 
@@ -245,7 +250,7 @@ describe(`billing: Checkout, portal and signed webhooks against a fake Stripe ($
     expect(ignored.map((row) => row.reason)).toEqual(['stale', 'ended']);
   });
 
-  it("ignores (and acknowledges) events of customers no company has, and event types it does not apply", async () => {
+  it('ignores (and acknowledges) events of customers no company has, and event types it does not apply', async () => {
     const stranger = stripeEvent('customer.subscription.updated', {
       id: 'sub_notours',
       object: 'subscription',
@@ -273,7 +278,12 @@ describe(`billing off: no STRIPE_SECRET_KEY (${engineName})`, () => {
         expect(response.statusCode, `${method} ${url}`).toBe(404);
         expect(response.json().code).toBe('not_found');
       }
-      const webhook = await t.app.inject({ method: 'POST', url: '/api/v1/billing/webhook', headers: { 'content-type': 'application/json' }, payload: '{}' });
+      const webhook = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/billing/webhook',
+        headers: { 'content-type': 'application/json' },
+        payload: '{}',
+      });
       expect(webhook.statusCode).toBe(404);
       expect((await company.client.get('/api/v1/me')).json().tenant.billing).toEqual({ enabled: false });
       // A company far past any trial still changes what it likes.

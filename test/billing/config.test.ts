@@ -11,7 +11,10 @@ const STRIPE_ENV = {
   STRIPE_PRICE_ID: 'price_1PactumSeat',
 };
 
-const base = () => ({ PACTUM_DATA_DIR: mkdtempSync(join(tmpdir(), 'pactum-billing-config-')), PACTUM_MASTER_KEY: randomBytes(32).toString('base64') });
+const base = () => ({
+  PACTUM_DATA_DIR: mkdtempSync(join(tmpdir(), 'pactum-billing-config-')),
+  PACTUM_MASTER_KEY: randomBytes(32).toString('base64'),
+});
 
 const production = () => ({
   ...base(),
@@ -47,7 +50,9 @@ describe('billing configuration', () => {
       const message = refusal({ ...env, STRIPE_SECRET_KEY: STRIPE_ENV.STRIPE_SECRET_KEY, STRIPE_PRICE_ID: STRIPE_ENV.STRIPE_PRICE_ID });
       expect(message).toContain('without STRIPE_WEBHOOK_SECRET');
       expect(message).not.toContain(STRIPE_ENV.STRIPE_SECRET_KEY);
-      expect(refusal({ ...env, STRIPE_WEBHOOK_SECRET: STRIPE_ENV.STRIPE_WEBHOOK_SECRET })).toContain('without STRIPE_SECRET_KEY, STRIPE_PRICE_ID');
+      expect(refusal({ ...env, STRIPE_WEBHOOK_SECRET: STRIPE_ENV.STRIPE_WEBHOOK_SECRET })).toContain(
+        'without STRIPE_SECRET_KEY, STRIPE_PRICE_ID',
+      );
     }
   });
 

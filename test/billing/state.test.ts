@@ -8,8 +8,14 @@ const at = (days: number) => new Date(signup.getTime() + days * DAY);
 
 describe('standing: what a company may do, by plan and time', () => {
   it('trial: full for 30 days from signup, then expired and read-only', () => {
-    expect(standingOf({ tenantCreatedAt: signup, account: null }, at(TRIAL_DAYS - 0.01))).toMatchObject({ status: 'trial', access: 'full' });
-    expect(standingOf({ tenantCreatedAt: signup, account: null }, at(TRIAL_DAYS))).toMatchObject({ status: 'expired', access: 'read_only' });
+    expect(standingOf({ tenantCreatedAt: signup, account: null }, at(TRIAL_DAYS - 0.01))).toMatchObject({
+      status: 'trial',
+      access: 'full',
+    });
+    expect(standingOf({ tenantCreatedAt: signup, account: null }, at(TRIAL_DAYS))).toMatchObject({
+      status: 'expired',
+      access: 'read_only',
+    });
     // A checkout begun but never paid ('incomplete') does not end or extend the trial.
     const incomplete = { subscriptionStatus: 'incomplete' as const, pastDueSince: null };
     expect(standingOf({ tenantCreatedAt: signup, account: incomplete }, at(3))).toMatchObject({ plan: 'trial', status: 'trial' });
@@ -23,7 +29,10 @@ describe('standing: what a company may do, by plan and time', () => {
       banner: 'payment_failed',
       graceEndsAt: at(100 + GRACE_DAYS),
     });
-    expect(standingOf({ tenantCreatedAt: signup, account: pastDue }, at(100 + GRACE_DAYS))).toMatchObject({ access: 'read_only', banner: 'read_only' });
+    expect(standingOf({ tenantCreatedAt: signup, account: pastDue }, at(100 + GRACE_DAYS))).toMatchObject({
+      access: 'read_only',
+      banner: 'read_only',
+    });
     for (const status of ['canceled', 'incomplete_expired', 'paused'] as const) {
       expect(standingOf({ tenantCreatedAt: signup, account: { subscriptionStatus: status, pastDueSince: null } }, at(5))).toMatchObject({
         status: 'cancelled',
@@ -41,7 +50,14 @@ describe('standing: what a company may do, by plan and time', () => {
 });
 
 describe('subscription state: events in any order never roll it back', () => {
-  const empty: SubscriptionState = { subscriptionId: null, status: null, currentPeriodEnd: null, subscribedSeats: null, pastDueSince: null, asOf: null };
+  const empty: SubscriptionState = {
+    subscriptionId: null,
+    status: null,
+    currentPeriodEnd: null,
+    subscribedSeats: null,
+    pastDueSince: null,
+    asOf: null,
+  };
   const active: SubscriptionState = { ...empty, subscriptionId: 'sub_A', status: 'active', subscribedSeats: 2, asOf: at(10) };
   const subscription = (day: number, status: 'active' | 'past_due' | 'canceled', id = 'sub_A') =>
     ({ kind: 'subscription', at: at(day), subscriptionId: id, status, currentPeriodEnd: at(day + 30), seats: 2 }) as const;

@@ -96,7 +96,8 @@ export async function startFakeStripe(options: { secretKey: string; priceId: str
 
   function createCheckoutSession(form: Record<string, unknown>) {
     const lineItems = form.line_items as Array<{ price?: string; quantity?: string }> | undefined;
-    if (form.mode !== 'subscription') return error(400, 'invalid_request_error', 'Pactum only opens subscription sessions', 'parameter_invalid');
+    if (form.mode !== 'subscription')
+      return error(400, 'invalid_request_error', 'Pactum only opens subscription sessions', 'parameter_invalid');
     if (typeof form.customer !== 'string' || !customers.has(form.customer)) {
       return error(400, 'invalid_request_error', `No such customer: '${String(form.customer)}'`, 'resource_missing');
     }
@@ -174,7 +175,9 @@ export async function startFakeStripe(options: { secretKey: string; priceId: str
       const id = subscription[1]!;
       if (method === 'GET') {
         const found = subscriptions.get(id);
-        return found ? { status: 200, body: found } : error(404, 'invalid_request_error', `No such subscription: '${id}'`, 'resource_missing');
+        return found
+          ? { status: 200, body: found }
+          : error(404, 'invalid_request_error', `No such subscription: '${id}'`, 'resource_missing');
       }
       if (method === 'POST') return updateSubscription(id, form);
     }
@@ -313,7 +316,12 @@ export async function startFakeStripe(options: { secretKey: string; priceId: str
           quote_details: null,
           subscription_details: { subscription: subscriptionId, metadata: subscription.metadata },
         },
-        status_transitions: { paid_at: status === 'paid' ? created : null, finalized_at: created, voided_at: null, marked_uncollectible_at: null },
+        status_transitions: {
+          paid_at: status === 'paid' ? created : null,
+          finalized_at: created,
+          voided_at: null,
+          marked_uncollectible_at: null,
+        },
         livemode: false,
       };
     },
