@@ -20,8 +20,8 @@ export interface BillingRouteOptions {
 
 const tags = ['Billing'];
 
-/** Stripe's events are small; this bounds what an unauthenticated caller can make us buffer and hash. */
-const WEBHOOK_BODY_LIMIT = 256 * 1024;
+/** The app's own limit: Stripe's events are far smaller, and a refused event would be retried for days. */
+const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 
 /** Requests after which who is active may have changed: each nudges the seat sync once committed. */
 const SEAT_CHANGES = new Set([

@@ -37,7 +37,9 @@ function periodEnd(subscription: Stripe.Subscription): Date | null {
 }
 
 /** The customer and what the event says, for the six event types billing applies; null for anything else. */
-export function observe(event: Stripe.Event): { customerId: string | null; observation: Observation } | null {
+export function observe(
+  event: Stripe.Event,
+): { customerId: string | null; tenantReference?: string | null; observation: Observation } | null {
   const at = timeOf(event.created);
   if (!at) return null;
   switch (event.type) {
@@ -46,7 +48,11 @@ export function observe(event: Stripe.Event): { customerId: string | null; obser
       const subscriptionId = idOf(session.subscription);
       if (session.mode !== 'subscription' || !subscriptionId) return null;
       const paid = session.payment_status === 'paid' || session.payment_status === 'no_payment_required';
-      return { customerId: idOf(session.customer), observation: { kind: 'checkout_completed', at, subscriptionId, paid } };
+      return {
+        customerId: idOf(session.customer),
+        tenantReference: session.client_reference_id,
+        observation: { kind: 'checkout_completed', at, subscriptionId, paid },
+      };
     }
     case 'customer.subscription.created':
     case 'customer.subscription.updated':
@@ -107,6 +113,11 @@ export async function applyEvent(
     if (!tenantId) {
       // Not ours (another integration on the same Stripe account) or a customer whose company is gone.
       deps.logger.warn({ eventId: event.id, eventType: event.type }, 'Stripe event for a customer no company has; ignored');
+      return 'ignored';
+    }
+    if (seen.tenantReference && seen.tenantReference !== tenantId) {
+      // Our Checkout Sessions name the company that opened them; one naming another company is not ours to apply.
+      deps.logger.warn({ eventId: event.id, eventType: event.type }, "Checkout Session of another company's customer; ignored");
       return 'ignored';
     }
     await enterTenant(tx, { tenantId, userId: null });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stripeEvent } from '../fakes/fake-stripe.js';
 import { addMember } from '../helpers/members.js';
@@ -248,6 +249,17 @@ describe(`billing: Checkout, portal and signed webhooks against a fake Stripe ($
       [company.tenantId],
     );
     expect(ignored.map((row) => row.reason)).toEqual(['stale', 'ended']);
+  });
+
+  it('ignores a completed Checkout Session whose reference names another company, and applies the genuine one', async () => {
+    const company = await registerCompany(b.t);
+    const checkout = await company.client.post('/api/v1/billing/checkout');
+    const { session } = b.stripe.completeCheckout(new URL(checkout.json().url).pathname.split('/').pop()!);
+    const forged = stripeEvent('checkout.session.completed', { ...session, client_reference_id: randomUUID() });
+    expect((await postEvent(b.t, forged)).statusCode).toBe(200);
+    expect(await billingOf(company.client)).toMatchObject({ plan: 'trial', status: 'trial' });
+    expect((await postEvent(b.t, stripeEvent('checkout.session.completed', session))).statusCode).toBe(200);
+    expect(await billingOf(company.client)).toMatchObject({ plan: 'subscription', status: 'active' });
   });
 
   it('ignores (and acknowledges) events of customers no company has, and event types it does not apply', async () => {
