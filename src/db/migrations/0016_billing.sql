@@ -31,8 +31,10 @@ CREATE TABLE billing_accounts (
   created_at              timestamptz NOT NULL DEFAULT now(),
   updated_at              timestamptz NOT NULL DEFAULT now()
 );
--- Stripe's ids are Stripe's, not user input: a global unique index confirms nothing a caller chose.
-CREATE UNIQUE INDEX billing_accounts_customer ON billing_accounts (stripe_customer_id);
+-- Not unique: a unique key on a tenant table must include tenant_id (it is checked across tenants). Stripe
+-- makes a new id per customer, so two companies never share one; the door below answers only when
+-- exactly one company has it.
+CREATE INDEX billing_accounts_customer ON billing_accounts (stripe_customer_id);
 CREATE INDEX billing_accounts_seat_sync ON billing_accounts (seat_sync_next_at) WHERE seat_version > synced_seat_version;
 SELECT pactum_isolate_tenant_table('billing_accounts', 'tenant_id');
 GRANT SELECT, INSERT, UPDATE ON billing_accounts TO pactum_app;
@@ -69,7 +71,9 @@ SELECT pactum_seal_global_table('billing_webhook_events');
 -- caller already holds (Stripe's, inside a payload whose signature was verified), and only the tenant id.
 CREATE FUNCTION pactum_billing_customer_tenant(p_customer_id text) RETURNS uuid
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
-  AS $$ SELECT tenant_id FROM billing_accounts WHERE stripe_customer_id = p_customer_id $$;
+  AS $$
+  SELECT CASE WHEN count(*) = 1 THEN min(tenant_id::text)::uuid END FROM billing_accounts WHERE stripe_customer_id = p_customer_id
+$$;
 
 -- Records an event id for the current tenant (or none); true the first time, false for a replay. Stripe
 -- retries for 3 days and the signature is only accepted for 5 minutes, so ids older than 90 days can go.
