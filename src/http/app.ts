@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { auditingRefusals, createRefusalLog } from '../audit/refusals.js';
 import { auditRoutes } from '../audit/routes.js';
+import { billingOff, registerBilling } from '../billing/setup.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/engine.js';
 import { contractRoutes } from '../contracts/routes.js';
@@ -145,8 +146,9 @@ export async function buildApp({ config, database, logStream, documentStorage }:
     logger: app.log,
   };
   // Refused attempts at changing who may see or do what are audited in a transaction of their own.
+  const sessionTenants = createSessionTenants(database.kysely);
   const sessionGuard = createSessionGuard(database.kysely, cookies, {
-    tenants: createSessionTenants(database.kysely),
+    tenants: sessionTenants,
     gate: createTenantGate({
       ...config.tenantFairness,
       concurrency: config.tenantFairness.concurrency ?? defaultTenantConcurrency(database),
@@ -159,8 +161,26 @@ export async function buildApp({ config, database, logStream, documentStorage }:
     downloadSlots: createDownloadSlots(config.documentDownloads),
   });
 
+  // Billing's read-only gate and seat-sync hook must precede the routes they watch; off without Stripe.
+  const billingSummary = config.billing
+    ? await registerBilling(app, {
+        config: config.billing,
+        publicUrl: config.publicUrl,
+        kysely: database.kysely,
+        cookies,
+        sessionTenants,
+        withSession,
+      })
+    : billingOff;
+
   await app.register(healthRoutes, { database, replicationReadiness: config.replicationReadiness });
-  await app.register(identityRoutes, { deps: identityDeps, cookies, withSession, authRateLimitPerMinute: config.authRateLimitPerMinute });
+  await app.register(identityRoutes, {
+    deps: identityDeps,
+    cookies,
+    withSession,
+    authRateLimitPerMinute: config.authRateLimitPerMinute,
+    billingSummary,
+  });
   await app.register(tenancyRoutes, {
     deps: identityDeps,
     cookies,
