@@ -56,7 +56,7 @@ const SECURITY_SCHEMES = {
     type: 'apiKey',
     in: 'cookie',
     name: 'pactum_session',
-    description: 'The same session cookie on a plain-http localhost public URL.',
+    description: 'The same session cookie when the public URL is plain http (trying Pactum out on one machine).',
   },
 } as const;
 const SESSION_REQUIRED: Array<Record<string, string[]>> = [{ session: [] }, { localSession: [] }];
@@ -122,9 +122,14 @@ export function documentedProblems(method: string, route: RouteShape): Set<Probl
   return codes;
 }
 
-/** Only the API is described: not the probes, not the reference's own page and assets. */
+/** The API: not the probes, not the reference's own page and assets. */
+export function isApiRoute(url: string): boolean {
+  return url.startsWith('/api/') && url !== API_DOCS_PREFIX && !url.startsWith(`${API_DOCS_PREFIX}/`);
+}
+
+/** What the document describes: the API routes, less any a route hides itself (`schema.hide`). */
 export function isDescribed(route: RouteShape): boolean {
-  return route.url.startsWith('/api/') && !route.url.startsWith(API_DOCS_PREFIX) && route.schema?.hide !== true;
+  return isApiRoute(route.url) && route.schema?.hide !== true;
 }
 
 const X_PROBLEMS = 'x-pactum-problems';
@@ -200,6 +205,7 @@ function multipartBody({ field, description }: { field: string; description: str
 function addProblemResponses({ openapiObject }: { openapiObject: Record<string, unknown> }) {
   const document = openapiObject as {
     components: { schemas?: Record<string, unknown> };
+    servers?: unknown;
     paths: Record<string, Record<string, Operation>>;
   };
   for (const path of Object.values(document.paths)) {
@@ -214,6 +220,8 @@ function addProblemResponses({ openapiObject }: { openapiObject: Record<string, 
     }
   }
   document.components.schemas = { ...document.components.schemas, Problem: PROBLEM_SCHEMA };
+  // The spec's own default, said out loud: the API is at the origin that served this document. No host.
+  document.servers = [{ url: '/', description: 'The origin that serves this document.' }];
   return document;
 }
 
@@ -224,7 +232,7 @@ function packageVersion(): string {
 
 /**
  * Collects the routes registered after it into an OpenAPI 3.1 document (src/http/openapi-routes.ts serves
- * it). Nothing deployment-specific goes in: no servers, no configuration, both cookie names.
+ * it). Nothing deployment-specific goes in: no host, no configuration, both cookie names.
  */
 export async function registerOpenApi(app: FastifyInstance) {
   await app.register(swagger, {
@@ -254,8 +262,8 @@ export function enforceDocumentedProblems(app: FastifyInstance) {
     const route = request.routeOptions;
     if (route.url === undefined || typeof payload !== 'string') return payload;
     if (!String(reply.getHeader('content-type') ?? '').startsWith('application/problem+json')) return payload;
+    if (!isApiRoute(route.url)) return payload;
     const shape = { url: route.url, config: route.config, schema: route.schema };
-    if (!isDescribed(shape)) return payload;
     const { code } = JSON.parse(payload) as { code: ProblemCode };
     const method = request.method === 'HEAD' ? 'GET' : request.method;
     if (documentedProblems(method, shape).has(code) && problemStatuses[code] === reply.statusCode) return payload;
@@ -264,6 +272,8 @@ export function enforceDocumentedProblems(app: FastifyInstance) {
       { route: `${method} ${route.url}`, status: reply.statusCode, code },
       `undocumented problem: ${answered}; declare it (config.problems)`,
     );
+    // The log may be captured where nobody reads it; a warning reaches the test run's output.
+    process.emitWarning(`${answered}; declare the code in the route's config.problems`, 'UndocumentedProblem');
     reply.code(500);
     return JSON.stringify(problemBody(500, 'internal_error', `Undocumented problem: ${answered}.`));
   });

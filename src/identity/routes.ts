@@ -70,7 +70,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
   });
 
   app.post('/api/v1/auth/challenges/:id/verify', {
-    config: { ...publicStrict, problems: ['invalid_code', 'challenge_expired'] },
+    config: { ...publicStrict, problems: ['invalid_code', 'challenge_expired', 'invitation_expired'] },
     schema: {
       summary: 'Verify a phone code',
       operationId: 'verifyChallenge',
@@ -134,7 +134,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
   );
 
   app.post('/api/v1/auth/step-up', {
-    config: { ...strict, problems: ['delivery_failed'] },
+    config: { ...strict, problems: ['not_found', 'delivery_failed'] },
     schema: {
       summary: 'Confirm it is you with a new phone code',
       operationId: 'startStepUp',
@@ -152,7 +152,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
   });
 
   app.post('/api/v1/auth/password', {
-    config: { ...strict, problems: ['weak_password', 'invalid_credentials'] },
+    config: { ...strict, problems: ['not_found', 'weak_password', 'invalid_credentials'] },
     schema: {
       summary: 'Change your password',
       operationId: 'changePassword',
@@ -194,7 +194,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
   });
 
   app.post('/api/v1/me/phone', {
-    config: { ...strict, problems: ['invalid_credentials', 'invalid_phone', 'unsupported_country', 'delivery_failed'] },
+    config: { ...strict, problems: ['not_found', 'invalid_credentials', 'invalid_phone', 'unsupported_country', 'delivery_failed'] },
     schema: {
       summary: 'Change your phone number',
       operationId: 'startPhoneChange',
@@ -209,6 +209,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
   });
 
   app.get('/api/v1/me', {
+    config: { problems: ['not_found'] },
     schema: {
       summary: 'The signed-in user, company and groups',
       operationId: 'getMe',

@@ -43,7 +43,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
   });
 
   app.post('/api/v1/users', {
-    config: { problems: ['forbidden', 'email_taken'] },
+    config: { problems: ['forbidden', 'reauthentication_required', 'email_taken'] },
     schema: {
       summary: 'Invite a user',
       operationId: 'inviteUser',
@@ -69,7 +69,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
   });
 
   app.patch('/api/v1/users/:id', {
-    config: { problems: ['forbidden', 'last_master', 'reauthentication_required'] },
+    config: { problems: ['forbidden', 'reauthentication_required', 'last_master', 'invalid_transition'] },
     schema: {
       summary: 'Rename a user or change their role',
       operationId: 'updateUser',
@@ -91,7 +91,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
   });
 
   app.post('/api/v1/users/:id/revoke', {
-    config: { problems: ['forbidden', 'handover_required', 'last_master', 'reauthentication_required'] },
+    config: { problems: ['forbidden', 'reauthentication_required', 'handover_required', 'last_master', 'invalid_transition'] },
     schema: {
       summary: 'Revoke a user, handing their contracts over',
       operationId: 'revokeUser',
