@@ -41,7 +41,7 @@ export const contractRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSe
   });
 
   app.post('/api/v1/contracts', {
-    config: { problems: ['forbidden'] },
+    config: { problems: ['forbidden', 'invalid_transition'] },
     schema: {
       summary: 'Create a contract or proposal',
       operationId: 'createContract',
