@@ -40,6 +40,8 @@ import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { refuseUnboundedLists } from './list-bounds.js';
 import { registerLoadShedding } from './load-shedding.js';
 import { loggerOptions } from './logging.js';
+import { enforceDocumentedProblems, registerOpenApi } from './openapi.js';
+import { openApiRoutes, registerApiDocs } from './openapi-routes.js';
 import { ProblemError } from './problem.js';
 import { registerSecurity } from './security.js';
 import { createTenantGate } from './tenant-gate.js';
@@ -53,6 +55,12 @@ export interface AppOptions {
   logStream?: DestinationStream;
   /** Where document blobs go; from the configuration unless given (`serve` shares it with the orphan sweep). */
   documentStorage?: DocumentStorage;
+  /**
+   * A problem a route answers that its OpenAPI documentation does not list becomes a 500 internal_error
+   * with an error log naming route and code (src/http/openapi.ts). The test suite turns it on so a new
+   * code cannot go undocumented; a server leaves it off and answers what the route threw.
+   */
+  enforceDocumentedProblems?: boolean;
 }
 
 export function createCodeSender(config: Config): CodeSender {
@@ -74,7 +82,7 @@ function defaultTenantConcurrency(database: Database): number {
   return database.engine === 'embedded' ? 1 : 4;
 }
 
-export async function buildApp({ config, database, logStream, documentStorage }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, database, logStream, documentStorage, ...options }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logStream ? { ...loggerOptions(config.logLevel), stream: logStream } : loggerOptions(config.logLevel),
     trustProxy: fastifyTrustProxy(config.trustProxy),
@@ -96,6 +104,9 @@ export async function buildApp({ config, database, logStream, documentStorage }:
   refuseUnboundedLists(app);
   app.setValidatorCompiler(validatorCompiler);
   registerErrorHandling(app);
+  // Before every route: the document is collected from the routes as they are registered.
+  await registerOpenApi(app);
+  if (options.enforceDocumentedProblems) enforceDocumentedProblems(app);
   await app.register(cookie);
   const cookies = createSessionCookies(config.publicUrl);
   await registerSecurity(app, { publicUrl: config.publicUrl, sessionCookieName: cookies.name });
@@ -197,5 +208,7 @@ export async function buildApp({ config, database, logStream, documentStorage }:
   await app.register(documentRoutes, { withSession, documents, downloadTimeoutMs: config.documentDownloads.timeoutSeconds * 1000 });
   await app.register(groupRoutes, { withSession });
   await app.register(auditRoutes, { withSession });
+  await app.register(openApiRoutes);
+  await registerApiDocs(app);
   return app;
 }
