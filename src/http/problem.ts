@@ -50,6 +50,7 @@ export type ProblemCode = keyof typeof problemTitles;
 export const problemStatuses: Record<ProblemCode, number> = {
   validation_failed: 400,
   malformed_body: 400,
+  invalid_signature: 400,
   invalid_phone: 400,
   unsupported_country: 400,
   weak_password: 400,
@@ -57,6 +58,7 @@ export const problemStatuses: Record<ProblemCode, number> = {
   channel_unavailable: 400,
   unauthenticated: 401,
   invalid_credentials: 401,
+  subscription_inactive: 402,
   forbidden: 403,
   origin_mismatch: 403,
   reauthentication_required: 403,
