@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { BackupStatus } from '../backup/schedule.js';
 import type { Database } from '../db/engine.js';
 
 /**
@@ -8,7 +9,10 @@ import type { Database } from '../db/engine.js';
  * and how far standbys lag. Neither is shed or rate-limited: a probe refused for load would take a busy
  * but working node out of rotation, or have it restarted.
  */
-export const healthRoutes: FastifyPluginAsync<{ database: Database }> = async (app, { database }) => {
+export const healthRoutes: FastifyPluginAsync<{ database: Database; backupStatus?: () => BackupStatus }> = async (
+  app,
+  { database, backupStatus },
+) => {
   const probe = { rateLimit: false, loadShedding: false } as const;
 
   app.get('/healthz', { config: probe }, async () => ({ status: 'ok' }));
@@ -16,11 +20,14 @@ export const healthRoutes: FastifyPluginAsync<{ database: Database }> = async (a
   app.get('/readyz', { config: probe }, async (request, reply) => {
     try {
       const { replication } = await database.readiness();
-      // Backups are not run by this process yet: nothing to report (API.md allows null).
-      return { database: 'ok', replication, backup: null };
+      // The scheduled backup's last outcome, as the backup job last read it (never a query here); null: none configured.
+      return { database: 'ok', replication, backup: backupStatus?.() ?? null };
     } catch (error) {
       request.log.warn({ err: error }, 'readiness check failed');
-      return reply.status(503).header('retry-after', '5').send({ database: 'unreachable', replication: null, backup: null });
+      return reply
+        .status(503)
+        .header('retry-after', '5')
+        .send({ database: 'unreachable', replication: null, backup: backupStatus?.() ?? null });
     }
   });
 };

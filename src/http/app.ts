@@ -15,6 +15,7 @@ import { createDocumentService } from '../documents/service.js';
 import type { DocumentStorage } from '../documents/storage.js';
 import { createDocumentStorage } from '../documents/storage-from-config.js';
 import { groupRoutes } from '../groups/routes.js';
+import type { BackupStatus } from '../backup/schedule.js';
 import { healthRoutes } from '../health/routes.js';
 import { holdingRoutes } from '../holdings/routes.js';
 import { createPwnedPasswordsClient } from '../identity/breached-passwords.js';
@@ -51,6 +52,8 @@ export interface AppOptions {
   logStream?: DestinationStream;
   /** Where document blobs go; from the configuration unless given (`serve` shares it with the orphan sweep). */
   documentStorage?: DocumentStorage;
+  /** The scheduled backup's last outcome for /readyz; absent when no backup is configured (src/backup/schedule.ts). */
+  backupStatus?: () => BackupStatus;
 }
 
 export function createCodeSender(config: Config): CodeSender {
@@ -72,7 +75,7 @@ function defaultTenantConcurrency(database: Database): number {
   return database.engine === 'embedded' ? 1 : 4;
 }
 
-export async function buildApp({ config, database, logStream, documentStorage }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, database, logStream, documentStorage, backupStatus }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logStream ? { ...loggerOptions(config.logLevel), stream: logStream } : loggerOptions(config.logLevel),
     trustProxy: fastifyTrustProxy(config.trustProxy),
@@ -158,7 +161,7 @@ export async function buildApp({ config, database, logStream, documentStorage }:
     downloadSlots: createDownloadSlots(config.documentDownloads),
   });
 
-  await app.register(healthRoutes, { database });
+  await app.register(healthRoutes, { database, backupStatus });
   await app.register(identityRoutes, { deps: identityDeps, cookies, withSession, authRateLimitPerMinute: config.authRateLimitPerMinute });
   await app.register(tenancyRoutes, {
     deps: identityDeps,
