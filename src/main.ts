@@ -43,6 +43,8 @@ SIGTERM or SIGINT stops taking requests, finishes those in flight within PACTUM_
 (default 10), then exits.
 At start and then hourly, whichever node holds the job's lease sends due deadline reminders and removes
 what failed document uploads left behind (older than PACTUM_DOCUMENT_SWEEP_GRACE_SECONDS).
+With PACTUM_BACKUP_KEY and a destination (PACTUM_BACKUP_DIR or PACTUM_BACKUP_S3_*) set, one node takes the
+daily backup at PACTUM_BACKUP_AT (02:00 UTC; see \`pactum backup --help\`) and /readyz reports its outcome.
 PACTUM_DATABASE_URL should log in as pactum_app: with NODE_ENV=production, serve refuses a superuser,
 a BYPASSRLS role or a table owner. An embedded data directory serves one process at a time: a second command on it is refused.
 

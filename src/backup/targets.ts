@@ -16,7 +16,7 @@ export interface StoredFile {
 export interface BackupTarget {
   /** For messages: the directory, or s3://bucket/prefix (never credentials). */
   readonly description: string;
-  put(name: string, body: AsyncIterable<Buffer>): Promise<void>;
+  put(name: string, body: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void>;
   get(name: string): Promise<Readable>;
   list(): Promise<StoredFile[]>;
   delete(name: string): Promise<void>;
