@@ -205,9 +205,9 @@ function spawnTool(tool: string, args: string[], url: string): ChildProcessWitho
   const parsed = new URL(url);
   const password = decodeURIComponent(parsed.password);
   parsed.password = '';
-  const env: NodeJS.ProcessEnv = { ...process.env, PGCONNECT_TIMEOUT: '10' };
-  if (password) env.PGPASSWORD = password;
-  else delete env.PGPASSWORD;
+  // libpq's own variables for the child (not Pactum configuration): an inherited password is dropped.
+  const { PGPASSWORD: _inherited, ...inherited } = process.env;
+  const env: NodeJS.ProcessEnv = { ...inherited, PGCONNECT_TIMEOUT: '10', ...(password ? { PGPASSWORD: password } : {}) };
   return spawn(tool, [...args, `--dbname=${parsed.href}`], { env, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
