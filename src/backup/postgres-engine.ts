@@ -29,6 +29,8 @@ export async function startPostgresDump(ownerUrl: string): Promise<RunningDump> 
     const tool = await toolPath(client, 'pg_dump');
     const child = spawnTool(tool, ['--format=custom', `--snapshot=${rows[0]!.snapshot}`, '--no-password'], ownerUrl);
     const exited = exitOf(child, 'pg_dump');
+    // Awaited by finish(); a run that failed elsewhere first (and killed pg_dump) never asks.
+    exited.catch(() => {});
     // Runs beside the dump, in the same snapshot; the session stays open until both are done.
     const facts = collectDatabaseFacts(queryOf(client));
     facts.catch(() => {});
