@@ -36,10 +36,15 @@ async function startDump(source: BackupSource): Promise<StartedDump> {
   const dump = await source.dumpDataDir();
   return {
     format: 'pglite-datadir-gzip',
-    stream: dump.stream() as unknown as AsyncIterable<Buffer>,
+    stream: bufferChunks(dump.stream() as unknown as AsyncIterable<Uint8Array>),
     finish: () => embeddedFactsOfDump(dump),
     abort: () => {},
   };
+}
+
+/** A Blob's stream yields Uint8Arrays; the cipher's queue works on Buffers (views, no copy). */
+async function* bufferChunks(source: AsyncIterable<Uint8Array>): AsyncGenerator<Buffer> {
+  for await (const chunk of source) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
 /**
