@@ -137,7 +137,7 @@ describe(`backup and restore (${engineName})`, { timeout: 180_000 }, () => {
     await createDemoCompany(db.database, { today: '2026-11-30' });
     trails = await seedAuditTrails();
     source = db.url ? { engine: 'postgres', ownerUrl: db.url } : { engine: 'embedded', dumpDataDir: () => db.database.dumpDataDir!() };
-  }, 180_000);
+  }, 300_000);
 
   afterAll(async () => {
     for (const cleanup of cleanups) await cleanup();

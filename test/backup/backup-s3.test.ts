@@ -37,7 +37,7 @@ describe(`backups in S3-compatible storage (${engineName})`, { timeout: 180_000 
     await db.asOwner(`INSERT INTO tenants (id, name) VALUES (gen_random_uuid(), 'Bucket AG')`);
     target = targetFromEnvironment('nightly/pactum');
     source = db.url ? { engine: 'postgres', ownerUrl: db.url } : { engine: 'embedded', dumpDataDir: () => db.database.dumpDataDir!() };
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await db?.drop();

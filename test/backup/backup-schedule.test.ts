@@ -36,7 +36,7 @@ describe(`the scheduled backup and /readyz (${engineName})`, { timeout: 180_000 
       retryAfterSeconds: 15 * 60,
       runBackup: async () => (await takeBackup(source, { target, key, clock: () => now })).id,
     });
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await t?.close();

@@ -41,7 +41,7 @@ describe(`pactum backup and restore on the command line (${engineName})`, { time
       const migrated = await pactum(['migrate']);
       expect(migrated.status, migrated.stderr).toBe(0);
     }
-  }, 180_000);
+  }, 300_000);
 
   afterAll(async () => {
     await db?.drop();
