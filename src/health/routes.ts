@@ -1,6 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { BackupStatus } from '../backup/schedule.js';
+import type { ReplicationReadiness } from '../config.js';
 import type { Database } from '../db/engine.js';
+import { replicationUnreadiness } from './replication-readiness.js';
 
 /**
  * Liveness says the process serves: it touches nothing, so it answers under any load and while the
@@ -9,10 +11,11 @@ import type { Database } from '../db/engine.js';
  * and how far standbys lag. Neither is shed or rate-limited: a probe refused for load would take a busy
  * but working node out of rotation, or have it restarted.
  */
-export const healthRoutes: FastifyPluginAsync<{ database: Database; backupStatus?: () => BackupStatus }> = async (
-  app,
-  { database, backupStatus },
-) => {
+export const healthRoutes: FastifyPluginAsync<{
+  database: Database;
+  replicationReadiness: ReplicationReadiness;
+  backupStatus?: () => BackupStatus;
+}> = async (app, { database, replicationReadiness, backupStatus }) => {
   const probe = { rateLimit: false, loadShedding: false } as const;
 
   app.get('/healthz', { config: probe }, async () => ({ status: 'ok' }));
@@ -21,7 +24,13 @@ export const healthRoutes: FastifyPluginAsync<{ database: Database; backupStatus
     try {
       const { replication } = await database.readiness();
       // The scheduled backup's last outcome, as the backup job last read it (never a query here); null: none configured.
-      return { database: 'ok', replication, backup: backupStatus?.() ?? null };
+      const backup = backupStatus?.() ?? null;
+      const notReady = replicationUnreadiness(replication, replicationReadiness);
+      if (notReady !== null) {
+        request.log.warn({ replication }, `not ready: ${notReady}`);
+        return reply.status(503).header('retry-after', '5').send({ database: 'ok', replication, backup });
+      }
+      return { database: 'ok', replication, backup };
     } catch (error) {
       request.log.warn({ err: error }, 'readiness check failed');
       return reply

@@ -161,7 +161,7 @@ export async function buildApp({ config, database, logStream, documentStorage, b
     downloadSlots: createDownloadSlots(config.documentDownloads),
   });
 
-  await app.register(healthRoutes, { database, backupStatus });
+  await app.register(healthRoutes, { database, replicationReadiness: config.replicationReadiness, backupStatus });
   await app.register(identityRoutes, { deps: identityDeps, cookies, withSession, authRateLimitPerMinute: config.authRateLimitPerMinute });
   await app.register(tenancyRoutes, {
     deps: identityDeps,
