@@ -129,7 +129,7 @@ function flipByte(file: string, at: number) {
   writeFileSync(file, bytes);
 }
 
-describe(`backup and restore (${engineName})`, { timeout: 180_000 }, () => {
+describe(`backup and restore (${engineName})`, { timeout: 600_000 }, () => {
   let trails: [string, string];
 
   beforeAll(async () => {

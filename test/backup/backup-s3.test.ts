@@ -30,7 +30,7 @@ function targetFromEnvironment(prefix: string) {
   return createS3Target(config.target);
 }
 
-describe(`backups in S3-compatible storage (${engineName})`, { timeout: 180_000 }, () => {
+describe(`backups in S3-compatible storage (${engineName})`, { timeout: 600_000 }, () => {
   beforeAll(async () => {
     s3 = await startFakeS3();
     db = await createTestDatabase();

@@ -17,7 +17,7 @@ writeFileSync(blocked, '');
 const good = createDirTarget(join(dir, 'backups'));
 const broken = createDirTarget(join(blocked, 'backups'));
 
-describe(`the scheduled backup and /readyz (${engineName})`, { timeout: 180_000 }, () => {
+describe(`the scheduled backup and /readyz (${engineName})`, { timeout: 600_000 }, () => {
   let t: TestApp;
   let job: BackupJob | null = null;
   let now = new Date('2026-11-30T01:59:00Z');

@@ -26,7 +26,7 @@ function pactum(args: string[], env: Record<string, string> = {}): Promise<Comma
 
 const oneLine = (result: CommandResult) => result.stderr.split('\n').filter((line) => line !== '');
 
-describe(`pactum backup and restore on the command line (${engineName})`, { timeout: 400_000 }, () => {
+describe(`pactum backup and restore on the command line (${engineName})`, { timeout: 600_000 }, () => {
   let db: TestDatabase | null = null;
   let env: Record<string, string>;
 
