@@ -11,6 +11,7 @@ import { contractRoutes } from '../contracts/routes.js';
 import { deadlineRoutes } from '../deadlines/routes.js';
 import { createDownloadSlots } from '../documents/download-slots.js';
 import { documentRoutes } from '../documents/routes.js';
+import { exportRoutes } from '../export/routes.js';
 import { createDocumentService } from '../documents/service.js';
 import type { DocumentStorage } from '../documents/storage.js';
 import { createDocumentStorage } from '../documents/storage-from-config.js';
@@ -175,5 +176,6 @@ export async function buildApp({ config, database, logStream, documentStorage }:
   await app.register(documentRoutes, { withSession, documents, downloadTimeoutMs: config.documentDownloads.timeoutSeconds * 1000 });
   await app.register(groupRoutes, { withSession });
   await app.register(auditRoutes, { withSession });
+  await app.register(exportRoutes, { withSession });
   return app;
 }

@@ -37,6 +37,7 @@ export const problemTitles = {
   last_master: 'A company needs at least one active master',
   invitation_expired: 'This invitation can no longer be used',
   token_expired: 'This link can no longer be used',
+  import_invalid: 'Some rows of the file are not valid',
 } as const;
 
 export type ProblemCode = keyof typeof problemTitles;
