@@ -4,6 +4,7 @@ import type { AuditingSessionGuard } from '../audit/refusals.js';
 import { auditContext } from '../audit/request-context.js';
 import { createDownloadSlots } from '../documents/download-slots.js';
 import { todayUtc } from '../deadlines/dates.js';
+import { importRoutes } from './import-routes.js';
 import { authorizeExport, exportFilename, writeExport } from './service.js';
 
 export const XLSX_CONTENT_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -58,4 +59,6 @@ export const exportRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSess
       );
     },
   });
+
+  await app.register(importRoutes, { withSession });
 };

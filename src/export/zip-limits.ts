@@ -13,6 +13,8 @@ export interface ZipLimits {
   maxEntries: number;
   /** Bytes all entries unpack to together. */
   maxUncompressedBytes: number;
+  /** Cells (`<c` elements) all worksheets hold together, counted while inflating. */
+  maxCells: number;
 }
 
 const EOCD = 0x06054b50;
@@ -82,26 +84,40 @@ function localSpan(zip: Buffer, entry: Entry): { dataStart: number; end: number 
   return { dataStart, end };
 }
 
-/** Inflates one entry's data, counting output bytes; stops as soon as the budget is spent. */
-function inflatedSize(data: Buffer, budget: number): Promise<number> {
+const CELL_START = /<c[\s/>]/g;
+
+/** Counts `<c` elements in a chunk, with the tail of the previous chunk so none is cut in two. */
+function cellsIn(text: string): number {
+  return text.match(CELL_START)?.length ?? 0;
+}
+
+/** Inflates one entry's data, counting output bytes (and cells); stops as soon as the budget is spent. */
+function inflatedSize(data: Buffer, budget: number, countCells: boolean): Promise<{ size: number; cells: number }> {
   return new Promise((resolve, reject) => {
     const inflate = createInflateRaw();
     let size = 0;
+    let cells = 0;
+    let tail = '';
     inflate.on('data', (chunk: Buffer) => {
       size += chunk.length;
+      if (countCells) {
+        const text = tail + chunk.toString('latin1');
+        cells += cellsIn(text) - cellsIn(tail);
+        tail = text.slice(-2);
+      }
       if (size > budget) {
         inflate.destroy();
-        resolve(size);
+        resolve({ size, cells });
       }
     });
-    inflate.on('end', () => resolve(size));
+    inflate.on('end', () => resolve({ size, cells }));
     inflate.on('error', () => reject(broken('has an entry that does not unpack')));
     inflate.end(data);
   });
 }
 
-/** Throws 413 or 400 unless the archive stays within the limits; resolves with the entry names. */
-export async function checkZipLimits(zip: Buffer, limits: ZipLimits): Promise<string[]> {
+/** Throws 413 or 400 unless the archive stays within the limits (checked while inflating every entry). */
+export async function checkZipLimits(zip: Buffer, limits: ZipLimits): Promise<void> {
   if (zip.length < 22) throw broken('is not a ZIP archive (an .xlsx file is one)');
   const { entries, centralOffset } = centralEntries(zip, limits);
   // Every byte before the directory belongs to exactly one listed entry, in order: nothing hidden.
@@ -114,18 +130,25 @@ export async function checkZipLimits(zip: Buffer, limits: ZipLimits): Promise<st
   if (expected !== centralOffset) throw broken('has data outside its listed entries');
 
   let total = 0;
+  let cells = 0;
+  const worksheet = (name: string) => /^xl\/worksheets\/sheet\d+\.xml$/.test(name);
   for (const { entry, dataStart } of spans) {
     if (entry.flags & 0x1) throw broken('is encrypted');
     const data = zip.subarray(dataStart, dataStart + entry.compressedSize);
     const budget = limits.maxUncompressedBytes - total;
     let size: number;
-    if (entry.method === 0) size = data.length;
-    else if (entry.method === 8) size = await inflatedSize(data, budget);
-    else throw broken(`uses a compression method (${entry.method}) workbooks do not use`);
+    if (entry.method === 0) {
+      size = data.length;
+      if (worksheet(entry.name)) cells += cellsIn(data.toString('latin1'));
+    } else if (entry.method === 8) {
+      const inflated = await inflatedSize(data, budget, worksheet(entry.name));
+      size = inflated.size;
+      cells += inflated.cells;
+    } else throw broken(`uses a compression method (${entry.method}) workbooks do not use`);
     total += size;
     if (total > limits.maxUncompressedBytes)
       throw refused(`The file unpacks to more than ${limits.maxUncompressedBytes} bytes; split it into smaller files.`);
+    if (cells > limits.maxCells) throw refused(`The file has more than ${limits.maxCells} cells; split it into smaller files.`);
     if (size !== entry.declaredSize) throw broken(`has an entry whose size does not match its directory (${entry.name})`);
   }
-  return entries.map((entry) => entry.name);
 }
