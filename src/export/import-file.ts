@@ -81,7 +81,9 @@ function checkedText(value: ImportCell['value']): ImportCell['value'] {
 /** Maps a header row to the layout's importable columns; unknown headers are ignored, doubled ones are errors. */
 function headerMap(sheet: SheetLayout, headers: Array<string | null>, errors: ImportError[], rename: Record<string, string> = {}) {
   const byField = new Map<string, Column>(sheet.columns.filter((column) => column.importable).map((column) => [column.field, column]));
-  const byHeader = new Map<string, Column>(sheet.columns.filter((column) => column.importable).map((column) => [column.header.toLowerCase(), column]));
+  const byHeader = new Map<string, Column>(
+    sheet.columns.filter((column) => column.importable).map((column) => [column.header.toLowerCase(), column]),
+  );
   const found = new Map<number, Column>();
   const seen = new Set<string>();
   headers.forEach((header, index) => {

@@ -107,6 +107,8 @@ interface Context {
   audit: AuditContext;
   keys: { vendors: Keys; products: Keys; contracts: Keys };
   counts: Map<string, { creates: number; updates: number }>;
+  /** Keys of rows that failed, and which row that was. */
+  failed: Map<string, string>;
 }
 
 function count(context: Context, sheet: SheetLayout, what: 'creates' | 'updates', by = 1) {
@@ -144,8 +146,10 @@ function keyOf(row: ImportRow, field = 'id'): string {
 }
 
 /** Resolves a reference cell: a key of the file, or an id (the services check it exists and is visible). */
-function resolve(keys: Keys, row: ImportRow, field: string, required: boolean): string | null {
+function resolve(context: Context, keys: Keys, row: ImportRow, field: string, required: boolean): string | null {
   const key = keyOf(row, field);
+  const failed = context.failed.get(key);
+  if (failed) throw new RowFailed([rowError(row, field, `refers to ${failed}, which has errors`)]);
   if (key === '') {
     if (required) throw new RowFailed([rowError(row, field, 'is required')]);
     return null;
@@ -155,16 +159,28 @@ function resolve(keys: Keys, row: ImportRow, field: string, required: boolean): 
   return id;
 }
 
+type CellFor = (segments: string[]) => { sheet: string; cell: string };
+
+// A nullable field's schema is a union: its failure also reports "must be null" and "must match a schema
+// in anyOf", which say nothing to a person editing a spreadsheet once the real reason is listed.
+const UNION_NOISE = new Set(['must be null', 'must match a schema in anyOf']);
+
 /** Field errors of a service or schema (JSON pointers into the API body) as cell references. */
-function problemErrors(error: unknown, row: ImportRow, cellForPath: (segments: string[]) => string): ImportError[] {
+function problemErrors(error: unknown, row: ImportRow, cellFor: CellFor): ImportError[] {
   if (error instanceof RowFailed) return error.errors;
   if (!(error instanceof ProblemError)) throw error;
   const fields = error.extensions.errors as Array<{ path: string; message: string }> | undefined;
   if (error.code === 'validation_failed' && fields?.length) {
-    return fields.map((field) => {
-      const segments = field.path.replace(/^body:/, '').split('/').filter(Boolean);
-      return { sheet: row.sheet.name, cell: cellForPath(segments), message: `${segments.join('.') || 'row'} ${field.message}` };
+    const errors = fields.map((field) => {
+      const segments = field.path
+        .replace(/^body:/, '')
+        .split('/')
+        .filter(Boolean);
+      return { ...cellFor(segments), message: `${segments.at(-1) ?? 'row'} ${field.message}`, noise: UNION_NOISE.has(field.message) };
     });
+    return errors
+      .filter((item) => !item.noise || !errors.some((other) => !other.noise && other.cell === item.cell))
+      .map(({ noise: _noise, ...item }) => item);
   }
   return [{ sheet: row.sheet.name, cell: row.ref, message: error.detail ?? error.message }];
 }
@@ -178,14 +194,25 @@ function schemaCheck(check: ReturnType<typeof compile>, body: unknown) {
 }
 
 /** Runs one row's work behind a savepoint: its failure is recorded and undone, the transaction lives on. */
-async function inSavepoint(tx: Tx, errors: ImportError[], row: ImportRow, work: () => Promise<void>, cellForPath?: (s: string[]) => string) {
+async function inSavepoint(
+  context: Context,
+  errors: ImportError[],
+  row: ImportRow,
+  work: () => Promise<void>,
+  cellFor: CellFor = (segments) => ({ sheet: row.sheet.name, cell: cellOf(row, segments[0] ?? '') }),
+) {
+  const { tx } = context;
   await sql`SAVEPOINT import_row`.execute(tx);
   try {
     await work();
     await sql`RELEASE SAVEPOINT import_row`.execute(tx);
   } catch (error) {
     await sql`ROLLBACK TO SAVEPOINT import_row`.execute(tx);
-    errors.push(...problemErrors(error, row, cellForPath ?? ((segments) => cellOf(row, segments[0] ?? ''))));
+    errors.push(...problemErrors(error, row, cellFor));
+    // Rows that refer to this one are reported as such, not as referring to something unknown.
+    const key = keyOf(row);
+    if (key && row.sheet.name !== 'Line items' && row.sheet.name !== 'Metric definitions')
+      context.failed.set(key, `${row.sheet.name} row ${row.number}`);
   }
 }
 
@@ -219,7 +246,7 @@ async function importVendor(context: Context, row: ImportRow) {
 
 async function importProduct(context: Context, row: ImportRow) {
   const { id: _id, vendorId: _vendor, ...values } = fieldsOf(row);
-  const vendorId = resolve(context.keys.vendors, row, 'vendorId', true)!;
+  const vendorId = resolve(context, context.keys.vendors, row, 'vendorId', true)!;
   const key = keyOf(row);
   const existing = UUID.test(key) ? await findProduct(context.tx, key.toLowerCase()) : undefined;
   if (existing) {
@@ -245,16 +272,16 @@ async function importMetricDefinitions(context: Context, rows: ImportRow[], erro
   const byVendor = new Map<string, ImportRow[]>();
   for (const row of rows) {
     try {
-      const vendorId = resolve(context.keys.vendors, row, 'vendorId', true)!;
+      const vendorId = resolve(context, context.keys.vendors, row, 'vendorId', true)!;
       byVendor.set(vendorId, [...(byVendor.get(vendorId) ?? []), row]);
     } catch (error) {
-      errors.push(...problemErrors(error, row, () => row.ref));
+      errors.push(...problemErrors(error, row, () => ({ sheet: row.sheet.name, cell: row.ref })));
     }
   }
   for (const [vendorId, group] of byVendor) {
     const first = group[0]!;
     await inSavepoint(
-      context.tx,
+      context,
       errors,
       first,
       async () => {
@@ -263,7 +290,9 @@ async function importMetricDefinitions(context: Context, rows: ImportRow[], erro
           return { metric: values.metric as LicenceMetric, definition: values.definition as string };
         });
         schemaCheck(validate.metrics, { items });
-        const current = new Map((await listMetricDefinitions(context.tx, vendorId)).map((item) => [item.metric as string, item.definition]));
+        const current = new Map(
+          (await listMetricDefinitions(context.tx, vendorId)).map((item) => [item.metric as string, item.definition]),
+        );
         const creates = items.filter((item) => !current.has(item.metric)).length;
         const updates = items.filter((item) => current.has(item.metric) && current.get(item.metric) !== item.definition).length;
         const removed = current.size - (items.length - creates);
@@ -272,7 +301,10 @@ async function importMetricDefinitions(context: Context, rows: ImportRow[], erro
         count(context, first.sheet, 'creates', creates);
         count(context, first.sheet, 'updates', updates + removed);
       },
-      (segments) => (segments[0] === 'items' ? cellOf(group[Number(segments[1])] ?? first, segments[2] ?? 'metric') : first.ref),
+      (segments) => ({
+        sheet: first.sheet.name,
+        cell: segments[0] === 'items' ? cellOf(group[Number(segments[1])] ?? first, segments[2] ?? 'metric') : first.ref,
+      }),
     );
   }
 }
@@ -287,7 +319,16 @@ async function managerIdOf(tx: Tx, email: string): Promise<string | undefined> {
   return user?.id;
 }
 
-const LINE_FIELDS = ['productId', 'quantity', 'blockSize', 'listUnitPrice', 'discountPercent', 'netUnitPrice', 'maintenancePercent', 'terms'];
+const LINE_FIELDS = [
+  'productId',
+  'quantity',
+  'blockSize',
+  'listUnitPrice',
+  'discountPercent',
+  'netUnitPrice',
+  'maintenancePercent',
+  'terms',
+];
 
 /** Line items in API shape, decimals compared by value ("10" equals "10.0000"). */
 function comparableLines(items: Array<Record<string, unknown>>): string {
@@ -304,14 +345,14 @@ function comparableLines(items: Array<Record<string, unknown>>): string {
 async function importContract(context: Context, row: ImportRow, lines: ImportRow[], errors: ImportError[]) {
   const kind = row.sheet.name === 'Proposals' ? 'proposal' : 'contract';
   const { id: _id, managerEmail, vendorId: _vendor, supersedesId: _supersedes, ...values } = fieldsOf(row);
-  const vendorId = resolve(context.keys.vendors, row, 'vendorId', true)!;
+  const vendorId = resolve(context, context.keys.vendors, row, 'vendorId', true)!;
   const lineErrors: ImportError[] = [];
   const lineItems = lines.map((line) => {
     try {
       const { contractId: _contract, position: _position, ...item } = fieldsOf(line);
-      return withoutNulls({ ...item, productId: resolve(context.keys.products, line, 'productId', true) });
+      return withoutNulls({ ...item, productId: resolve(context, context.keys.products, line, 'productId', true) });
     } catch (error) {
-      lineErrors.push(...problemErrors(error, line, () => line.ref));
+      lineErrors.push(...problemErrors(error, line, () => ({ sheet: line.sheet.name, cell: line.ref })));
       return {};
     }
   });
@@ -329,7 +370,8 @@ async function importContract(context: Context, row: ImportRow, lines: ImportRow
   }
   const wanted: Record<string, unknown> = { ...values, vendorId, ...(managerId ? { managerId } : {}) };
   if (Array.isArray(wanted.groupIds)) wanted.groupIds = [...(wanted.groupIds as string[])].map((id) => id.toLowerCase()).sort();
-  if (row.cells.supersedesId !== undefined && !existing) wanted.supersedesId = resolve(context.keys.contracts, row, 'supersedesId', false);
+  if (row.cells.supersedesId !== undefined && !existing)
+    wanted.supersedesId = resolve(context, context.keys.contracts, row, 'supersedesId', false);
   if (lines.length > 0 || !existing) wanted.lineItems = lineItems;
 
   if (existing) {
@@ -360,21 +402,27 @@ function contractCell(row: ImportRow, lines: ImportRow[]) {
     const [field, index, lineField] = segments;
     if (field === 'lineItems' && index !== undefined) {
       const line = lines[Number(index)];
-      return line ? cellOf(line, lineField ?? 'productId') : row.ref;
+      return line ? { sheet: line.sheet.name, cell: cellOf(line, lineField ?? 'productId') } : { sheet: row.sheet.name, cell: row.ref };
     }
-    if (field === 'managerId') return cellOf(row, 'managerEmail');
-    return cellOf(row, field ?? '');
+    return { sheet: row.sheet.name, cell: cellOf(row, field === 'managerId' ? 'managerEmail' : (field ?? '')) };
   };
 }
 
 export async function applyImport(tx: Tx, actor: Actor, audit: AuditContext, rows: ImportRow[]): Promise<ImportReport> {
-  const context: Context = { tx, actor, audit, keys: { vendors: new Map(), products: new Map(), contracts: new Map() }, counts: new Map() };
+  const context: Context = {
+    tx,
+    actor,
+    audit,
+    keys: { vendors: new Map(), products: new Map(), contracts: new Map() },
+    counts: new Map(),
+    failed: new Map(),
+  };
   const errors: ImportError[] = [];
   const of = (name: string) => rows.filter((row) => row.sheet.name === name);
 
-  for (const row of of('Vendors')) await inSavepoint(tx, errors, row, () => importVendor(context, row));
+  for (const row of of('Vendors')) await inSavepoint(context, errors, row, () => importVendor(context, row));
   await importMetricDefinitions(context, of('Metric definitions'), errors);
-  for (const row of of('Products')) await inSavepoint(tx, errors, row, () => importProduct(context, row));
+  for (const row of of('Products')) await inSavepoint(context, errors, row, () => importProduct(context, row));
 
   // Line items travel with their contract: group them by the contract id they name, in position order.
   const linesByContract = new Map<string, ImportRow[]>();
@@ -405,7 +453,7 @@ export async function applyImport(tx: Tx, actor: Actor, audit: AuditContext, row
     for (const row of ready) {
       const lines = linesByContract.get(keyOf(row)) ?? [];
       linesByContract.delete(keyOf(row));
-      await inSavepoint(tx, errors, row, () => importContract(context, row, lines, errors), contractCell(row, lines));
+      await inSavepoint(context, errors, row, () => importContract(context, row, lines, errors), contractCell(row, lines));
       fileKeys.delete(keyOf(row));
     }
     pending = pending.filter((row) => !ready.includes(row));
@@ -414,16 +462,16 @@ export async function applyImport(tx: Tx, actor: Actor, audit: AuditContext, row
   for (const [key, lines] of linesByContract) {
     const first = lines[0]!;
     await inSavepoint(
-      tx,
+      context,
       errors,
       first,
       async () => {
-        const id = resolve(context.keys.contracts, first, 'contractId', true)!;
+        const id = resolve(context, context.keys.contracts, first, 'contractId', true)!;
         const existing = await contracts.getContract(tx, id).catch(() => null);
         if (!existing) throw new RowFailed([rowError(first, 'contractId', 'names no row of this file and no contract you can see')]);
         const lineItems = lines.map((line) => {
           const { contractId: _contract, position: _position, ...item } = fieldsOf(line);
-          return withoutNulls({ ...item, productId: resolve(context.keys.products, line, 'productId', true) });
+          return withoutNulls({ ...item, productId: resolve(context, context.keys.products, line, 'productId', true) });
         });
         if (comparableLines(lineItems) === comparableLines(existing.lineItems as never)) return;
         await contracts.updateContract(tx, actor, id, { lineItems } as never, audit);

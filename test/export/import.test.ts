@@ -33,14 +33,24 @@ async function vaultThroughApi(client: Client) {
   const summaries = (await client.get('/api/v1/contracts?limit=500')).json().items;
   const contracts = [];
   for (const summary of summaries) {
-    const { id: _id, managerId: _m, createdAt: _c, updatedAt: _u, vendorId, supersedesId, lineItems, ...rest } = (
-      await client.get(`/api/v1/contracts/${summary.id}`)
-    ).json();
+    const {
+      id: _id,
+      managerId: _m,
+      createdAt: _c,
+      updatedAt: _u,
+      vendorId,
+      supersedesId,
+      lineItems,
+      ...rest
+    } = (await client.get(`/api/v1/contracts/${summary.id}`)).json();
     contracts.push({
       ...rest,
       vendor: vendorName.get(vendorId),
       supersedes: supersedesId ? summaries.find((s: { id: string }) => s.id === supersedesId)?.title : null,
-      lineItems: lineItems.map(({ id: _line, productId, ...line }: { id: string; productId: string }) => ({ ...line, product: productName.get(productId) })),
+      lineItems: lineItems.map(({ id: _line, productId, ...line }: { id: string; productId: string }) => ({
+        ...line,
+        product: productName.get(productId),
+      })),
     });
   }
   return {
@@ -141,9 +151,10 @@ describe('POST /api/v1/imports', () => {
     const again = await upload(source.client, [xlsxPart(bytes)]);
     expect(again.statusCode, again.body).toBe(201);
     expect(again.json()).toMatchObject({ creates: 0, updates: 0, errors: [] });
-    const audit = await t.db.asOwner<{ action: string }>("SELECT action FROM audit_events WHERE tenant_id = $1 AND action = 'data.imported'", [
-      target.tenantId,
-    ]);
+    const audit = await t.db.asOwner<{ action: string }>(
+      "SELECT action FROM audit_events WHERE tenant_id = $1 AND action = 'data.imported'",
+      [target.tenantId],
+    );
     expect(audit).toHaveLength(1);
   });
 
@@ -172,7 +183,7 @@ describe('POST /api/v1/imports', () => {
         if (number > 1 && line.getCell(9).value === 99.99) row = number;
       });
       lines.getCell(`G${row}`).value = -5;
-      workbook.getWorksheet('Vendors')!.getCell('C2').value = 'not a url';
+      workbook.getWorksheet('Vendors')!.addRow(['new-vendor', 'Second vendor', 'not a url']);
     });
     const target = await registerCompany(t);
     const refused = await upload(target.client, [xlsxPart(bytes)]);
@@ -180,9 +191,10 @@ describe('POST /api/v1/imports', () => {
     expect(refused.json().code).toBe('import_invalid');
     const errors = refused.json().errors as Array<{ sheet: string; cell: string; message: string }>;
     expect(errors.map((error) => `${error.sheet}!${error.cell}`).sort()).toEqual(
-      expect.arrayContaining(['Vendors!C2', 'Contracts!E2', expect.stringMatching(/^Line items!G[23]$/)]),
+      expect.arrayContaining(['Vendors!C3', 'Contracts!E2', expect.stringMatching(/^Line items!G[2-4]$/)]),
     );
     expect(errors.find((error) => error.cell === 'E2')!.message).toMatch(/title/);
+    expect(errors.find((error) => error.sheet === 'Line items')!.message).toMatch(/quantity/);
     for (const path of ['/api/v1/vendors', '/api/v1/products', '/api/v1/contracts']) {
       expect((await target.client.get(path)).json().items, path).toEqual([]);
     }
@@ -225,7 +237,11 @@ describe('POST /api/v1/imports', () => {
     const applied = await upload(company.client, parts);
     expect(applied.statusCode, applied.body).toBe(201);
     const vendors = (await company.client.get('/api/v1/vendors')).json().items;
-    expect(vendors.map((vendor: { name: string; website: string | null; notes: string | null }) => [vendor.name, vendor.website, vendor.notes]).sort()).toEqual([
+    expect(
+      vendors
+        .map((vendor: { name: string; website: string | null; notes: string | null }) => [vendor.name, vendor.website, vendor.notes])
+        .sort(),
+    ).toEqual([
       ['=HYPERLINK("x")', null, null],
       ['Acme; Inc.', 'https://acme.example', 'says "hi"'],
     ]);
@@ -233,7 +249,10 @@ describe('POST /api/v1/imports', () => {
     const acme = vendors.find((vendor: { name: string }) => vendor.name.startsWith('Acme')).id;
     const products = `vendor,product,metric,block\n${acme},Widget,user,5\n${acme},Gadget,per_head,1\n`;
     const productParts: FormPart[] = [
-      { name: 'mapping', data: JSON.stringify({ sheet: 'Products', columns: { vendor: 'vendorId', product: 'name', metric: 'metric', block: 'blockSize' } }) },
+      {
+        name: 'mapping',
+        data: JSON.stringify({ sheet: 'Products', columns: { vendor: 'vendorId', product: 'name', metric: 'metric', block: 'blockSize' } }),
+      },
       { name: 'file', filename: 'products.csv', data: products },
     ];
     const refused = await upload(company.client, productParts);
@@ -247,7 +266,12 @@ describe('POST /api/v1/imports', () => {
     const plain = await upload(company.client, [{ name: 'file', filename: 'x.csv', data: 'a,b\n1,2\n' }]);
     expect(plain.statusCode).toBe(415);
     const { body, contentType } = multipartBody([{ name: 'file', filename: 'x.csv', data: 'a' }]);
-    const anonymous = await t.app.inject({ method: 'POST', url: '/api/v1/imports', payload: body, headers: { 'content-type': contentType, origin: 'http://localhost:3000' } });
+    const anonymous = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/imports',
+      payload: body,
+      headers: { 'content-type': contentType, origin: 'http://localhost:3000' },
+    });
     expect(anonymous.statusCode).toBe(401);
   });
 });
