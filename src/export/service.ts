@@ -34,20 +34,24 @@ export type ExportCounts = Partial<Record<SheetName, number>>;
 export async function writeExport(tx: Tx, output: Writable, today: string = todayUtc()): Promise<ExportCounts> {
   const workbook = workbookStream(output);
   const counts: ExportCounts = {};
-  const write = async (name: SheetName, pages: AsyncIterable<RawRow[]>) => {
-    counts[name] = await workbook.writeSheet(sheetLayout(name), pages);
-  };
-  await write('Contracts', contractPages(tx, 'contract'));
-  await write('Line items', lineItemPages(tx));
-  await write('Proposals', contractPages(tx, 'proposal'));
-  await write('Vendors', vendorPages(tx));
-  await write('Products', productPages(tx));
-  await write('Holdings', holdingPages(tx, today));
-  await write('Deadlines', deadlinePages(tx, today));
-  await write('Documents', documentPages(tx));
-  await write('Metric definitions', metricDefinitionPages(tx));
+  for (const [name, pages] of exportSheets(tx, today)) counts[name] = await workbook.writeSheet(sheetLayout(name), pages);
   await workbook.finish();
   return counts;
+}
+
+/** The workbook's sheets in order, each as pages of rows read lazily (a sheet's first query runs when it is read). */
+export function exportSheets(tx: Tx, today: string = todayUtc()): Array<[SheetName, AsyncIterable<RawRow[]>]> {
+  return [
+    ['Contracts', contractPages(tx, 'contract')],
+    ['Line items', lineItemPages(tx)],
+    ['Proposals', contractPages(tx, 'proposal')],
+    ['Vendors', vendorPages(tx)],
+    ['Products', productPages(tx)],
+    ['Holdings', holdingPages(tx, today)],
+    ['Deadlines', deadlinePages(tx, today)],
+    ['Documents', documentPages(tx)],
+    ['Metric definitions', metricDefinitionPages(tx)],
+  ];
 }
 
 function contractPages(tx: Tx, kind: ContractKind) {

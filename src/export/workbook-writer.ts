@@ -42,12 +42,29 @@ export function typedCell(kind: CellKind, value: RawValue): CellValue {
 }
 
 /**
+ * A reader may pause this long before the export gives up: the export holds a database connection and its
+ * company's turn meanwhile (and PostgreSQL ends a transaction idle for 30 s anyway).
+ */
+export const STALLED_READER_MS = 20_000;
+
+/**
  * Resolves once the output has room again. ExcelJS's streaming writer does not wait for its reader, so
  * without this a slow client would make the compressed workbook pile up in memory.
  */
 async function roomIn(output: Writable): Promise<void> {
   if (output.destroyed) throw new Error('the export was cancelled: its reader went away');
-  if (output.writableNeedDrain) await Promise.race([once(output, 'drain'), once(output, 'close')]);
+  if (output.writableNeedDrain) {
+    const stalled = new AbortController();
+    const timer = setTimeout(() => stalled.abort(), STALLED_READER_MS);
+    try {
+      await Promise.race([once(output, 'drain', { signal: stalled.signal }), once(output, 'close', { signal: stalled.signal })]);
+    } catch {
+      throw new Error('the export was cancelled: its reader stopped reading');
+    } finally {
+      clearTimeout(timer);
+      stalled.abort();
+    }
+  }
   if (output.destroyed) throw new Error('the export was cancelled: its reader went away');
 }
 
