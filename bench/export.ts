@@ -95,7 +95,8 @@ async function loadRows(database: Database, tenant: BenchTenant): Promise<Sheet[
     for (const [name, pages] of exportSheets(tx)) {
       const layout = sheetLayout(name);
       const rows: unknown[][] = [];
-      for await (const page of pages) for (const raw of page) rows.push(layout.columns.map((column) => typedCell(column.kind, raw[column.field])));
+      for await (const page of pages)
+        for (const raw of page) rows.push(layout.columns.map((column) => typedCell(column.kind, raw[column.field])));
       sheets.push({ name, rows });
     }
     return sheets;
@@ -188,8 +189,12 @@ async function main(): Promise<number> {
   }
 
   const ratio = median(exports) / median(bare);
-  console.log(`(a) GET /api/v1/export.xlsx over HTTP: median ${(median(exports) / 1000).toFixed(2)} s of ${exports.map((ms) => (ms / 1000).toFixed(2)).join(', ')}; ${mb(bytes).toFixed(1)} MiB, ${rows} rows`);
-  console.log(`(b) bare ExcelJS streaming writer from memory: median ${(median(bare) / 1000).toFixed(2)} s of ${bare.map((ms) => (ms / 1000).toFixed(2)).join(', ')}; ${mb(bareBytes).toFixed(1)} MiB`);
+  console.log(
+    `(a) GET /api/v1/export.xlsx over HTTP: median ${(median(exports) / 1000).toFixed(2)} s of ${exports.map((ms) => (ms / 1000).toFixed(2)).join(', ')}; ${mb(bytes).toFixed(1)} MiB, ${rows} rows`,
+  );
+  console.log(
+    `(b) bare ExcelJS streaming writer from memory: median ${(median(bare) / 1000).toFixed(2)} s of ${bare.map((ms) => (ms / 1000).toFixed(2)).join(', ')}; ${mb(bareBytes).toFixed(1)} MiB`,
+  );
   console.log(`ratio (a)/(b): ${ratio.toFixed(2)} (target ≤ ${TARGET_RATIO}) ${ratio <= TARGET_RATIO ? 'PASS' : 'MISS'}`);
   console.log(
     `peak RSS during (a): ${peakMb.toFixed(0)} MB (target < ${TARGET_RSS_MB} MB; the whole process — app, pg pool, HTTP client — which held ${baselineMb.toFixed(0)} MB before) ${peakMb < TARGET_RSS_MB ? 'PASS' : 'MISS'}` +
