@@ -22,19 +22,29 @@ export const exportRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSess
   const slots = createDownloadSlots(EXPORT_SLOTS);
 
   app.get('/api/v1/export.xlsx', {
+    // A HEAD would run (and audit) a whole export only to discard it.
+    exposeHeadRoute: false,
     handler: async (request, reply) => {
-      const { companyName, records, userId } = await withSession.auditingRefusal(
-        request,
-        { action: 'data.export_refused', concerns: (problem) => problem.status === 403 },
-        async (tx, actor) => ({ ...(await authorizeExport(tx, actor, auditContext(request, actor))), userId: actor.userId }),
-      );
-      const release = slots.acquire(userId);
+      let release: (() => void) | null = null;
+      let exported: { companyName: string; records: number };
+      try {
+        exported = await withSession.auditingRefusal(
+          request,
+          { action: 'data.export_refused', concerns: (problem) => problem.status === 403 },
+          (tx, actor) => authorizeExport(tx, actor, auditContext(request, actor), () => (release ??= slots.acquire(actor.userId))),
+        );
+      } catch (error) {
+        (release as (() => void) | null)?.();
+        throw error;
+      }
+      const { companyName, records } = exported;
+      const done = release ?? (() => {});
       const output = new PassThrough();
       const timer = setTimeout(() => output.destroy(new Error('export time limit reached')), EXPORT_TIME_LIMIT_MS);
       timer.unref();
       reply.raw.once('close', () => {
         clearTimeout(timer);
-        release();
+        done();
         // A reader that went away ends the export: the writer sees a destroyed output and stops reading.
         if (!output.writableFinished) output.destroy();
       });

@@ -16,8 +16,16 @@ import { pagesOf, workbookStream, type RawRow } from './workbook-writer.js';
  * company's contracts out of reach of its access controls, so it needs a proof of identity from the last
  * 15 minutes (ASVS 3.7.1), and it is recorded in the audit trail before a byte leaves.
  */
-export async function authorizeExport(tx: Tx, actor: Actor, audit: AuditContext): Promise<{ companyName: string; records: number }> {
+export async function authorizeExport(
+  tx: Tx,
+  actor: Actor,
+  audit: AuditContext,
+  takeTurn: () => void,
+): Promise<{ companyName: string; records: number }> {
   requireRecentAuthentication(actor);
+  // After the identity check (a stale session learns that first), before the audit row (a refused
+  // export is not recorded as taken).
+  takeTurn();
   const records = await queries.recordCount(tx);
   await recordAudit(tx, audit, { action: 'data.exported', details: { format: 'xlsx', records } });
   return { companyName: await queries.tenantName(tx), records };

@@ -146,6 +146,15 @@ describe('GET /api/v1/export.xlsx', () => {
     ]);
   });
 
+  it('runs one export per user at a time, and the next once the previous one is done', async () => {
+    const company = await registerCompany(t);
+    await seedVault(company.client);
+    const [first, second] = await Promise.all([company.client.get('/api/v1/export.xlsx'), company.client.get('/api/v1/export.xlsx')]);
+    expect([first.statusCode, second.statusCode].sort()).toEqual([200, 429]);
+    expect((await company.client.get('/api/v1/export.xlsx')).statusCode).toBe(200);
+    expect((await t.app.inject({ method: 'HEAD', url: '/api/v1/export.xlsx' })).statusCode).toBe(405);
+  });
+
   it('answers 401 without a session', async () => {
     const response = await t.app.inject({ method: 'GET', url: '/api/v1/export.xlsx' });
     expect(response.statusCode).toBe(401);

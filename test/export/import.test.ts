@@ -1,5 +1,5 @@
 import { crc32, deflateRawSync } from 'node:zlib';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { multipartBody, type FormPart } from '../documents/helpers.js';
 import { registerCompany, startTestApp, type Client, type TestApp } from '../helpers/test-app.js';
