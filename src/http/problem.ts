@@ -38,6 +38,8 @@ export const problemTitles = {
   invitation_expired: 'This invitation can no longer be used',
   token_expired: 'This link can no longer be used',
   import_invalid: 'Some rows of the file are not valid',
+  invalid_signature: 'The webhook signature is not valid',
+  subscription_inactive: 'Your subscription does not allow changes right now',
 } as const;
 
 export type ProblemCode = keyof typeof problemTitles;
