@@ -37,6 +37,7 @@ export const problemTitles = {
   last_master: 'A company needs at least one active master',
   invitation_expired: 'This invitation can no longer be used',
   token_expired: 'This link can no longer be used',
+  import_invalid: 'Some rows of the file are not valid',
   invalid_signature: 'The webhook signature is not valid',
   subscription_inactive: 'Your subscription does not allow changes right now',
 } as const;
@@ -73,6 +74,7 @@ export const problemStatuses: Record<ProblemCode, number> = {
   proposal_decided: 409,
   handover_required: 409,
   last_master: 409,
+  import_invalid: 422,
   challenge_expired: 410,
   invitation_expired: 410,
   token_expired: 410,
