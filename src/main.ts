@@ -15,6 +15,7 @@ import { createDocumentStorage } from './documents/storage-from-config.js';
 import type { DocumentStorage } from './documents/storage.js';
 import { startDocumentSweepScheduler } from './documents/sweep.js';
 import { buildApp } from './http/app.js';
+import { DEFAULT_WEB_APP_DIR } from './http/web-app.js';
 import { loggerOptions } from './http/logging.js';
 import { startReminderScheduler } from './reminders/scheduler.js';
 
@@ -138,7 +139,7 @@ async function startApp(
     }
     // Created by the process that holds the data directory, so nothing else has to open it.
     const demo = options.demo ? await createDemoCompany(database) : null;
-    app = await buildApp({ config, database, documentStorage: options.documentStorage });
+    app = await buildApp({ config, database, documentStorage: options.documentStorage, webAppDir: DEFAULT_WEB_APP_DIR });
     await checkServiceRole(config, database, app);
     await app.listen({ port: config.port, host: config.host });
     return { app, database, demo };

@@ -43,6 +43,7 @@ import { registerSecurity } from './security.js';
 import { createTenantGate } from './tenant-gate.js';
 import { fastifyTrustProxy } from './trust-proxy.js';
 import { validatorCompiler } from './validation.js';
+import { registerWebApp } from './web-app.js';
 
 export interface AppOptions {
   config: Config;
@@ -51,6 +52,8 @@ export interface AppOptions {
   logStream?: DestinationStream;
   /** Where document blobs go; from the configuration unless given (`serve` shares it with the orphan sweep). */
   documentStorage?: DocumentStorage;
+  /** The built web app to serve on `/` (`serve` passes dist/web); without it the process serves the API only. */
+  webAppDir?: string;
 }
 
 export function createCodeSender(config: Config): CodeSender {
@@ -72,7 +75,7 @@ function defaultTenantConcurrency(database: Database): number {
   return database.engine === 'embedded' ? 1 : 4;
 }
 
-export async function buildApp({ config, database, logStream, documentStorage }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, database, logStream, documentStorage, webAppDir }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logStream ? { ...loggerOptions(config.logLevel), stream: logStream } : loggerOptions(config.logLevel),
     trustProxy: fastifyTrustProxy(config.trustProxy),
@@ -175,5 +178,6 @@ export async function buildApp({ config, database, logStream, documentStorage }:
   await app.register(documentRoutes, { withSession, documents, downloadTimeoutMs: config.documentDownloads.timeoutSeconds * 1000 });
   await app.register(groupRoutes, { withSession });
   await app.register(auditRoutes, { withSession });
+  if (webAppDir !== undefined) await registerWebApp(app, webAppDir);
   return app;
 }

@@ -29,7 +29,7 @@ let counter = 0;
 export async function startTestApp(
   env: Record<string, string> = {},
   beforeReady?: (app: FastifyInstance) => void,
-  options: Pick<AppOptions, 'documentStorage'> = {},
+  options: Pick<AppOptions, 'documentStorage' | 'webAppDir'> = {},
 ): Promise<TestApp> {
   const twilio = await startFakeTwilio(TWILIO);
   const db = await createTestDatabase();
