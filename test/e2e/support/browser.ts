@@ -2,7 +2,7 @@ import AxeBuilder from '@axe-core/playwright';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import assert from 'node:assert/strict';
 import { ROOT } from '../../drills/support/pactum-process.js';
 
 /** Debian's Chromium (`apt-get install chromium`); a test tool never downloads its own browser. */
@@ -49,14 +49,12 @@ export async function newUserContext(
     viewport: { width: options.width ?? 1280, height: options.height ?? 860 },
     timezoneId: 'Europe/Zurich',
   });
-  await context.addInitScript(() => {
-    const w = window as unknown as { __cspViolations: string[] };
-    w.__cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (event) => {
-      w.__cspViolations.push(
-        `${event.violatedDirective} blocked ${event.blockedURI || 'inline'} (${event.sourceFile}:${event.lineNumber})`,
-      );
-    });
+  // Runs in every page before its own scripts, outside the page's CSP (the browser injects it).
+  await context.addInitScript({
+    content: `window.__cspViolations = [];
+      document.addEventListener('securitypolicyviolation', (event) => {
+        window.__cspViolations.push(event.violatedDirective + ' blocked ' + (event.blockedURI || 'inline') + ' (' + event.sourceFile + ':' + event.lineNumber + ')');
+      });`,
   });
   context.on('page', (page) => watch(page));
   return context;
@@ -81,9 +79,9 @@ export async function newPage(context: BrowserContext): Promise<Page> {
 /** Fails on any CSP violation or uncaught error the page reported so far. */
 export async function expectCleanPage(page: Page) {
   const recorded = violationsByPage.get(page) ?? { csp: [], errors: [] };
-  const fromEvents = await page.evaluate(() => (window as unknown as { __cspViolations?: string[] }).__cspViolations ?? []).catch(() => []);
-  expect([...recorded.csp, ...fromEvents], `CSP violations on ${page.url()}`).toEqual([]);
-  expect(recorded.errors, `uncaught errors on ${page.url()}`).toEqual([]);
+  const fromEvents = await page.evaluate<string[]>('window.__cspViolations ?? []').catch(() => []);
+  assert.deepEqual([...recorded.csp, ...fromEvents], [], `CSP violations on ${page.url()}`);
+  assert.deepEqual(recorded.errors, [], `uncaught errors on ${page.url()}`);
 }
 
 /** axe-core on the current screen: WCAG 2.x A/AA rules, no serious or critical violation allowed. */
@@ -95,7 +93,7 @@ export async function expectAccessible(page: Page, screen: string) {
       (violation) =>
         `${violation.id} (${violation.impact}): ${violation.help} — ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
     );
-  expect(serious, `accessibility of ${screen}`).toEqual([]);
+  assert.deepEqual(serious, [], `accessibility of ${screen}`);
 }
 
 const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
