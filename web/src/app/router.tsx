@@ -1,4 +1,5 @@
 import { createRootRoute, createRoute, createRouter, lazyRouteComponent, Outlet, redirect } from '@tanstack/react-router';
+import { lazy, Suspense } from 'react';
 import { onSessionEnded } from '../api/client';
 import { NotFoundPage } from './NotFoundPage';
 import { queryClient } from './query-client';
@@ -42,6 +43,20 @@ const signedIn = createRoute({
   component: AppShellLayout,
 });
 
+/**
+ * `/` is also the signed-out sign-in screen, so its page must not load with the route (the router would
+ * fetch a lazyRouteComponent chunk before the shell decides to show sign-in): React.lazy loads the
+ * dashboard only when the signed-in shell renders it, keeping charts out of the sign-in budget.
+ */
+const Dashboard = lazy(() => import('../features/dashboard/DashboardPage').then((module) => ({ default: module.DashboardPage })));
+function DashboardHome() {
+  return (
+    <Suspense fallback={null}>
+      <Dashboard />
+    </Suspense>
+  );
+}
+
 const signedInPage = (path: string, load: PageModule, name: string) =>
   createRoute({ getParentRoute: () => signedIn, path, component: lazyPage(load, name) });
 const publicPage = (path: string, load: PageModule, name: string) =>
@@ -49,7 +64,7 @@ const publicPage = (path: string, load: PageModule, name: string) =>
 
 const routeTree = rootRoute.addChildren([
   signedIn.addChildren([
-    signedInPage('/', () => import('../features/dashboard/DashboardPage'), 'DashboardPage'),
+    createRoute({ getParentRoute: () => signedIn, path: '/', component: DashboardHome }),
     signedInPage('/contracts', () => import('../features/contracts/ContractsPage'), 'ContractsPage'),
     signedInPage('/contracts/$contractId', () => import('../features/contracts/ContractPage'), 'ContractPage'),
     signedInPage('/vendors', () => import('../features/vendors/VendorsPage'), 'VendorsPage'),
