@@ -5,9 +5,9 @@
  * page load in the same context (assets cached as for a returning user; API answers are never cached).
  */
 import type { Page } from 'playwright-core';
-import { DEMO_EMAIL, DEMO_PHONE } from '../src/demo.js';
 import { launchChromium, newPage, newUserContext } from '../test/e2e/support/browser.js';
-import { codesSentTo, startE2eServer } from '../test/e2e/support/server.js';
+import { signInAsDemo } from '../test/e2e/support/flows.js';
+import { startE2eServer } from '../test/e2e/support/server.js';
 
 const RUNS = 10;
 
@@ -40,18 +40,9 @@ const dashboardRendered = async (page: Page) => {
 const server = await startE2eServer({ demo: true });
 const browser = await launchChromium();
 try {
-  const password = /password:\s+(\S+)/.exec(server.pactum.output())?.[1];
-  if (!password) throw new Error('the demo password was not printed');
   const context = await newUserContext(browser, server.base);
   const page = await newPage(context);
-  await page.goto('/');
-  const before = codesSentTo(server, DEMO_PHONE);
-  await page.getByLabel('E-mail').fill(DEMO_EMAIL);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByLabel('One-time code').fill(await server.codeFor(DEMO_PHONE, before));
-  await page.getByRole('button', { name: 'Confirm code' }).click();
-  await page.getByRole('navigation', { name: 'Main navigation' }).waitFor();
+  await signInAsDemo(page, server);
 
   const results: Record<string, number[]> = { 'contract list': [], dashboard: [] };
   for (let run = 0; run < RUNS + 1; run += 1) {

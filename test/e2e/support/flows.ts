@@ -1,3 +1,4 @@
+import { DEMO_EMAIL, DEMO_PHONE } from '../../../src/demo.js';
 import type { Page } from 'playwright-core';
 import type { Account } from './accounts.js';
 import { codesSentTo, type E2eServer } from './server.js';
@@ -13,4 +14,22 @@ export async function signInViaUi(page: Page, server: E2eServer, account: Accoun
   await page.getByLabel('One-time code').fill(code);
   await page.getByRole('button', { name: 'Confirm code' }).click();
   await page.getByRole('navigation', { name: 'Main navigation' }).waitFor();
+}
+
+/** The password `serve --demo` printed for the demo company's master. */
+export function demoPassword(server: E2eServer): string {
+  const password = /password:\s+(\S+)/.exec(server.pactum.output())?.[1];
+  if (!password) throw new Error('the demo password was not printed (start the server with { demo: true })');
+  return password;
+}
+
+/** Signs in as the demo company's master (`startE2eServer({ demo: true })`). */
+export async function signInAsDemo(page: Page, server: E2eServer) {
+  await signInViaUi(page, server, {
+    email: DEMO_EMAIL,
+    password: demoPassword(server),
+    phone: DEMO_PHONE,
+    name: 'Dana Demo',
+    companyName: 'Demo',
+  });
 }
