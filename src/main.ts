@@ -20,6 +20,7 @@ import type { DocumentStorage } from './documents/storage.js';
 import { startSeatSyncScheduler } from './billing/seat-sync.js';
 import { startDocumentSweepScheduler } from './documents/sweep.js';
 import { buildApp } from './http/app.js';
+import { DEFAULT_WEB_APP_DIR } from './http/web-app.js';
 import { loggerOptions } from './http/logging.js';
 import { formatOpenApiDocument, generateOpenApiDocument } from './http/openapi-document.js';
 import { startReminderScheduler } from './reminders/scheduler.js';
@@ -159,7 +160,13 @@ async function startApp(
     }
     // Created by the process that holds the data directory, so nothing else has to open it.
     const demo = options.demo ? await createDemoCompany(database) : null;
-    app = await buildApp({ config, database, documentStorage: options.documentStorage, backupStatus: options.backupStatus });
+    app = await buildApp({
+      config,
+      database,
+      documentStorage: options.documentStorage,
+      backupStatus: options.backupStatus,
+      webAppDir: DEFAULT_WEB_APP_DIR,
+    });
     await checkServiceRole(config, database, app);
     await app.listen({ port: config.port, host: config.host });
     return { app, database, demo };

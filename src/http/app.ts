@@ -49,6 +49,7 @@ import { registerSecurity } from './security.js';
 import { createTenantGate } from './tenant-gate.js';
 import { fastifyTrustProxy } from './trust-proxy.js';
 import { validatorCompiler } from './validation.js';
+import { registerWebApp } from './web-app.js';
 
 export interface AppOptions {
   config: Config;
@@ -65,6 +66,8 @@ export interface AppOptions {
   enforceDocumentedProblems?: boolean;
   /** The scheduled backup's last outcome for /readyz; absent when no backup is configured (src/backup/schedule.ts). */
   backupStatus?: () => BackupStatus;
+  /** The built web app to serve on `/` (`serve` passes dist/web); without it the process serves the API only. */
+  webAppDir?: string;
 }
 
 export function createCodeSender(config: Config): CodeSender {
@@ -86,7 +89,7 @@ function defaultTenantConcurrency(database: Database): number {
   return database.engine === 'embedded' ? 1 : 4;
 }
 
-export async function buildApp({ config, database, logStream, documentStorage, backupStatus, ...options }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, database, logStream, documentStorage, backupStatus, webAppDir, ...options }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logStream ? { ...loggerOptions(config.logLevel), stream: logStream } : loggerOptions(config.logLevel),
     trustProxy: fastifyTrustProxy(config.trustProxy),
@@ -215,5 +218,6 @@ export async function buildApp({ config, database, logStream, documentStorage, b
   await app.register(exportRoutes, { withSession });
   await app.register(openApiRoutes);
   await registerApiDocs(app);
+  if (webAppDir !== undefined) await registerWebApp(app, webAppDir);
   return app;
 }

@@ -79,6 +79,8 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
 export function registerErrorHandling(app: FastifyInstance) {
   const knownRoutes = FindMyWay();
   app.addHook('onRoute', (route) => {
+    // The web app's catch-all (GET /*) answers every path; it must not turn an unknown POST into a 405.
+    if (route.url.endsWith('*')) return;
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) {
       if (METHODS.includes(method as HTTPMethod) && !knownRoutes.find(method as HTTPMethod, route.url)) {

@@ -18,6 +18,10 @@ export async function registerSecurity(app: FastifyInstance, options: { publicUr
       useDefaults: false,
       directives: {
         defaultSrc: ["'self'"],
+        // Named, not inherited from default-src: the web app's index.html adds a per-load nonce to both
+        // (src/http/web-app.ts), and a directive that exists only as a nonce would drop 'self'.
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
         objectSrc: ["'none'"],
         baseUri: ["'none'"],
         frameAncestors: ["'none'"],

@@ -24,9 +24,14 @@ export interface PactumProcess {
   stop(): Promise<void>;
 }
 
-/** The built `pactum serve` (`node dist/main.js serve`), as an operator runs it, against `databaseUrl`. */
+/**
+ * The built `pactum serve` (`node dist/main.js serve`), as an operator runs it, against `databaseUrl` —
+ * or, without one, on the embedded engine in its data directory (the browser suite does that).
+ */
 export async function startPactum(options: {
-  databaseUrl: string;
+  databaseUrl?: string;
+  /** Arguments after `serve`, e.g. `--demo`. */
+  serveArgs?: string[];
   twilioUrl: string;
   env?: Record<string, string>;
   dataDir?: string;
@@ -34,6 +39,8 @@ export async function startPactum(options: {
   port?: number;
   /** false: return at once, without waiting for "Pactum is ready". */
   waitReady?: boolean;
+  /** How long to wait for /healthz (default 60 s). */
+  readyTimeoutMs?: number;
 }): Promise<PactumProcess> {
   if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` first (npm run test:drills does)');
   const port = options.port ?? (await freePort());
@@ -41,14 +48,14 @@ export async function startPactum(options: {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !/^(PACTUM_|TWILIO_|NODE_ENV$|PORT$|HOST$|VITEST)/.test(name)),
   );
-  const child = spawn(process.execPath, [MAIN, 'serve'], {
+  const child = spawn(process.execPath, [MAIN, 'serve', ...(options.serveArgs ?? [])], {
     cwd: ROOT,
     env: {
       ...env,
       PORT: String(port),
       HOST: '127.0.0.1',
       PACTUM_PUBLIC_URL: base,
-      PACTUM_DATABASE_URL: options.databaseUrl,
+      ...(options.databaseUrl === undefined ? {} : { PACTUM_DATABASE_URL: options.databaseUrl }),
       PACTUM_DATA_DIR: options.dataDir ?? mkdtempSync(join(tmpdir(), 'pactum-drill-data-')),
       PACTUM_MASTER_KEY: options.masterKey ?? randomBytes(32).toString('base64'),
       PACTUM_SMS_PROVIDER: 'twilio',
@@ -117,7 +124,7 @@ export async function startPactum(options: {
     },
   };
   // Logs are at warn: readiness shows as the port answering.
-  if (options.waitReady !== false) await waitHealthy(base, 60_000, process_);
+  if (options.waitReady !== false) await waitHealthy(base, options.readyTimeoutMs ?? 60_000, process_);
   return process_;
 }
 

@@ -1,0 +1,97 @@
+import { createRootRoute, createRoute, createRouter, lazyRouteComponent, Outlet, redirect } from '@tanstack/react-router';
+import { lazy, Suspense } from 'react';
+import { onSessionEnded } from '../api/client';
+import { NotFoundPage } from './NotFoundPage';
+import { queryClient } from './query-client';
+import { meQuery } from './session';
+import { AppShellLayout } from './shell';
+
+/**
+ * The screen map (UI.md). Every screen is its own chunk (lazyRouteComponent), so the sign-in screen loads
+ * only what it needs. Signed-out visitors see sign-in at `/`; any other signed-in URL sends them there
+ * with `next`, and they come back after the code.
+ */
+export type SignInReason = 'session_ended' | 'signed_out' | 'password_changed' | 'password_reset';
+const SIGN_IN_REASONS: SignInReason[] = ['session_ended', 'signed_out', 'password_changed', 'password_reset'];
+
+export interface SignInSearch {
+  next?: string;
+  reason?: SignInReason;
+}
+
+/** Only a path on this site may be a `next` target: never another origin. */
+export function safeNext(next: unknown): string | undefined {
+  return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : undefined;
+}
+
+type PageModule = () => Promise<Record<string, unknown>>;
+const lazyPage = (load: PageModule, name: string) => lazyRouteComponent(load as () => Promise<Record<string, never>>, name as never);
+
+const rootRoute = createRootRoute({ component: Outlet, notFoundComponent: NotFoundPage });
+
+const signedIn = createRoute({
+  getParentRoute: () => rootRoute,
+  id: 'signed-in',
+  validateSearch: (search: Record<string, unknown>): SignInSearch => ({
+    next: safeNext(search.next),
+    reason: SIGN_IN_REASONS.find((reason) => reason === search.reason),
+  }),
+  beforeLoad: async ({ location }) => {
+    const me = await queryClient.ensureQueryData(meQuery);
+    if (me === null && location.pathname !== '/') throw redirect({ to: '/', search: { next: location.href } });
+  },
+  component: AppShellLayout,
+});
+
+/**
+ * `/` is also the signed-out sign-in screen, so its page must not load with the route (the router would
+ * fetch a lazyRouteComponent chunk before the shell decides to show sign-in): React.lazy loads the
+ * dashboard only when the signed-in shell renders it, keeping charts out of the sign-in budget.
+ */
+const Dashboard = lazy(() => import('../features/dashboard/DashboardPage').then((module) => ({ default: module.DashboardPage })));
+function DashboardHome() {
+  return (
+    <Suspense fallback={null}>
+      <Dashboard />
+    </Suspense>
+  );
+}
+
+const signedInPage = (path: string, load: PageModule, name: string) =>
+  createRoute({ getParentRoute: () => signedIn, path, component: lazyPage(load, name) });
+const publicPage = (path: string, load: PageModule, name: string) =>
+  createRoute({ getParentRoute: () => rootRoute, path, component: lazyPage(load, name) });
+
+const routeTree = rootRoute.addChildren([
+  signedIn.addChildren([
+    createRoute({ getParentRoute: () => signedIn, path: '/', component: DashboardHome }),
+    signedInPage('/contracts', () => import('../features/contracts/ContractsPage'), 'ContractsPage'),
+    signedInPage('/contracts/$contractId', () => import('../features/contracts/ContractPage'), 'ContractPage'),
+    signedInPage('/vendors', () => import('../features/vendors/VendorsPage'), 'VendorsPage'),
+    signedInPage('/vendors/$vendorId', () => import('../features/vendors/VendorPage'), 'VendorPage'),
+    signedInPage('/products/$productId', () => import('../features/products/ProductPage'), 'ProductPage'),
+    signedInPage('/deadlines', () => import('../features/deadlines/DeadlinesPage'), 'DeadlinesPage'),
+    signedInPage('/team', () => import('../features/team/TeamPage'), 'TeamPage'),
+    signedInPage('/account', () => import('../features/account/AccountPage'), 'AccountPage'),
+  ]),
+  publicPage('/signup', () => import('../features/auth/SignUpPage'), 'SignUpPage'),
+  publicPage('/invitations/$token', () => import('../features/auth/AcceptInvitationPage'), 'AcceptInvitationPage'),
+  publicPage('/password-reset', () => import('../features/auth/PasswordResetRequestPage'), 'PasswordResetRequestPage'),
+  publicPage('/password-reset/$token', () => import('../features/auth/PasswordResetPage'), 'PasswordResetPage'),
+]);
+
+export const router = createRouter({ routeTree, defaultPreload: 'intent', scrollRestoration: true });
+
+declare module '@tanstack/react-router' {
+  interface Register {
+    router: typeof router;
+  }
+}
+
+// A 401 anywhere after sign-in: forget every cached answer so no screen keeps showing data, then sign in.
+onSessionEnded(() => {
+  const next = safeNext(router.state.location.href);
+  queryClient.clear();
+  queryClient.setQueryData(meQuery.queryKey, null);
+  void router.navigate({ to: '/', search: { reason: 'session_ended', next: next === '/' ? undefined : next } });
+});

@@ -1,0 +1,101 @@
+import { AppShell, Burger, Group, NavLink, ScrollArea, Stack, Text, UnstyledButton } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { useQueryClient } from '@tanstack/react-query';
+import { Link, Outlet, useNavigate, useRouterState } from '@tanstack/react-router';
+import { useTranslation } from 'react-i18next';
+import { api } from '../api/client';
+import { LanguagePicker } from '../components/LanguagePicker';
+import { SignInPage } from '../features/auth/SignInPage';
+import { meQuery, useMe } from './session';
+
+interface NavItem {
+  to: string;
+  label: string;
+  mastersOnly?: boolean;
+}
+
+const NAV: NavItem[] = [
+  { to: '/', label: 'nav.dashboard' },
+  { to: '/contracts', label: 'nav.contracts' },
+  { to: '/vendors', label: 'nav.vendors' },
+  { to: '/deadlines', label: 'nav.deadlines' },
+  { to: '/team', label: 'nav.team', mastersOnly: true },
+  { to: '/account', label: 'nav.account' },
+];
+
+/** The signed-in frame: navigation, language, sign-out. Signed out, `/` is the sign-in screen instead. */
+export function AppShellLayout() {
+  const me = useMe();
+  if (me === null) return <SignInPage />;
+  return <SignedInShell />;
+}
+
+function SignedInShell() {
+  const { t } = useTranslation();
+  const me = useMe()!;
+  const [opened, { toggle, close }] = useDisclosure();
+  const pathname = useRouterState({ select: (state) => state.location.pathname });
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
+
+  async function signOut() {
+    await api.POST('/api/v1/auth/logout').catch(() => undefined);
+    queryClient.clear();
+    queryClient.setQueryData(meQuery.queryKey, null);
+    await navigate({ to: '/', search: { reason: 'signed_out' } });
+  }
+
+  const isActive = (to: string) => (to === '/' ? pathname === '/' : pathname === to || pathname.startsWith(`${to}/`));
+
+  return (
+    <AppShell header={{ height: 52 }} navbar={{ width: 220, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="md">
+      <a href="#main" className="skip-link">
+        {t('nav.skipToContent')}
+      </a>
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group gap="sm" wrap="nowrap">
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label={t('nav.toggleNavigation')} />
+            <Text fw={700} size="lg" component={Link} to="/">
+              Pactum
+            </Text>
+            <Text size="sm" c="dimmed" visibleFrom="sm">
+              {me.tenant.name}
+            </Text>
+          </Group>
+          <Group gap="sm" wrap="nowrap">
+            <Text size="sm" visibleFrom="sm">
+              {me.user.name}
+            </Text>
+            <UnstyledButton onClick={() => void signOut()} fz="sm" c="indigo.8">
+              {t('nav.signOut')}
+            </UnstyledButton>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" aria-label={t('nav.main')}>
+        <AppShell.Section grow component={ScrollArea}>
+          <Stack gap={2} component="nav" aria-label={t('nav.main')}>
+            {NAV.filter((item) => !item.mastersOnly || me.user.role === 'master').map((item) => (
+              <NavLink
+                key={item.to}
+                component={Link}
+                to={item.to}
+                label={t(item.label)}
+                active={isActive(item.to)}
+                aria-current={isActive(item.to) ? 'page' : undefined}
+                onClick={close}
+              />
+            ))}
+          </Stack>
+        </AppShell.Section>
+        <AppShell.Section>
+          <LanguagePicker />
+        </AppShell.Section>
+      </AppShell.Navbar>
+      <AppShell.Main id="main" tabIndex={-1}>
+        <Outlet />
+      </AppShell.Main>
+    </AppShell>
+  );
+}
