@@ -29,6 +29,10 @@ export function useStepUp(): {
   stepUpDialog: ReactNode;
 } {
   const [pending, setPending] = useState<PendingStepUp | null>(null);
+  // Where focus goes back when the dialog has closed: the control that started the action. Taken before the
+  // first request, because a button that shows it is busy is disabled and has lost focus by the time the
+  // dialog opens.
+  const opener = useRef<HTMLElement | null>(null);
 
   const confirm = useCallback(
     (reason: string, refusal: ApiProblem) =>
@@ -50,6 +54,7 @@ export function useStepUp(): {
 
   const withStepUp = useCallback(
     async <T,>(mutation: () => Promise<T>, reason: string): Promise<T> => {
+      if (document.activeElement instanceof HTMLElement) opener.current = document.activeElement;
       try {
         return await mutation();
       } catch (problem) {
@@ -61,7 +66,10 @@ export function useStepUp(): {
     [confirm],
   );
 
-  return { withStepUp, stepUpDialog: <StepUpDialog pending={pending} /> };
+  const returnFocus = useCallback(() => {
+    if (opener.current?.isConnected) opener.current.focus();
+  }, []);
+  return { withStepUp, stepUpDialog: <StepUpDialog pending={pending} onClosed={returnFocus} /> };
 }
 
 interface PendingStepUp {
@@ -70,7 +78,7 @@ interface PendingStepUp {
   cancel: () => void;
 }
 
-function StepUpDialog({ pending }: { pending: PendingStepUp | null }) {
+function StepUpDialog({ pending, onClosed }: { pending: PendingStepUp | null; onClosed: () => void }) {
   const { t } = useTranslation('auth');
   return (
     <Modal
@@ -78,6 +86,8 @@ function StepUpDialog({ pending }: { pending: PendingStepUp | null }) {
       onClose={() => pending?.cancel()}
       title={t('stepUp.title')}
       centered
+      returnFocus={false}
+      onExitTransitionEnd={onClosed}
       closeButtonProps={{ 'aria-label': t('stepUp.cancel') }}
     >
       {pending && <StepUpBody key={pending.reason} pending={pending} />}
