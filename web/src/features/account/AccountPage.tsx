@@ -95,7 +95,7 @@ function SignOutEverywhere({ withStepUp }: { withStepUp: WithStepUp }) {
           {t('sessions.signOutEverywhere')}
         </Button>
       </Group>
-      <Modal opened={opened} onClose={close} title={t('sessions.signOutEverywhereTitle')} centered>
+      <Modal opened={opened} onClose={close} title={t('sessions.signOutEverywhereTitle')} centered lockScroll={false}>
         <Stack gap="md">
           <Text>{t('sessions.signOutEverywhereBody')}</Text>
           <ProblemAlert error={error} />
