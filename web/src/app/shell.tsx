@@ -83,8 +83,6 @@ function SignedInShell() {
                 to={item.to}
                 label={t(item.label)}
                 active={isActive(item.to)}
-                // The default light shade is 3.9:1 on its tint; the darkest passes AA (axe color-contrast).
-                color="indigo.9"
                 aria-current={isActive(item.to) ? 'page' : undefined}
                 onClick={close}
               />
