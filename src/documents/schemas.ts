@@ -14,3 +14,12 @@ export const Document = Type.Object({
 export const DocumentList = Type.Object({ items: Type.Array(Document), nextCursor: Nullable(Type.String()) });
 
 export const DocumentListQuery = Type.Object({ ...ListQuery }, { additionalProperties: false });
+
+/**
+ * `?disposition=inline` asks for a PDF to open in the browser's own viewer (the web app's preview). Only a
+ * PDF is ever served inline; every other type stays an attachment whatever is asked.
+ */
+export const DocumentDownloadQuery = Type.Object(
+  { disposition: Type.Optional(Type.Union([Type.Literal('attachment'), Type.Literal('inline')])) },
+  { additionalProperties: false },
+);
