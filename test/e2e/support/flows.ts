@@ -12,5 +12,5 @@ export async function signInViaUi(page: Page, server: E2eServer, account: Accoun
   const code = await server.codeFor(account.phone, before);
   await page.getByLabel('One-time code').fill(code);
   await page.getByRole('button', { name: 'Confirm code' }).click();
-  await page.getByRole('navigation', { name: 'Main navigation' }).waitFor();
+  await page.getByRole('navigation', { name: 'Main navigation' }).first().waitFor();
 }

@@ -1,4 +1,4 @@
-import { Anchor, Badge, Button, Group, Stack, Table, Text } from '@mantine/core';
+import { Badge, Button, Group, Stack, Table, Text } from '@mantine/core';
 import { keepPreviousData, useInfiniteQuery } from '@tanstack/react-query';
 import { Fragment } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -120,7 +120,7 @@ export function StatusBadge({ kind, status }: { kind: string; status: string }) 
           {t('kind.proposal')}
         </Badge>
       )}
-      <Badge variant="light" color={color} tt="none">
+      <Badge variant="dot" color={color} tt="none">
         {t(`status.${status}`)}
       </Badge>
     </Group>
