@@ -173,7 +173,7 @@ describe('the contract vault', () => {
     expect(progress.length).toBeGreaterThan(1);
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
     const documents = page.getByRole('region', { name: 'Documents' });
-    await documents.getByRole('cell', { name: 'Signed agreement.pdf' }).waitFor();
+    await documents.getByRole('cell', { name: 'Signed agreement.pdf', exact: true }).waitFor();
 
     // Download and preview links: the same bytes, as an attachment or (PDF only) inline.
     const download = documents.getByRole('link', { name: 'Download Signed agreement.pdf' });
@@ -269,7 +269,7 @@ describe('the contract vault', () => {
     await page.getByText('2 shown').waitFor();
     expect(await page.getByLabel('Kind').inputValue()).toBe('proposal');
     await page.getByLabel('Kind').selectOption('');
-    await page.getByLabel('Vendor').selectOption({ label: 'Alpha Systems' });
+    await page.getByLabel('Vendor', { exact: true }).selectOption({ label: 'Alpha Systems' });
     await page.waitForURL(new RegExp(`vendorId=${alpha.id}`));
     await page.getByText('50 shown').waitFor();
     const totals = page.getByRole('region', { name: "Totals of this vendor's active contracts" });
