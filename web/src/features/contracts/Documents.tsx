@@ -94,7 +94,7 @@ export function Documents({ contractId }: { contractId: string }) {
           </Stack>
         )}
         {done && (
-          <Text size="sm" c="green.9" role="status">
+          <Text size="sm" role="status">
             {t('documents.uploaded', { name: done })}
           </Text>
         )}

@@ -133,7 +133,7 @@ function VendorTotals({ vendorId }: { vendorId: string }) {
       <Title order={2} size="h4" id="vendor-totals" mb="xs">
         {t('totals.title')}
       </Title>
-      <Table.ScrollContainer minWidth={420}>
+      <Table.ScrollContainer minWidth={300}>
         <Table withTableBorder>
           <Table.Thead>
             <Table.Tr>
@@ -400,7 +400,7 @@ function MetricDefinitions({ vendorId }: { vendorId: string }) {
               </Button>
               <Group gap="xs">
                 {saved && !form.isDirty() && (
-                  <Text size="sm" c="green.8" role="status">
+                  <Text size="sm" role="status">
                     {t('metrics.saved')}
                   </Text>
                 )}
