@@ -133,34 +133,33 @@ function VendorTotals({ vendorId }: { vendorId: string }) {
       <Title order={2} size="h4" id="vendor-totals" mb="xs">
         {t('totals.title')}
       </Title>
-      <Table.ScrollContainer minWidth={300}>
-        <Table withTableBorder>
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>{t('totals.currency')}</Table.Th>
-              <Table.Th ta="right">{t('totals.contracts')}</Table.Th>
-              <Table.Th ta="right">{t('totals.net')}</Table.Th>
-              <Table.Th ta="right">{t('totals.maintenance')}</Table.Th>
+
+      <Table withTableBorder>
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>{t('totals.currency')}</Table.Th>
+            <Table.Th ta="right">{t('totals.contracts')}</Table.Th>
+            <Table.Th ta="right">{t('totals.net')}</Table.Th>
+            <Table.Th ta="right">{t('totals.maintenance')}</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {totals.data.totalsByCurrency.map((row) => (
+            <Table.Tr key={row.currency}>
+              <Table.Td>{row.currency}</Table.Td>
+              <Table.Td ta="right" className="num">
+                {format.integer(row.contracts)}
+              </Table.Td>
+              <Table.Td ta="right" className="num">
+                {format.money(row.net, row.currency)}
+              </Table.Td>
+              <Table.Td ta="right" className="num">
+                {format.money(row.annualMaintenance, row.currency)}
+              </Table.Td>
             </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {totals.data.totalsByCurrency.map((row) => (
-              <Table.Tr key={row.currency}>
-                <Table.Td>{row.currency}</Table.Td>
-                <Table.Td ta="right" className="num">
-                  {format.integer(row.contracts)}
-                </Table.Td>
-                <Table.Td ta="right" className="num">
-                  {format.money(row.net, row.currency)}
-                </Table.Td>
-                <Table.Td ta="right" className="num">
-                  {format.money(row.annualMaintenance, row.currency)}
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      </Table.ScrollContainer>
+          ))}
+        </Table.Tbody>
+      </Table>
     </section>
   );
 }
