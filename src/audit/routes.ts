@@ -20,7 +20,8 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGuard 
   app.get('/api/v1/audit-events/actions', {
     schema: {
       summary: 'The actions the audit trail records, for its action filter',
-      tags: ['audit'],
+      operationId: 'listAuditActions',
+      tags: ['Audit'],
       response: { 200: schemas.AuditActionList },
     },
     handler: (request) => withSession(request, async (_tx, actor) => audit.listAuditActions(actor)),

@@ -24,8 +24,8 @@ export async function embeddedFactsOfDump(dump: Blob): Promise<DatabaseFacts> {
 
 /** Collects a verified plaintext stream into the Blob PGlite loads; nothing is loaded unless all of it authenticated. */
 export async function collectDump(source: AsyncIterable<Buffer>): Promise<Blob> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of source) chunks.push(chunk);
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  for await (const chunk of source) chunks.push(new Uint8Array(chunk));
   return new Blob(chunks);
 }
 

@@ -41,6 +41,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox<BillingRouteOptions> = asy
   app.get('/api/v1/billing', {
     schema: {
       summary: "The company's plan, subscription status, seats and billing period (masters)",
+      operationId: 'getBilling',
       tags,
       response: { 200: schemas.BillingOverview },
     },
@@ -50,6 +51,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox<BillingRouteOptions> = asy
   app.post('/api/v1/billing/checkout', {
     schema: {
       summary: "Start a subscription: the URL of Stripe's hosted Checkout page to send the browser to (masters)",
+      operationId: 'startCheckout',
       tags,
       response: { 200: schemas.HostedPage },
     },
@@ -64,6 +66,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox<BillingRouteOptions> = asy
   app.post('/api/v1/billing/portal', {
     schema: {
       summary: "Manage the subscription: the URL of Stripe's Customer Portal (card, invoices, cancellation; masters)",
+      operationId: 'openBillingPortal',
       tags,
       response: { 200: schemas.HostedPage },
     },
@@ -88,6 +91,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox<BillingRouteOptions> = asy
       bodyLimit: WEBHOOK_BODY_LIMIT,
       schema: {
         summary: 'Stripe webhook: signed subscription, checkout and invoice events (called by Stripe)',
+        operationId: 'receiveStripeWebhook',
         tags,
         response: { 200: schemas.WebhookReceived },
       },

@@ -120,7 +120,8 @@ export const contractRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSe
   app.get('/api/v1/contract-totals', {
     schema: {
       summary: 'Totals per currency over the contracts the list shows with the same filters',
-      tags: ['contracts'],
+      operationId: 'getContractTotals',
+      tags: ['Contracts'],
       querystring: schemas.ContractTotalsQuery,
       response: { 200: schemas.ContractTotals },
     },
@@ -130,7 +131,8 @@ export const contractRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSe
   app.get('/api/v1/contracts/:id/versions', {
     schema: {
       summary: 'The versions and renewals before and after a contract or proposal',
-      tags: ['contracts'],
+      operationId: 'listContractVersions',
+      tags: ['Contracts'],
       params: IdParams,
       response: { 200: schemas.ContractVersions },
     },

@@ -8,7 +8,8 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGu
   app.get('/api/v1/dashboard', {
     schema: {
       summary: 'Counts, spend per vendor, the next deadlines and the newest pending proposals',
-      tags: ['dashboard'],
+      operationId: 'getDashboard',
+      tags: ['Dashboard'],
       response: { 200: schemas.Dashboard },
     },
     handler: (request) => withSession.scoped(request, (tx) => dashboard.dashboard(tx)),

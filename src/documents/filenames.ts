@@ -52,8 +52,8 @@ function truncateStem(stem: string, suffix: string): string {
  * `attachment` with both forms of the name (RFC 6266): an ASCII fallback for old clients and the exact
  * UTF-8 name as RFC 8187 `filename*`. The name was sanitised on upload; it is escaped again here anyway.
  */
-export function contentDisposition(filename: string): string {
-  return `attachment; filename="${asciiFallback(filename)}"; filename*=UTF-8''${encodeRfc8187(filename)}`;
+export function contentDisposition(filename: string, disposition: 'attachment' | 'inline' = 'attachment'): string {
+  return `${disposition}; filename="${asciiFallback(filename)}"; filename*=UTF-8''${encodeRfc8187(filename)}`;
 }
 
 function asciiFallback(filename: string): string {

@@ -83,6 +83,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRouteOptions> = a
       operationId: 'downloadDocument',
       tags: ['Documents'],
       params: IdParams,
+      querystring: schemas.DocumentDownloadQuery,
       response: { 200: schemas.DocumentBytes },
     },
     handler: async (request, reply) => {
@@ -93,12 +94,15 @@ export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRouteOptions> = a
         (actor) => auditContext(request, actor),
       );
       limitResponseTime(reply, downloadTimeoutMs);
+      // Inline only for a PDF, whose exact type (from its magic bytes) makes the browser open its own viewer;
+      // nosniff and the sandbox below still apply, so nothing in the file runs with this origin.
+      const disposition = request.query.disposition === 'inline' && document.contentType === 'application/pdf' ? 'inline' : 'attachment';
       return (
         reply
           .header('content-type', document.contentType)
           // The length is the row's: a stream cut short is visibly incomplete to every client.
           .header('content-length', document.size)
-          .header('content-disposition', contentDisposition(document.filename))
+          .header('content-disposition', contentDisposition(document.filename, disposition))
           .header('cache-control', 'no-store')
           .header('x-content-type-options', 'nosniff')
           // Defence in depth: a document opened in the browser anyway runs no script and has no origin.

@@ -21,3 +21,11 @@ export const DocumentBytes = {
   description: 'The document’s bytes, with Content-Disposition: attachment.',
   content: { 'application/pdf': { schema: Bytes }, 'image/png': { schema: Bytes }, 'image/jpeg': { schema: Bytes } },
 };
+/**
+ * `?disposition=inline` asks for a PDF to open in the browser's own viewer (the web app's preview). Only a
+ * PDF is ever served inline; every other type stays an attachment whatever is asked.
+ */
+export const DocumentDownloadQuery = Type.Object(
+  { disposition: Type.Optional(Type.Union([Type.Literal('attachment'), Type.Literal('inline')])) },
+  { additionalProperties: false },
+);

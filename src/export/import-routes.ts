@@ -99,7 +99,17 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSess
   await app.register(multipart, { limits: FORM_LIMITS });
 
   app.post('/api/v1/imports', {
-    schema: { querystring: ImportQuery, response: { 200: ImportReportSchema, 201: ImportReportSchema } },
+    config: {
+      problems: ['import_invalid'],
+      upload: { field: 'file', description: 'An XLSX in the export’s layout, or a CSV with a `mapping` field (JSON).' },
+    },
+    schema: {
+      summary: 'Check (?dryRun=true) or apply an import in one transaction, all or nothing',
+      operationId: 'importWorkbook',
+      tags: ['Your data'],
+      querystring: ImportQuery,
+      response: { 200: ImportReportSchema, 201: ImportReportSchema },
+    },
     handler: async (request, reply) => {
       // The session first: nobody's upload is read (and unpacked) before we know who sends it.
       await withSession(request, async () => {});

@@ -17,7 +17,15 @@ export async function generateOpenApiDocument(): Promise<Record<string, unknown>
   const dataDir = mkdtempSync(join(tmpdir(), 'pactum-openapi-'));
   const database = await openEmbedded('memory://');
   try {
-    const config = loadConfig({ PACTUM_DATA_DIR: dataDir, PACTUM_MASTER_KEY: randomBytes(32).toString('base64') });
+    const config = loadConfig({
+      PACTUM_DATA_DIR: dataDir,
+      PACTUM_MASTER_KEY: randomBytes(32).toString('base64'),
+      // Billing on with placeholder keys (never called) so the billing routes are described; a server
+      // without Stripe serves the same document less those routes.
+      STRIPE_SECRET_KEY: 'sk_test_document',
+      STRIPE_WEBHOOK_SECRET: 'whsec_document',
+      STRIPE_PRICE_ID: 'price_document',
+    });
     const app = await buildApp({ config, database, logStream: new Writable({ write: (_chunk, _encoding, done) => done() }) });
     try {
       await app.ready();

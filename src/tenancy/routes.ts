@@ -79,7 +79,8 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
   app.post('/api/v1/users/:id/invitation', {
     schema: {
       summary: 'A fresh invitation link for a user whose invitation is pending; the earlier link stops working',
-      tags: ['users'],
+      operationId: 'reissueInvitation',
+      tags: ['Team'],
       params: IdParams,
       response: { 201: schemas.Invitation },
     },

@@ -57,6 +57,35 @@ describe(`documents: upload, list, download (${engineName})`, () => {
     expect(download.headers['content-security-policy']).toBe('sandbox');
   });
 
+  it('serves a PDF inline when asked (the preview), with its exact type, nosniff and the sandbox kept', async () => {
+    const uploaded = await upload(company.client, contractId, samples.pdf('inline'), 'Offer.pdf');
+    expect(uploaded.statusCode, uploaded.body).toBe(201);
+    const inline = await company.client.get(`/api/v1/documents/${uploaded.json().id}?disposition=inline`);
+    expect(inline.statusCode).toBe(200);
+    expect(inline.rawPayload).toEqual(samples.pdf('inline'));
+    expect(inline.headers['content-disposition']).toBe(`inline; filename="Offer.pdf"; filename*=UTF-8''Offer.pdf`);
+    expect(inline.headers['content-type']).toBe('application/pdf');
+    expect(inline.headers['x-content-type-options']).toBe('nosniff');
+    expect(inline.headers['content-security-policy']).toBe('sandbox');
+    expect(inline.headers['cache-control']).toBe('no-store');
+    const asked = await company.client.get(`/api/v1/documents/${uploaded.json().id}?disposition=attachment`);
+    expect(asked.headers['content-disposition']).toMatch(/^attachment; /);
+  });
+
+  it('never serves an image inline, and refuses other dispositions and parameters', async () => {
+    const uploaded = await upload(company.client, contractId, samples.png('inline'), 'scan.png');
+    expect(uploaded.statusCode, uploaded.body).toBe(201);
+    const image = await company.client.get(`/api/v1/documents/${uploaded.json().id}?disposition=inline`);
+    expect(image.statusCode).toBe(200);
+    expect(image.headers['content-disposition']).toMatch(/^attachment; filename="scan.png"/);
+    expect(image.headers['content-type']).toBe('image/png');
+    for (const query of ['disposition=form-data', 'disposition=INLINE', 'download=1']) {
+      const refused = await company.client.get(`/api/v1/documents/${uploaded.json().id}?${query}`);
+      expect(refused.statusCode, query).toBe(400);
+      expect(refused.json().code).toBe('validation_failed');
+    }
+  });
+
   it('decides the type by the bytes: a .pdf name with PNG bytes is a PNG', async () => {
     const uploaded = await upload(company.client, contractId, samples.png(), 'invoice.pdf', 'application/pdf');
     expect(uploaded.statusCode, uploaded.body).toBe(201);

@@ -57,17 +57,52 @@ function DashboardHome() {
   );
 }
 
-const signedInPage = (path: string, load: PageModule, name: string) =>
+const signedInPage = <Path extends string>(path: Path, load: PageModule, name: string) =>
   createRoute({ getParentRoute: () => signedIn, path, component: lazyPage(load, name) });
+
+// The vault's lists keep their filters in the URL; only known keys of the right shape get through.
+const text = (value: unknown) => (typeof value === 'string' && value.trim() !== '' ? value.trim().slice(0, 200) : undefined);
+const uuid = (value: unknown) => (typeof value === 'string' && /^[0-9a-f-]{36}$/i.test(value) ? value : undefined);
+const oneOf = <T extends string>(values: readonly T[], value: unknown) => values.find((known) => known === value);
+
+export interface VendorsSearch {
+  q?: string;
+}
+export interface ContractsSearch {
+  vendorId?: string;
+  kind?: 'contract' | 'proposal';
+  status?: 'active' | 'expired' | 'terminated' | 'pending' | 'accepted' | 'rejected' | 'superseded';
+  q?: string;
+  byVendor?: boolean;
+}
+
+const vendorsPage = createRoute({
+  getParentRoute: () => signedIn,
+  path: '/vendors',
+  validateSearch: (search: Record<string, unknown>): VendorsSearch => ({ q: text(search.q) }),
+  component: lazyPage(() => import('../features/vendors/VendorsPage'), 'VendorsPage'),
+});
+const contractsPage = createRoute({
+  getParentRoute: () => signedIn,
+  path: '/contracts',
+  validateSearch: (search: Record<string, unknown>): ContractsSearch => ({
+    vendorId: uuid(search.vendorId),
+    kind: oneOf(['contract', 'proposal'] as const, search.kind),
+    status: oneOf(['active', 'expired', 'terminated', 'pending', 'accepted', 'rejected', 'superseded'] as const, search.status),
+    q: text(search.q),
+    byVendor: search.byVendor === true || search.byVendor === 'true' ? true : undefined,
+  }),
+  component: lazyPage(() => import('../features/contracts/ContractsPage'), 'ContractsPage'),
+});
 const publicPage = (path: string, load: PageModule, name: string) =>
   createRoute({ getParentRoute: () => rootRoute, path, component: lazyPage(load, name) });
 
 const routeTree = rootRoute.addChildren([
   signedIn.addChildren([
     createRoute({ getParentRoute: () => signedIn, path: '/', component: DashboardHome }),
-    signedInPage('/contracts', () => import('../features/contracts/ContractsPage'), 'ContractsPage'),
+    contractsPage,
     signedInPage('/contracts/$contractId', () => import('../features/contracts/ContractPage'), 'ContractPage'),
-    signedInPage('/vendors', () => import('../features/vendors/VendorsPage'), 'VendorsPage'),
+    vendorsPage,
     signedInPage('/vendors/$vendorId', () => import('../features/vendors/VendorPage'), 'VendorPage'),
     signedInPage('/products/$productId', () => import('../features/products/ProductPage'), 'ProductPage'),
     signedInPage('/deadlines', () => import('../features/deadlines/DeadlinesPage'), 'DeadlinesPage'),
