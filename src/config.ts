@@ -41,6 +41,8 @@ export interface Config {
   databaseWaitSeconds: number;
   /** How long a stopping node may take to finish in-flight requests and jobs before it closes anyway. */
   shutdownSeconds: number;
+  /** When /readyz turns 503 over replication: no standby streaming, or replay lag above the maximum. */
+  replicationReadiness: ReplicationReadiness;
   pwned: { enabled: boolean; apiUrl: string };
   mail: MailConfig;
   /** Days before a notice deadline at which its reminder goes out, largest first. */
@@ -87,6 +89,12 @@ export interface OtpCaps {
   unverifiedPerNumberPerHour: number;
   unverifiedGlobalPerHour: number;
   signupsPerActiveNumberPerDay: number;
+}
+
+export interface ReplicationReadiness {
+  /** false: standbys and lag are reported only; true: none streaming, unknown, or lagging is not ready. */
+  requireStandby: boolean;
+  maxLagSeconds: number;
 }
 
 export type TrustProxy = boolean | number | string[];
@@ -156,6 +164,10 @@ export function loadConfig(env: Env = process.env): Config {
     maxPoolWaiting: integer(env, 'PACTUM_MAX_POOL_WAITING', 20, 0, 100_000),
     databaseWaitSeconds: integer(env, 'PACTUM_DATABASE_WAIT_SECONDS', 300, 0, 86_400),
     shutdownSeconds: integer(env, 'PACTUM_SHUTDOWN_SECONDS', 10, 1, 3600),
+    replicationReadiness: {
+      requireStandby: trueFalse(env, 'PACTUM_REQUIRE_STANDBY', false),
+      maxLagSeconds: seconds(env, 'PACTUM_MAX_REPLICATION_LAG_SECONDS', 1, 0.001, 86_400),
+    },
     pwned: {
       enabled: onOff(env, 'PACTUM_PWNED_CHECK', false),
       apiUrl: parseUrl('PACTUM_PWNED_API_URL', env.PACTUM_PWNED_API_URL || 'https://api.pwnedpasswords.com').href.replace(/\/$/, ''),
@@ -174,6 +186,12 @@ export function loadConfig(env: Env = process.env): Config {
     documentSweepGraceSeconds: integer(env, 'PACTUM_DOCUMENT_SWEEP_GRACE_SECONDS', 3600, 1, 31_536_000),
     logLevel: env.PACTUM_LOG_LEVEL || 'info',
   };
+  if (config.replicationReadiness.requireStandby && !config.databaseUrl) {
+    // The embedded engine has no standbys: /readyz would be 503 for ever.
+    throw new ConfigError(
+      'PACTUM_REQUIRE_STANDBY=true needs a PostgreSQL server (PACTUM_DATABASE_URL); the embedded engine has no standbys.',
+    );
+  }
   if (production) refuseUnsafeProductionSettings(config);
   return config;
 }
@@ -344,6 +362,23 @@ function onOff(env: Env, name: string, fallback: boolean): boolean {
   if (raw === 'on') return true;
   if (raw === 'off') return false;
   throw new ConfigError(`${name} must be "on" or "off", not "${raw}".`);
+}
+
+function trueFalse(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new ConfigError(`${name} must be "true" or "false", not "${raw}".`);
+}
+
+/** A number of seconds, fractions allowed ("0.5"). */
+function seconds(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+  if (!(value >= min && value <= max)) throw new ConfigError(`${name} must be a number of seconds from ${min} to ${max}, not "${raw}".`);
+  return value;
 }
 
 function smtpUrl(env: Env): string | null {
