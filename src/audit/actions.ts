@@ -20,6 +20,7 @@ export const AUDIT_ACTIONS = [
   'auth.step_up_refused',
   'contract.visibility_change_refused',
   'contract.visibility_changed',
+  'demo.data_loaded',
   'document.downloaded',
   'group.created',
   'group.deleted',

@@ -37,6 +37,7 @@ export const problemTitles = {
   last_master: 'A company needs at least one active master',
   invitation_expired: 'This invitation can no longer be used',
   token_expired: 'This link can no longer be used',
+  vault_not_empty: 'The vault already holds data',
 } as const;
 
 export type ProblemCode = keyof typeof problemTitles;
@@ -69,6 +70,7 @@ export const problemStatuses: Record<ProblemCode, number> = {
   proposal_decided: 409,
   handover_required: 409,
   last_master: 409,
+  vault_not_empty: 409,
   challenge_expired: 410,
   invitation_expired: 410,
   token_expired: 410,

@@ -19,6 +19,7 @@ const NAV: NavItem[] = [
   { to: '/contracts', label: 'nav.contracts' },
   { to: '/vendors', label: 'nav.vendors' },
   { to: '/deadlines', label: 'nav.deadlines' },
+  { to: '/products', label: 'insight:nav.holdings' },
   { to: '/team', label: 'nav.team', mastersOnly: true },
   { to: '/account', label: 'nav.account' },
 ];
