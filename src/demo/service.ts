@@ -22,7 +22,11 @@ async function vaultIsEmpty(tx: Tx): Promise<boolean> {
 export async function loadDemoData(tx: Tx, actor: Actor, audit: AuditContext, today = todayUtc()) {
   await sql`SELECT id FROM tenants WHERE id = ${actor.tenantId} FOR UPDATE`.execute(tx);
   if (!(await vaultIsEmpty(tx))) {
-    throw new ProblemError(409, 'vault_not_empty', 'The demo data can only be loaded into an empty vault: this company already has vendors, products or contracts.');
+    throw new ProblemError(
+      409,
+      'vault_not_empty',
+      'The demo data can only be loaded into an empty vault: this company already has vendors, products or contracts.',
+    );
   }
   const summary = await fillDemoVault(tx, actor, today);
   const loaded = {

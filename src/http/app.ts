@@ -85,7 +85,14 @@ function defaultTenantConcurrency(database: Database): number {
   return database.engine === 'embedded' ? 1 : 4;
 }
 
-export async function buildApp({ config, database, logStream, documentStorage, webAppDir, ...options }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({
+  config,
+  database,
+  logStream,
+  documentStorage,
+  webAppDir,
+  ...options
+}: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logStream ? { ...loggerOptions(config.logLevel), stream: logStream } : loggerOptions(config.logLevel),
     trustProxy: fastifyTrustProxy(config.trustProxy),

@@ -90,7 +90,19 @@ export function DashboardPage() {
 }
 
 /** A dashboard section: a heading, skeletons with aria-busy while loading (bench/web.ts waits for none). */
-function Section({ id, title, loading, more, children }: { id: string; title: string; loading: boolean; more?: ReactNode; children: ReactNode }) {
+function Section({
+  id,
+  title,
+  loading,
+  more,
+  children,
+}: {
+  id: string;
+  title: string;
+  loading: boolean;
+  more?: ReactNode;
+  children: ReactNode;
+}) {
   return (
     <section aria-labelledby={`dashboard-${id}`} aria-busy={loading ? true : undefined}>
       <Group justify="space-between" align="baseline" mb="sm">

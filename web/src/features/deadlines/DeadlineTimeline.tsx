@@ -42,7 +42,11 @@ export function DeadlineTimeline({ deadlines, headingOrder = 3 }: { deadlines: r
               {t('timeline.count', { count: inMonth.length })}
             </Text>
           </Group>
-          <Stack gap={6} component="ul" style={{ ...PLAIN_LIST, borderInlineStart: "2px solid var(--mantine-color-gray-3)", paddingInlineStart: 8 }}>
+          <Stack
+            gap={6}
+            component="ul"
+            style={{ ...PLAIN_LIST, borderInlineStart: '2px solid var(--mantine-color-gray-3)', paddingInlineStart: 8 }}
+          >
             {inMonth.map((deadline) => (
               <li key={`${deadline.contractId}-${deadline.type}`}>
                 <Group gap="sm" wrap="nowrap" align="center">

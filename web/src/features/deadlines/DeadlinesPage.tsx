@@ -36,14 +36,7 @@ export function DeadlinesPage() {
         ) : deadlines.isError ? (
           <ProblemAlert error={deadlines.error} title={t('loadFailed')} />
         ) : deadlines.data.length === 0 ? (
-          <EmptyState
-            title={t('deadlines.empty')}
-            action={
-              <AnchorLink to="/contracts">
-                {t('deadlines.toContracts')}
-              </AnchorLink>
-            }
-          />
+          <EmptyState title={t('deadlines.empty')} action={<AnchorLink to="/contracts">{t('deadlines.toContracts')}</AnchorLink>} />
         ) : (
           <>
             <DeadlineTimeline deadlines={deadlines.data} headingOrder={2} />

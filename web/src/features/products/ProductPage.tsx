@@ -183,14 +183,7 @@ function PriceHistorySection({ productId }: { productId: string }) {
       {history.isError ? (
         <ProblemAlert error={history.error} title={t('loadFailed')} />
       ) : points.length === 0 ? (
-        <EmptyState
-          title={t('product.priceEmpty')}
-          action={
-            <AnchorLink to="/contracts">
-              {t('holdings.toContracts')}
-            </AnchorLink>
-          }
-        />
+        <EmptyState title={t('product.priceEmpty')} action={<AnchorLink to="/contracts">{t('holdings.toContracts')}</AnchorLink>} />
       ) : (
         <Stack gap="md">
           {byCurrency(points).map(([currency, inCurrency]) => (
@@ -228,7 +221,11 @@ function PriceHistorySection({ productId }: { productId: string }) {
                       </AnchorLink>
                     </Table.Td>
                     <Table.Td>
-                      <Badge variant={point.kind === 'proposal' ? 'outline' : 'light'} color={point.kind === 'proposal' ? 'orange' : 'indigo'} tt="none">
+                      <Badge
+                        variant={point.kind === 'proposal' ? 'outline' : 'light'}
+                        color={point.kind === 'proposal' ? 'orange' : 'indigo'}
+                        tt="none"
+                      >
                         {point.kind === 'proposal' ? '△ ' : '● '}
                         {t(`kind.${point.kind}`)}
                       </Badge>
@@ -275,13 +272,7 @@ function MetricSection({ vendorId, vendorName, metric }: { vendorId: string; ven
       ) : (
         <Stack gap="xs" component="dl" m={0}>
           {metrics.data.items.map((definition) => (
-            <Paper
-              key={definition.metric}
-              withBorder
-              p="sm"
-              radius="sm"
-              bg={definition.metric === metric ? 'indigo.0' : undefined}
-            >
+            <Paper key={definition.metric} withBorder p="sm" radius="sm" bg={definition.metric === metric ? 'indigo.0' : undefined}>
               <Text component="dt" fw={600} size="sm">
                 {t(`metric.${definition.metric}`, { defaultValue: definition.metric })}
                 {definition.metric === metric && <> ({t('product.thisProduct')})</>}

@@ -38,14 +38,7 @@ export function ProductsPage() {
         ) : holdings.isError ? (
           <ProblemAlert error={holdings.error} title={t('loadFailed')} />
         ) : rows.length === 0 ? (
-          <EmptyState
-            title={t('holdings.empty')}
-            action={
-              <AnchorLink to="/contracts">
-                {t('holdings.toContracts')}
-              </AnchorLink>
-            }
-          />
+          <EmptyState title={t('holdings.empty')} action={<AnchorLink to="/contracts">{t('holdings.toContracts')}</AnchorLink>} />
         ) : (
           <Stack gap="md">
             <Table.ScrollContainer minWidth={640}>
