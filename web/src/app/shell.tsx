@@ -76,7 +76,7 @@ function SignedInShell() {
       </AppShell.Header>
       <AppShell.Navbar p="xs" aria-label={t('nav.main')}>
         <AppShell.Section grow component={ScrollArea}>
-          <Stack gap={2} component="nav" aria-label={t('nav.main')}>
+          <Stack gap={2}>
             {NAV.filter((item) => !item.mastersOnly || me.user.role === 'master').map((item) => (
               <NavLink
                 key={item.to}
