@@ -192,7 +192,7 @@ function FirstSteps() {
     onSuccess: () => queryClient.invalidateQueries(),
   });
   return (
-    <section aria-labelledby="dashboard-start">
+    <section aria-label={t('dashboard.start.title')}>
       <ProblemAlert error={loadDemo.error} />
       <EmptyState
         title={t('dashboard.start.title')}
@@ -210,9 +210,6 @@ function FirstSteps() {
           </Group>
         }
       />
-      <span id="dashboard-start" className="visually-hidden">
-        {t('dashboard.start.title')}
-      </span>
     </section>
   );
 }
