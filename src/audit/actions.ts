@@ -32,6 +32,7 @@ export const AUDIT_ACTIONS = [
   'data.export_refused',
   'data.exported',
   'data.imported',
+  'demo.data_loaded',
   'document.downloaded',
   'group.created',
   'group.deleted',

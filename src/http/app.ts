@@ -9,6 +9,7 @@ import { billingOff, registerBilling } from '../billing/setup.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/engine.js';
 import { contractRoutes } from '../contracts/routes.js';
+import { demoDataRoutes } from '../demo/routes.js';
 import { dashboardRoutes } from '../dashboard/routes.js';
 import { deadlineRoutes } from '../deadlines/routes.js';
 import { createDownloadSlots } from '../documents/download-slots.js';
@@ -220,6 +221,7 @@ export async function buildApp({
   await app.register(holdingRoutes, { withSession });
   await app.register(deadlineRoutes, { withSession });
   await app.register(dashboardRoutes, { withSession });
+  await app.register(demoDataRoutes, { withSession });
   await app.register(documentRoutes, { withSession, documents, downloadTimeoutMs: config.documentDownloads.timeoutSeconds * 1000 });
   await app.register(groupRoutes, { withSession });
   await app.register(auditRoutes, { withSession });

@@ -40,6 +40,7 @@ export const problemTitles = {
   import_invalid: 'Some rows of the file are not valid',
   invalid_signature: 'The webhook signature is not valid',
   subscription_inactive: 'Your subscription does not allow changes right now',
+  vault_not_empty: 'The vault already holds data',
 } as const;
 
 export type ProblemCode = keyof typeof problemTitles;
@@ -75,6 +76,7 @@ export const problemStatuses: Record<ProblemCode, number> = {
   handover_required: 409,
   last_master: 409,
   import_invalid: 422,
+  vault_not_empty: 409,
   challenge_expired: 410,
   invitation_expired: 410,
   token_expired: 410,

@@ -104,6 +104,7 @@ const routeTree = rootRoute.addChildren([
     signedInPage('/contracts/$contractId', () => import('../features/contracts/ContractPage'), 'ContractPage'),
     vendorsPage,
     signedInPage('/vendors/$vendorId', () => import('../features/vendors/VendorPage'), 'VendorPage'),
+    signedInPage('/products', () => import('../features/products/ProductsPage'), 'ProductsPage'),
     signedInPage('/products/$productId', () => import('../features/products/ProductPage'), 'ProductPage'),
     signedInPage('/deadlines', () => import('../features/deadlines/DeadlinesPage'), 'DeadlinesPage'),
     signedInPage('/team', () => import('../features/team/TeamPage'), 'TeamPage'),

@@ -19,6 +19,7 @@ const NAV: NavItem[] = [
   { to: '/contracts', label: 'nav.contracts' },
   { to: '/vendors', label: 'nav.vendors' },
   { to: '/deadlines', label: 'nav.deadlines' },
+  { to: '/products', label: 'insight:nav.holdings' },
   { to: '/team', label: 'nav.team', mastersOnly: true },
   { to: '/account', label: 'nav.account' },
 ];
@@ -75,7 +76,7 @@ function SignedInShell() {
       </AppShell.Header>
       <AppShell.Navbar p="xs" aria-label={t('nav.main')}>
         <AppShell.Section grow component={ScrollArea}>
-          <Stack gap={2} component="nav" aria-label={t('nav.main')}>
+          <Stack gap={2}>
             {NAV.filter((item) => !item.mastersOnly || me.user.role === 'master').map((item) => (
               <NavLink
                 key={item.to}
