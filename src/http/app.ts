@@ -8,6 +8,7 @@ import { auditRoutes } from '../audit/routes.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/engine.js';
 import { contractRoutes } from '../contracts/routes.js';
+import { dashboardRoutes } from '../dashboard/routes.js';
 import { deadlineRoutes } from '../deadlines/routes.js';
 import { createDownloadSlots } from '../documents/download-slots.js';
 import { documentRoutes } from '../documents/routes.js';
@@ -175,6 +176,7 @@ export async function buildApp({ config, database, logStream, documentStorage, w
   await app.register(contractRoutes, { withSession });
   await app.register(holdingRoutes, { withSession });
   await app.register(deadlineRoutes, { withSession });
+  await app.register(dashboardRoutes, { withSession });
   await app.register(documentRoutes, { withSession, documents, downloadTimeoutMs: config.documentDownloads.timeoutSeconds * 1000 });
   await app.register(groupRoutes, { withSession });
   await app.register(auditRoutes, { withSession });

@@ -95,7 +95,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
     schema: { response: { 200: schemas.ChallengeResponse } },
     handler: async (request) => {
       // A refused step-up (too many codes) is audited on its own; wrong codes are audited by verify.
-      const attempt = { action: 'auth.step_up_refused' };
+      const attempt = { action: 'auth.step_up_refused' as const };
       const pending = await withSession.auditingRefusal(request, attempt, (tx, actor) =>
         identity.startStepUp(tx, deps, actor, clientOf(request)),
       );
