@@ -33,3 +33,38 @@ export async function signInAsDemo(page: Page, server: E2eServer) {
     companyName: 'Demo',
   });
 }
+
+/** The Swiss national form of a +41 number as a person types it: "+41791234567" → "079 123 45 67". */
+export function swissNationalNumber(e164: string): string {
+  const digits = e164.replace(/^\+41/, '');
+  return `0${digits.slice(0, 2)} ${digits.slice(2, 5)} ${digits.slice(5, 7)} ${digits.slice(7)}`;
+}
+
+/**
+ * Signs a company up through the screens: the form (picking Switzerland in the country list and typing the
+ * national number), then the code from the (fake) phone; ends on the dashboard. The account's phone must be
+ * Swiss (newAccount() gives one).
+ */
+export async function signUpViaUi(page: Page, server: E2eServer, account: Account) {
+  await page.goto('/signup');
+  await page.getByLabel('Company').fill(account.companyName);
+  await page.getByLabel('Your name').fill(account.name);
+  await page.getByLabel('E-mail').fill(account.email);
+  await pickCountry(page, 'Switzerland (+41)');
+  await page.getByLabel('Phone number').fill(swissNationalNumber(account.phone));
+  await page.getByLabel('Password', { exact: true }).fill(account.password);
+  const before = codesSentTo(server, account.phone);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  const code = await server.codeFor(account.phone, before);
+  await page.getByLabel('One-time code').fill(code);
+  await page.getByRole('button', { name: 'Confirm code' }).click();
+  await page.getByRole('navigation', { name: 'Main navigation' }).waitFor();
+}
+
+/** Chooses a country in the phone number's country picker (a searchable list) by its visible name. */
+export async function pickCountry(page: Page, option: string) {
+  const country = page.getByLabel('Country', { exact: true });
+  await country.click();
+  await country.fill(option.split(' (')[0]!);
+  await page.getByRole('option', { name: option, exact: true }).click();
+}
