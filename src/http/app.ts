@@ -39,6 +39,8 @@ import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { refuseUnboundedLists } from './list-bounds.js';
 import { registerLoadShedding } from './load-shedding.js';
 import { loggerOptions } from './logging.js';
+import { enforceDocumentedProblems, registerOpenApi } from './openapi.js';
+import { openApiRoutes, registerApiDocs } from './openapi-routes.js';
 import { ProblemError } from './problem.js';
 import { registerSecurity } from './security.js';
 import { createTenantGate } from './tenant-gate.js';
@@ -55,6 +57,12 @@ export interface AppOptions {
   documentStorage?: DocumentStorage;
   /** The built web app to serve on `/` (`serve` passes dist/web); without it the process serves the API only. */
   webAppDir?: string;
+  /**
+   * A problem a route answers that its OpenAPI documentation does not list becomes a 500 internal_error
+   * with an error log naming route and code (src/http/openapi.ts). The test suite turns it on so a new
+   * code cannot go undocumented; a server leaves it off and answers what the route threw.
+   */
+  enforceDocumentedProblems?: boolean;
 }
 
 export function createCodeSender(config: Config): CodeSender {
@@ -76,7 +84,14 @@ function defaultTenantConcurrency(database: Database): number {
   return database.engine === 'embedded' ? 1 : 4;
 }
 
-export async function buildApp({ config, database, logStream, documentStorage, webAppDir }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({
+  config,
+  database,
+  logStream,
+  documentStorage,
+  webAppDir,
+  ...options
+}: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logStream ? { ...loggerOptions(config.logLevel), stream: logStream } : loggerOptions(config.logLevel),
     trustProxy: fastifyTrustProxy(config.trustProxy),
@@ -98,6 +113,9 @@ export async function buildApp({ config, database, logStream, documentStorage, w
   refuseUnboundedLists(app);
   app.setValidatorCompiler(validatorCompiler);
   registerErrorHandling(app);
+  // Before every route: the document is collected from the routes as they are registered.
+  await registerOpenApi(app);
+  if (options.enforceDocumentedProblems) enforceDocumentedProblems(app);
   await app.register(cookie);
   const cookies = createSessionCookies(config.publicUrl);
   await registerSecurity(app, { publicUrl: config.publicUrl, sessionCookieName: cookies.name });
@@ -180,6 +198,8 @@ export async function buildApp({ config, database, logStream, documentStorage, w
   await app.register(documentRoutes, { withSession, documents, downloadTimeoutMs: config.documentDownloads.timeoutSeconds * 1000 });
   await app.register(groupRoutes, { withSession });
   await app.register(auditRoutes, { withSession });
+  await app.register(openApiRoutes);
+  await registerApiDocs(app);
   if (webAppDir !== undefined) await registerWebApp(app, webAppDir);
   return app;
 }
