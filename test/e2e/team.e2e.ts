@@ -95,7 +95,7 @@ describe('Team screens for masters', () => {
   beforeAll(async () => {
     [server, browser] = await Promise.all([startE2eServer(), launchChromium()]);
     await signUpViaApi(server, master);
-  });
+  }, 300_000);
   afterAll(async () => {
     await browser?.close();
     await server?.stop();
@@ -264,7 +264,7 @@ describe('Team screens for masters', () => {
     await saveScreenshot(masterPage, 'team-audit');
     await expectCleanPage(masterPage);
     await expectCleanPage(colleaguePage);
-  });
+  }, 600_000);
 
   it('scenario 3: revokes with a hand-over to a chosen successor; the colleague is signed out on the next action', async () => {
     // The colleague manages a contract the master can see, and made one restricted to a group only they are in.
@@ -332,7 +332,7 @@ describe('Team screens for masters', () => {
     await expectCleanPage(colleaguePage);
     await masterContext.close();
     await colleagueContext.close();
-  });
+  }, 600_000);
 
   it('every Team screen is clean and accessible at 1280 px and at 390 px; last_master is explained', async () => {
     for (const [width, height] of [
@@ -377,5 +377,5 @@ describe('Team screens for masters', () => {
       await expectCleanPage(page);
       await context.close();
     }
-  });
+  }, 600_000);
 });
