@@ -73,9 +73,10 @@ function SignedInShell() {
           </Group>
         </Group>
       </AppShell.Header>
+      {/* Mantine renders the navbar as the <nav> landmark; a second nav inside it would name the same landmark twice. */}
       <AppShell.Navbar p="xs" aria-label={t('nav.main')}>
         <AppShell.Section grow component={ScrollArea}>
-          <Stack gap={2} component="nav" aria-label={t('nav.main')}>
+          <Stack gap={2}>
             {NAV.filter((item) => !item.mastersOnly || me.user.role === 'master').map((item) => (
               <NavLink
                 key={item.to}
