@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newAccount, signUpViaApi } from './support/accounts.js';
 import { signInViaApi } from './support/api-session.js';
 import { expectAccessible, expectCleanPage, launchChromium, newPage, newUserContext, saveScreenshot } from './support/browser.js';
-import { pickCountry, signUpViaUi, swissNationalNumber } from './support/flows.js';
+import { waitForSignedInShell, pickCountry, signUpViaUi, swissNationalNumber } from './support/flows.js';
 import { codesSentTo, startE2eServer, type E2eServer } from './support/server.js';
 
 const NEW_PASSWORD = 'maple orbit lantern quietly 77';
@@ -73,7 +73,7 @@ describe('account entry screens: sign-up, invitation, password reset, keyboard-o
     await expect.poll(() => page.getByText(/We sent a one-time code by SMS to \+41 •• ••• •• \d\d\./).count()).toBe(1);
     await expectAccessible(page, 'sign-up code');
     await enterCode(page, server, account.phone, before);
-    await page.getByRole('navigation', { name: 'Main navigation' }).waitFor();
+    await waitForSignedInShell(page);
     await expectCleanPage(page);
     await context.close();
   });
@@ -128,7 +128,7 @@ describe('account entry screens: sign-up, invitation, password reset, keyboard-o
     await page.getByRole('button', { name: 'Continue' }).click();
     await heading(page, 'Confirm your phone');
     await enterCode(page, server, colleague.phone, before);
-    await page.getByRole('navigation', { name: 'Main navigation' }).waitFor();
+    await waitForSignedInShell(page);
     expect(await page.getByText(colleague.name).count()).toBeGreaterThan(0);
     await expectCleanPage(page);
     await context.close();
@@ -170,7 +170,7 @@ describe('account entry screens: sign-up, invitation, password reset, keyboard-o
     await page.getByRole('button', { name: 'Continue' }).click();
     await heading(page, "Confirm it's you");
     await enterCode(page, server, account.phone, before);
-    await page.getByRole('navigation', { name: 'Main navigation' }).waitFor();
+    await waitForSignedInShell(page);
     await expectCleanPage(page);
 
     await page.goto(new URL(link).pathname);
@@ -201,30 +201,34 @@ describe('account entry screens: sign-up, invitation, password reset, keyboard-o
     await expect.poll(() => focusedName(page)).toBe('One-time code');
     await page.keyboard.type(code);
     await page.keyboard.press('Enter');
-    await page.getByRole('navigation', { name: 'Main navigation' }).waitFor();
+    await waitForSignedInShell(page);
     await expectCleanPage(page);
     await context.close();
   });
 
-  it.each([1280, 390])('shows every screen before sign-in at %i px without CSP, error or axe violations', async (width) => {
-    const context = await newUserContext(browser, server.base, { width, height: width === 390 ? 844 : 860 });
-    const page = await newPage(context);
-    const screens: Array<[string, string]> = [
-      ['/', 'Sign in'],
-      ['/signup', 'Sign up'],
-      ['/password-reset', 'Reset password'],
-      ['/password-reset/not-a-real-token', 'Choose a new password'],
-      ['/invitations/not-a-real-token', 'Join your team'],
-    ];
-    for (const [path, title] of screens) {
-      await page.goto(path);
-      await heading(page, title);
-      await expectAccessible(page, `${path} at ${width} px`);
-      if (path === '/' && width === 1280) await saveScreenshot(page, 'sign-in');
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-      expect(overflow, `horizontal scrolling on ${path} at ${width} px`).toBeLessThanOrEqual(0);
-      await expectCleanPage(page);
-    }
-    await context.close();
-  });
+  it.each([1280, 390])(
+    'shows every screen before sign-in at %i px without CSP, error or axe violations',
+    async (width) => {
+      const context = await newUserContext(browser, server.base, { width, height: width === 390 ? 844 : 860 });
+      const page = await newPage(context);
+      const screens: Array<[string, string]> = [
+        ['/', 'Sign in'],
+        ['/signup', 'Sign up'],
+        ['/password-reset', 'Reset password'],
+        ['/password-reset/not-a-real-token', 'Choose a new password'],
+        ['/invitations/not-a-real-token', 'Join your team'],
+      ];
+      for (const [path, title] of screens) {
+        await page.goto(path);
+        await heading(page, title);
+        await expectAccessible(page, `${path} at ${width} px`);
+        if (path === '/' && width === 1280) await saveScreenshot(page, 'sign-in');
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        expect(overflow, `horizontal scrolling on ${path} at ${width} px`).toBeLessThanOrEqual(0);
+        await expectCleanPage(page);
+      }
+      await context.close();
+    },
+    300_000,
+  ); // five screens, each with axe, on a busy two-core machine
 });

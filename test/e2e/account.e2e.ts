@@ -1,9 +1,21 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newAccount, signUpViaApi } from './support/accounts.js';
+import { newAccount, signUpViaApi as signUpOnce, type Account } from './support/accounts.js';
 import { expectAccessible, expectCleanPage, launchChromium, newPage, newUserContext, saveScreenshot } from './support/browser.js';
 import { pickCountry, signInViaUi, swissNationalNumber } from './support/flows.js';
 import { codesSentTo, startE2eServer, type E2eServer } from './support/server.js';
+
+/** The server sheds load (503 overloaded) while this busy machine is still warming it up: ask again. */
+async function signUpViaApi(server: E2eServer, account: Account) {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await signUpOnce(server, account);
+    } catch (error) {
+      if (attempt >= 5 || !String(error).includes('overloaded')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+    }
+  }
+}
 
 const NEW_PASSWORD = 'copper meadow violin harbour 31';
 

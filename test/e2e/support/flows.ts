@@ -13,7 +13,7 @@ export async function signInViaUi(page: Page, server: E2eServer, account: Accoun
   const code = await server.codeFor(account.phone, before);
   await page.getByLabel('One-time code').fill(code);
   await page.getByRole('button', { name: 'Confirm code' }).click();
-  await page.getByRole('navigation', { name: 'Main navigation' }).waitFor();
+  await waitForSignedInShell(page);
 }
 
 /** The password `serve --demo` printed for the demo company's master. */
@@ -58,13 +58,19 @@ export async function signUpViaUi(page: Page, server: E2eServer, account: Accoun
   const code = await server.codeFor(account.phone, before);
   await page.getByLabel('One-time code').fill(code);
   await page.getByRole('button', { name: 'Confirm code' }).click();
-  await page.getByRole('navigation', { name: 'Main navigation' }).waitFor();
+  await waitForSignedInShell(page);
 }
 
 /** Chooses a country in the phone number's country picker (a searchable list) by its visible name. */
 export async function pickCountry(page: Page, option: string) {
-  const country = page.getByLabel('Country', { exact: true });
+  // The first match is the input; the open list is labelled by the same label.
+  const country = page.getByLabel('Country', { exact: true }).first();
   await country.click();
   await country.fill(option.split(' (')[0]!);
   await page.getByRole('option', { name: option, exact: true }).click();
+}
+
+/** The signed-in frame is there (its main navigation; the shell labels both the sidebar and its list). */
+export async function waitForSignedInShell(page: Page) {
+  await page.getByRole('navigation', { name: 'Main navigation' }).first().waitFor();
 }

@@ -23,7 +23,7 @@ export function AccountPage() {
   return (
     <Stack gap="xl" maw={820}>
       <PageTitle title={t('title')} />
-      <Text c="dimmed">{t('signedInAs', { name: me.user.name, email: me.user.email, company: me.tenant.name })}</Text>
+      <Text c="gray.7">{t('signedInAs', { name: me.user.name, email: me.user.email, company: me.tenant.name })}</Text>
       <Section title={t('sessions.title')} intro={t('sessions.intro')}>
         <SessionsTable withStepUp={withStepUp} />
         <SignOutEverywhere withStepUp={withStepUp} />
@@ -51,7 +51,7 @@ function Section({ title, intro, children }: { title: string; intro?: string; ch
         {title}
       </Title>
       {intro && (
-        <Text size="sm" c="dimmed" mb="md">
+        <Text size="sm" c="gray.7" mb="md">
           {intro}
         </Text>
       )}
@@ -95,7 +95,7 @@ function SignOutEverywhere({ withStepUp }: { withStepUp: WithStepUp }) {
           {t('sessions.signOutEverywhere')}
         </Button>
       </Group>
-      <Modal opened={opened} onClose={close} title={t('sessions.signOutEverywhereTitle')} centered>
+      <Modal opened={opened} onClose={close} title={t('sessions.signOutEverywhereTitle')} centered lockScroll={false}>
         <Stack gap="md">
           <Text>{t('sessions.signOutEverywhereBody')}</Text>
           <ProblemAlert error={error} />

@@ -88,7 +88,7 @@ export function SessionsTable({ withStepUp }: { withStepUp: WithStepUp }) {
                 <Table.Td>
                   <Text size="sm">{describe(session)}</Text>
                   {session.clientIp && (
-                    <Text size="xs" c="dimmed">
+                    <Text size="xs" c="gray.7">
                       {session.clientIp}
                     </Text>
                   )}

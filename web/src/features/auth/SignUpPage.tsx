@@ -102,6 +102,7 @@ export function SignUpPage() {
       ) : (
         <form onSubmit={form.onSubmit(signUp)} noValidate>
           <Stack gap="md">
+            <Text>{t('signUp.intro')}</Text>
             {expired && (
               <Alert color="yellow" role="status">
                 {t('signUp.expired')}

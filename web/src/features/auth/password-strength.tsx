@@ -86,7 +86,7 @@ export function NewPasswordInput({
         aria-hidden
       />
       <Group gap={4} mt={4}>
-        <Text size="sm" c={strength && !strength.rejection ? 'green.9' : 'dimmed'} id={feedbackId} aria-live="polite">
+        <Text size="sm" c={strength && !strength.rejection ? 'green.9' : 'gray.7'} id={feedbackId} aria-live="polite">
           {words}
         </Text>
       </Group>

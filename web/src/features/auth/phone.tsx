@@ -94,7 +94,7 @@ export function PhoneFields({
         />
         <TextInput label={label ?? t('phone.number')} type="tel" autoComplete="tel-national" inputMode="tel" miw={160} {...nationalInput} />
       </Group>
-      <Text size="sm" c="dimmed" mt={4} aria-live="polite">
+      <Text size="sm" c="gray.7" mt={4} aria-live="polite">
         {checked.ok ? t('phone.willReceive', { phone: checked.international }) : t('phone.hint')}
       </Text>
     </div>
