@@ -2,7 +2,7 @@ import type { APIRequestContext, Browser, BrowserContext, Page } from 'playwrigh
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newAccount, signUpViaApi, type Account } from './support/accounts.js';
 import { expectAccessible, expectCleanPage, launchChromium, newPage, newUserContext, saveScreenshot } from './support/browser.js';
-import { pickCountry, signInViaUi, swissNationalNumber } from './support/flows.js';
+import { pickCountry, signInViaUi, swissNationalNumber, waitForSignedInShell } from './support/flows.js';
 import { codesSentTo, startE2eServer, type E2eServer } from './support/server.js';
 
 /**
@@ -65,7 +65,7 @@ async function acceptInvitation(page: Page, server: E2eServer, url: string, coll
   await page.getByRole('button', { name: 'Continue' }).click();
   await heading(page, 'Confirm your phone');
   await enterCode(page, server, colleague.phone, before);
-  await page.getByRole('navigation', { name: 'Main navigation' }).waitFor();
+  await waitForSignedInShell(page);
 }
 
 /** Invites through the Users screen and returns the link the dialog shows. */
@@ -290,7 +290,7 @@ describe('Team screens for masters', () => {
       contractBody(vendorId, productId, 'Board minutes archive', 1, { groupIds: [board] }),
     );
     await colleaguePage.goto('/');
-    await colleaguePage.getByRole('navigation', { name: 'Main navigation' }).waitFor();
+    await waitForSignedInShell(colleaguePage);
 
     await masterPage.goto('/team');
     await heading(masterPage, 'Team');

@@ -174,6 +174,7 @@ function GroupFormDialog({ opened, group, onClose }: { opened: boolean; group: A
 
   return (
     <Modal
+      lockScroll={false}
       opened={opened}
       onClose={onClose}
       title={group ? t('groupForm.editTitle', { name: group.name }) : t('groupForm.createTitle')}
@@ -220,6 +221,7 @@ function DeleteGroupDialog({ group, onClose }: { group: AccessGroup | null; onCl
 
   return (
     <Modal
+      lockScroll={false}
       opened={group !== null}
       onClose={close}
       title={t('deleteGroup.title', { name: group?.name ?? '' })}
@@ -305,6 +307,7 @@ function MembersDialog({ group, onClose, withStepUp }: { group: AccessGroup | nu
 
   return (
     <Modal
+      lockScroll={false}
       opened={group !== null}
       onClose={close}
       title={t('members.title', { name: group?.name ?? '' })}

@@ -70,6 +70,7 @@ export function RevokeDialog({ user, onClose, withStepUp }: { user: TeamUser | n
 
   return (
     <Modal
+      lockScroll={false}
       opened={user !== null}
       onClose={close}
       title={t('revoke.title', { name: user?.name ?? '' })}

@@ -57,6 +57,8 @@ export function InviteDialog({ opened, onClose }: { opened: boolean; onClose: ()
 
   return (
     <Modal
+      // As every dialog of these screens: the scroll lock's <style> carries no nonce, so the CSP would refuse it.
+      lockScroll={false}
       opened={opened}
       onClose={close}
       title={t('invite.title')}
@@ -118,6 +120,7 @@ export function NewLinkDialog({ user, onClose }: { user: TeamUser | null; onClos
 
   return (
     <Modal
+      lockScroll={false}
       opened={user !== null}
       onClose={close}
       title={t('newLink.title', { name: user?.name ?? '' })}
@@ -181,6 +184,7 @@ export function RoleDialog({ user, onClose, withStepUp }: { user: TeamUser | nul
 
   return (
     <Modal
+      lockScroll={false}
       opened={user !== null}
       onClose={close}
       title={t('role.title', { name: user?.name ?? '' })}
@@ -236,6 +240,7 @@ export function EndSessionsDialog({ user, onClose, withStepUp }: { user: TeamUse
 
   return (
     <Modal
+      lockScroll={false}
       opened={user !== null}
       onClose={close}
       title={t('sessions.title', { name: user?.name ?? '' })}
