@@ -67,7 +67,7 @@ function AuditSection() {
 
   return (
     <Stack gap="sm" component="section" aria-label={t('sections.audit')}>
-      <Text size="sm" c="dimmed">
+      <Text size="sm" c="gray.7">
         {t('audit.intro')}
       </Text>
       <SimpleGrid cols={{ base: 1, xs: 2, md: 4 }} spacing="sm" role="search" aria-label={t('audit.filters')}>
@@ -131,7 +131,7 @@ function AuditSection() {
               </Table.Tbody>
             </Table>
           </Table.ScrollContainer>
-          <Text size="sm" c="dimmed" role="status">
+          <Text size="sm" c="gray.7" role="status">
             {events.hasNextPage ? t('audit.shownMore', { count: items.length }) : t('audit.shownAll', { count: items.length })}
           </Text>
           {events.hasNextPage && (
@@ -152,7 +152,7 @@ function definedOnly<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, inner]) => inner !== undefined && inner !== '')) as T;
 }
 
-const OUTCOME_COLOR = { success: 'green', failure: 'orange', denied: 'red' } as const;
+const OUTCOME_COLOR = { success: 'teal.9', failure: 'red.9', denied: 'red.9' } as const;
 
 function AuditRow({
   event,
@@ -176,7 +176,7 @@ function AuditRow({
       <Table.Td>
         <Text size="sm">{actor?.name ?? (event.actorId ? t('audit.unknownPerson') : t('audit.noActor'))}</Text>
         {event.clientIp && (
-          <Text size="xs" c="dimmed">
+          <Text size="xs" c="gray.7">
             {event.clientIp}
           </Text>
         )}
@@ -189,7 +189,7 @@ function AuditRow({
         <Target event={event} usersById={usersById} groupsById={groupsById} />
       </Table.Td>
       <Table.Td>
-        <Badge color={OUTCOME_COLOR[event.outcome]} variant="light" tt="none">
+        <Badge color={OUTCOME_COLOR[event.outcome]} variant="outline" tt="none">
           {t(`outcomes.${event.outcome}`)}
         </Badge>
       </Table.Td>
@@ -267,7 +267,7 @@ function EventDetails({
   }
   if (!line) return null;
   return (
-    <Text size="xs" c="dimmed">
+    <Text size="xs" c="gray.7">
       {line}
     </Text>
   );

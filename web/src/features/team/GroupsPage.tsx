@@ -45,7 +45,7 @@ function GroupsSection() {
   return (
     <Stack gap="sm" component="section" aria-label={t('sections.groups')}>
       <Group justify="space-between" wrap="wrap">
-        <Text size="sm" c="dimmed">
+        <Text size="sm" c="gray.7">
           {t('groups.intro')}
         </Text>
         {sorted.length > 0 && <Button onClick={() => setDialog({ kind: 'create' })}>{t('groups.create')}</Button>}
@@ -232,7 +232,7 @@ function DeleteGroupDialog({ group, onClose }: { group: AccessGroup | null; onCl
         <Stack gap="md">
           <Text size="sm">{t('deleteGroup.body')}</Text>
           {inUse ? (
-            <Alert color="red" role="alert" title={t('deleteGroup.inUseTitle')}>
+            <Alert color="red.9" role="alert" title={t('deleteGroup.inUseTitle')}>
               {inUse.contracts.length > 0 ? (
                 <ContractsList found={inUse} intro={t('deleteGroup.inUse')} />
               ) : (
@@ -317,11 +317,11 @@ function MembersDialog({ group, onClose, withStepUp }: { group: AccessGroup | nu
     >
       {group && (
         <Stack gap="md">
-          <Text size="sm" c="dimmed">
+          <Text size="sm" c="gray.7">
             {t('members.intro')}
           </Text>
           {stuck ? (
-            <Alert color="red" role="alert" title={t('members.removeRefusedTitle', { name: removedName })}>
+            <Alert color="red.9" role="alert" title={t('members.removeRefusedTitle', { name: removedName })}>
               <ContractsList found={stuck} intro={t('members.removeRefused', { name: removedName })} />
             </Alert>
           ) : (

@@ -14,7 +14,7 @@ export function InvitationLink({ invitation, name }: { invitation: Invitation; n
   const clipboard = useClipboard({ timeout: 2000 });
   return (
     <Stack gap="xs">
-      <Alert color="green" role="status">
+      <Alert color="teal.9" role="status">
         {t('invitation.ready', { name })}
       </Alert>
       <Group align="flex-end" gap="xs" wrap="nowrap">
@@ -30,11 +30,11 @@ export function InvitationLink({ invitation, name }: { invitation: Invitation; n
         </Button>
       </Group>
       {clipboard.error && (
-        <Text size="sm" c="red.8" role="alert">
+        <Text size="sm" c="red.9" role="alert">
           {t('invitation.copyFailed')}
         </Text>
       )}
-      <Text size="sm" c="dimmed">
+      <Text size="sm" c="gray.7">
         {t('invitation.expires', { date: format.dateTime(invitation.expiresAt) })}
       </Text>
     </Stack>

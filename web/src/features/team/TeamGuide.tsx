@@ -54,7 +54,7 @@ export function TeamGuide() {
         </Button>
       </Group>
       <Collapse expanded={open} id={panelId}>
-        <Text size="sm" c="dimmed" mt={4} mb="xs">
+        <Text size="sm" c="gray.7" mt={4} mb="xs">
           {t('guide.intro')}
         </Text>
         <Accordion variant="separated" multiple chevronPosition="left">

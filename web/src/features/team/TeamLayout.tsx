@@ -73,7 +73,7 @@ export function ContractsList({ found, intro }: { found: ContractsInTheWay; intr
             <List.Item key={contract.id}>
               <ContractLink id={contract.id}>{contract.title}</ContractLink>
               {contract.managed && (
-                <Text span size="sm" c="dimmed">
+                <Text span size="sm" c="gray.7">
                   {' '}
                   {t('contracts.managed')}
                 </Text>

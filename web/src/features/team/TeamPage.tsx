@@ -11,7 +11,8 @@ import { byId, useGroups, useUsers, type TeamUser } from './queries';
 
 type UserDialog = { kind: 'role' | 'link' | 'sessions' | 'revoke'; user: TeamUser };
 
-const STATUS_COLOR: Record<string, string> = { active: 'green', pending: 'yellow', revoked: 'gray' };
+// Dark shades in outline: the words carry the meaning, and the text keeps AA contrast (axe color-contrast).
+const STATUS_COLOR: Record<string, string> = { active: 'teal.9', pending: 'indigo.9', revoked: 'gray.9' };
 const STATUS_ORDER: Record<string, number> = { active: 0, pending: 1, revoked: 2 };
 
 /** `/team`: the company's users with their role, status and groups; invite, change role, end sessions, revoke. */
@@ -46,7 +47,7 @@ function UsersSection() {
   return (
     <Stack gap="sm" component="section" aria-label={t('sections.users')}>
       <Group justify="space-between" wrap="wrap">
-        <Text size="sm" c="dimmed">
+        <Text size="sm" c="gray.7">
           {t('users.intro')}
         </Text>
         <Button onClick={() => setInviting(true)}>{t('users.invite')}</Button>
@@ -82,7 +83,7 @@ function UsersSection() {
                       {user.name}
                     </Text>
                     {user.id === me.user.id && (
-                      <Text size="xs" c="dimmed">
+                      <Text size="xs" c="gray.7">
                         {t('users.you')}
                       </Text>
                     )}
@@ -94,7 +95,7 @@ function UsersSection() {
                     <Text size="sm">{t(`roles.${user.role}`)}</Text>
                   </Table.Td>
                   <Table.Td>
-                    <Badge color={STATUS_COLOR[user.status] ?? 'gray'} variant="light" tt="none">
+                    <Badge color={STATUS_COLOR[user.status] ?? 'gray.9'} variant="outline" tt="none">
                       {t(`statuses.${user.status}`, { defaultValue: user.status })}
                     </Badge>
                   </Table.Td>

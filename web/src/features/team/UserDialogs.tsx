@@ -76,7 +76,7 @@ export function InviteDialog({ opened, onClose }: { opened: boolean; onClose: ()
       ) : (
         <form onSubmit={form.onSubmit(invite)} noValidate>
           <Stack gap="md">
-            <Text size="sm" c="dimmed">
+            <Text size="sm" c="gray.7">
               {t('invite.intro')}
             </Text>
             <ProblemAlert error={error} />
@@ -195,7 +195,7 @@ export function RoleDialog({ user, onClose, withStepUp }: { user: TeamUser | nul
         <Stack gap="md">
           <Text size="sm">{t('role.body')}</Text>
           {isProblem(change.error, 'last_master') ? (
-            <Alert color="red" role="alert">
+            <Alert color="red.9" role="alert">
               {t('role.lastMaster', { name: user.name })}
             </Alert>
           ) : (
@@ -250,7 +250,7 @@ export function EndSessionsDialog({ user, onClose, withStepUp }: { user: TeamUse
       {user && (
         <Stack gap="md">
           {end.data ? (
-            <Alert color="green" role="status">
+            <Alert color="teal.9" role="status">
               {t('sessions.ended', { count: end.data.ended, name: user.name })}
             </Alert>
           ) : (
