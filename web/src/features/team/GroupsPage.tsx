@@ -232,7 +232,7 @@ function DeleteGroupDialog({ group, onClose }: { group: AccessGroup | null; onCl
         <Stack gap="md">
           <Text size="sm">{t('deleteGroup.body')}</Text>
           {inUse ? (
-            <Alert color="red.9" role="alert" title={t('deleteGroup.inUseTitle')}>
+            <Alert variant="outline" color="red.9" role="alert" title={t('deleteGroup.inUseTitle')}>
               {inUse.contracts.length > 0 ? (
                 <ContractsList found={inUse} intro={t('deleteGroup.inUse')} />
               ) : (
@@ -321,7 +321,7 @@ function MembersDialog({ group, onClose, withStepUp }: { group: AccessGroup | nu
             {t('members.intro')}
           </Text>
           {stuck ? (
-            <Alert color="red.9" role="alert" title={t('members.removeRefusedTitle', { name: removedName })}>
+            <Alert variant="outline" color="red.9" role="alert" title={t('members.removeRefusedTitle', { name: removedName })}>
               <ContractsList found={stuck} intro={t('members.removeRefused', { name: removedName })} />
             </Alert>
           ) : (

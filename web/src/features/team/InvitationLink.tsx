@@ -14,7 +14,7 @@ export function InvitationLink({ invitation, name }: { invitation: Invitation; n
   const clipboard = useClipboard({ timeout: 2000 });
   return (
     <Stack gap="xs">
-      <Alert color="teal.9" role="status">
+      <Alert variant="outline" color="teal.9" role="status">
         {t('invitation.ready', { name })}
       </Alert>
       <Group align="flex-end" gap="xs" wrap="nowrap">

@@ -81,7 +81,7 @@ export function RevokeDialog({ user, onClose, withStepUp }: { user: TeamUser | n
       {user && (
         <Stack gap="md">
           {revoke.data ? (
-            <Alert color="teal.9" role="status" title={t('revoke.done', { name: user.name })}>
+            <Alert variant="outline" color="teal.9" role="status" title={t('revoke.done', { name: user.name })}>
               {revoke.data.handedOver.contracts > 0 && successorName
                 ? t('revoke.handedOver', { count: revoke.data.handedOver.contracts, successor: successorName })
                 : t('revoke.nothingHandedOver')}
@@ -90,7 +90,7 @@ export function RevokeDialog({ user, onClose, withStepUp }: { user: TeamUser | n
             <>
               <Text size="sm">{t('revoke.body', { name: user.name })}</Text>
               {isProblem(error, 'last_master') ? (
-                <Alert color="red.9" role="alert">
+                <Alert variant="outline" color="red.9" role="alert">
                   {t('revoke.lastMaster', { name: user.name })}
                 </Alert>
               ) : (
@@ -98,7 +98,7 @@ export function RevokeDialog({ user, onClose, withStepUp }: { user: TeamUser | n
               )}
               {handover && (
                 <Stack gap="sm" role="group" aria-label={t('revoke.handoverTitle')}>
-                  <Alert color="indigo.9" title={t('revoke.handoverTitle')}>
+                  <Alert variant="outline" color="indigo.9" title={t('revoke.handoverTitle')}>
                     <ContractsList found={handover} intro={t('revoke.handoverIntro', { name: user.name })} />
                   </Alert>
                   <NativeSelect

@@ -195,7 +195,7 @@ export function RoleDialog({ user, onClose, withStepUp }: { user: TeamUser | nul
         <Stack gap="md">
           <Text size="sm">{t('role.body')}</Text>
           {isProblem(change.error, 'last_master') ? (
-            <Alert color="red.9" role="alert">
+            <Alert variant="outline" color="red.9" role="alert">
               {t('role.lastMaster', { name: user.name })}
             </Alert>
           ) : (
@@ -250,7 +250,7 @@ export function EndSessionsDialog({ user, onClose, withStepUp }: { user: TeamUse
       {user && (
         <Stack gap="md">
           {end.data ? (
-            <Alert color="teal.9" role="status">
+            <Alert variant="outline" color="teal.9" role="status">
               {t('sessions.ended', { count: end.data.ended, name: user.name })}
             </Alert>
           ) : (
