@@ -74,7 +74,7 @@ describe('German throughout', () => {
     await page.getByRole('navigation', { name: 'Hauptnavigation' }).waitFor();
 
     const found: Record<string, string[]> = {};
-    for (const path of ['/', '/contracts', '/vendors', '/deadlines', '/team', '/account']) {
+    for (const path of ['/', '/contracts', '/vendors', '/deadlines', '/team', '/team/groups', '/team/audit', '/account']) {
       await page.goto(path);
       const left = await leftovers(page);
       if (left.length) found[path] = left;

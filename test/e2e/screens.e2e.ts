@@ -31,6 +31,8 @@ const SCREENS: Screen[] = [
   { name: 'product', open: (page) => followFirst(page, '/vendors', '/vendors/').then(() => followFirst(page, page.url(), '/products/')) },
   { name: 'deadlines', open: (page) => page.goto('/deadlines').then(() => undefined) },
   { name: 'team', open: (page) => page.goto('/team').then(() => undefined) },
+  { name: 'team-groups-list', open: (page) => page.goto('/team/groups').then(() => undefined) },
+  { name: 'team-audit-list', open: (page) => page.goto('/team/audit').then(() => undefined) },
   { name: 'account', open: (page) => page.goto('/account').then(() => undefined) },
 ];
 

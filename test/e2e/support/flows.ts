@@ -16,6 +16,24 @@ export async function signInViaUi(page: Page, server: E2eServer, account: Accoun
   await waitForSignedInShell(page);
 }
 
+/** The password `serve --demo` printed for the demo company's master. */
+export function demoPassword(server: E2eServer): string {
+  const password = /password:\s+(\S+)/.exec(server.pactum.output())?.[1];
+  if (!password) throw new Error('the demo password was not printed (start the server with { demo: true })');
+  return password;
+}
+
+/** Signs in as the demo company's master (`startE2eServer({ demo: true })`). */
+export async function signInAsDemo(page: Page, server: E2eServer) {
+  await signInViaUi(page, server, {
+    email: DEMO_EMAIL,
+    password: demoPassword(server),
+    phone: DEMO_PHONE,
+    name: 'Dana Demo',
+    companyName: 'Demo',
+  });
+}
+
 /** The Swiss national form of a +41 number as a person types it: "+41791234567" → "079 123 45 67". */
 export function swissNationalNumber(e164: string): string {
   const digits = e164.replace(/^\+41/, '');
@@ -55,22 +73,4 @@ export async function pickCountry(page: Page, option: string) {
 /** The signed-in frame is there (its main navigation; the shell labels both the sidebar and its list). */
 export async function waitForSignedInShell(page: Page) {
   await page.getByRole('navigation', { name: 'Main navigation' }).first().waitFor();
-}
-
-/** The password `serve --demo` printed for the demo company's master. */
-export function demoPassword(server: E2eServer): string {
-  const password = /password:\s+(\S+)/.exec(server.pactum.output())?.[1];
-  if (!password) throw new Error('the demo password was not printed (start the server with { demo: true })');
-  return password;
-}
-
-/** Signs in as the demo company's master (`startE2eServer({ demo: true })`). */
-export async function signInAsDemo(page: Page, server: E2eServer) {
-  await signInViaUi(page, server, {
-    email: DEMO_EMAIL,
-    password: demoPassword(server),
-    phone: DEMO_PHONE,
-    name: 'Dana Demo',
-    companyName: 'Demo',
-  });
 }

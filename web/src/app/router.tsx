@@ -1,6 +1,7 @@
 import { createRootRoute, createRoute, createRouter, lazyRouteComponent, Outlet, redirect } from '@tanstack/react-router';
 import { lazy, Suspense } from 'react';
 import { onSessionEnded } from '../api/client';
+import { validateAuditSearch } from '../features/team/audit-search';
 import { NotFoundPage } from './NotFoundPage';
 import { queryClient } from './query-client';
 import { meQuery } from './session';
@@ -108,6 +109,14 @@ const routeTree = rootRoute.addChildren([
     signedInPage('/products/$productId', () => import('../features/products/ProductPage'), 'ProductPage'),
     signedInPage('/deadlines', () => import('../features/deadlines/DeadlinesPage'), 'DeadlinesPage'),
     signedInPage('/team', () => import('../features/team/TeamPage'), 'TeamPage'),
+    signedInPage('/team/groups', () => import('../features/team/GroupsPage'), 'GroupsPage'),
+    createRoute({
+      getParentRoute: () => signedIn,
+      path: '/team/audit',
+      // The audit trail's filters live in the URL; only values the server accepts are kept.
+      validateSearch: validateAuditSearch,
+      component: lazyPage(() => import('../features/team/AuditPage'), 'AuditPage'),
+    }),
     signedInPage('/account', () => import('../features/account/AccountPage'), 'AccountPage'),
   ]),
   publicPage('/signup', () => import('../features/auth/SignUpPage'), 'SignUpPage'),

@@ -74,6 +74,7 @@ function SignedInShell() {
           </Group>
         </Group>
       </AppShell.Header>
+      {/* Mantine renders the navbar as the <nav> landmark; a second nav inside it would name the same landmark twice. */}
       <AppShell.Navbar p="xs" aria-label={t('nav.main')}>
         <AppShell.Section grow component={ScrollArea}>
           <Stack gap={2}>
