@@ -41,6 +41,8 @@ export interface Config {
   databaseWaitSeconds: number;
   /** How long a stopping node may take to finish in-flight requests and jobs before it closes anyway. */
   shutdownSeconds: number;
+  /** When /readyz turns 503 over replication: no standby streaming, or replay lag above the maximum. */
+  replicationReadiness: ReplicationReadiness;
   pwned: { enabled: boolean; apiUrl: string };
   mail: MailConfig;
   /** Days before a notice deadline at which its reminder goes out, largest first. */
@@ -50,7 +52,18 @@ export interface Config {
   documentDownloads: { perUser: number; perNode: number; timeoutSeconds: number };
   /** Age after which a blob without a row, or a temporary upload file, is removed by the sweep. */
   documentSweepGraceSeconds: number;
+  /** Stripe billing; null (billing off: everything allowed, no billing routes) when STRIPE_SECRET_KEY is unset. */
+  billing: BillingConfig | null;
   logLevel: string;
+}
+
+/** Stripe hosted Checkout and Customer Portal, and the secret that signs its webhooks. */
+export interface BillingConfig {
+  secretKey: string;
+  webhookSecret: string;
+  priceId: string;
+  /** Stripe's API base URL (a local fake in tests). */
+  apiUrl: URL;
 }
 
 /** Without an SMTP URL, mail is printed to the log (development); the sender address is ours either way. */
@@ -87,6 +100,12 @@ export interface OtpCaps {
   unverifiedPerNumberPerHour: number;
   unverifiedGlobalPerHour: number;
   signupsPerActiveNumberPerDay: number;
+}
+
+export interface ReplicationReadiness {
+  /** false: standbys and lag are reported only; true: none streaming, unknown, or lagging is not ready. */
+  requireStandby: boolean;
+  maxLagSeconds: number;
 }
 
 export type TrustProxy = boolean | number | string[];
@@ -156,6 +175,10 @@ export function loadConfig(env: Env = process.env): Config {
     maxPoolWaiting: integer(env, 'PACTUM_MAX_POOL_WAITING', 20, 0, 100_000),
     databaseWaitSeconds: integer(env, 'PACTUM_DATABASE_WAIT_SECONDS', 300, 0, 86_400),
     shutdownSeconds: integer(env, 'PACTUM_SHUTDOWN_SECONDS', 10, 1, 3600),
+    replicationReadiness: {
+      requireStandby: trueFalse(env, 'PACTUM_REQUIRE_STANDBY', false),
+      maxLagSeconds: seconds(env, 'PACTUM_MAX_REPLICATION_LAG_SECONDS', 1, 0.001, 86_400),
+    },
     pwned: {
       enabled: onOff(env, 'PACTUM_PWNED_CHECK', false),
       apiUrl: parseUrl('PACTUM_PWNED_API_URL', env.PACTUM_PWNED_API_URL || 'https://api.pwnedpasswords.com').href.replace(/\/$/, ''),
@@ -172,8 +195,15 @@ export function loadConfig(env: Env = process.env): Config {
       timeoutSeconds: integer(env, 'PACTUM_DOCUMENT_DOWNLOAD_TIMEOUT_SECONDS', 600, 1, 86_400),
     },
     documentSweepGraceSeconds: integer(env, 'PACTUM_DOCUMENT_SWEEP_GRACE_SECONDS', 3600, 1, 31_536_000),
+    billing: billingConfig(env),
     logLevel: env.PACTUM_LOG_LEVEL || 'info',
   };
+  if (config.replicationReadiness.requireStandby && !config.databaseUrl) {
+    // The embedded engine has no standbys: /readyz would be 503 for ever.
+    throw new ConfigError(
+      'PACTUM_REQUIRE_STANDBY=true needs a PostgreSQL server (PACTUM_DATABASE_URL); the embedded engine has no standbys.',
+    );
+  }
   if (production) refuseUnsafeProductionSettings(config);
   return config;
 }
@@ -193,6 +223,45 @@ function refuseUnsafeProductionSettings(config: Config): void {
   if (config.publicUrl.protocol !== 'https:') {
     throw new ConfigError('NODE_ENV=production requires an https PACTUM_PUBLIC_URL (session cookies are Secure and HSTS is sent).');
   }
+  if (config.billing && config.billing.apiUrl.protocol !== 'https:') {
+    throw new ConfigError('NODE_ENV=production requires an https PACTUM_STRIPE_API_URL: the secret key travels with every call.');
+  }
+}
+
+const STRIPE_VARIABLES = ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_PRICE_ID'] as const;
+
+/**
+ * Billing is on with all three Stripe variables and off with none. Some but not all is refused, in every
+ * environment: a key without the webhook secret would take money and never learn that it arrived, and
+ * one without a price could not sell anything. Values are never echoed (they are secrets).
+ */
+function billingConfig(env: Env): BillingConfig | null {
+  const set = STRIPE_VARIABLES.filter((name) => env[name]);
+  if (set.length === 0) return null;
+  if (set.length < STRIPE_VARIABLES.length) {
+    const missing = STRIPE_VARIABLES.filter((name) => !env[name]);
+    throw new ConfigError(
+      `${set.join(', ')} set without ${missing.join(', ')}: set all three Stripe variables for billing, or none to turn it off.`,
+    );
+  }
+  const secretKey = env.STRIPE_SECRET_KEY!;
+  const webhookSecret = env.STRIPE_WEBHOOK_SECRET!;
+  const priceId = env.STRIPE_PRICE_ID!;
+  if (!/^(sk|rk)_(test|live)_[A-Za-z0-9]{8,}$/.test(secretKey))
+    throw new ConfigError('STRIPE_SECRET_KEY must be a Stripe secret or restricted key (sk_live_…, sk_test_…, rk_…).');
+  if (!/^whsec_[A-Za-z0-9+/=]{8,}$/.test(webhookSecret))
+    throw new ConfigError("STRIPE_WEBHOOK_SECRET must be the endpoint's signing secret (whsec_…).");
+  if (!/^price_[A-Za-z0-9]{4,200}$/.test(priceId))
+    throw new ConfigError(`STRIPE_PRICE_ID must be a Stripe price id (price_…), not "${priceId}".`);
+  const apiUrl = parseUrl('PACTUM_STRIPE_API_URL', env.PACTUM_STRIPE_API_URL || 'https://api.stripe.com');
+  if (
+    (apiUrl.protocol !== 'https:' && apiUrl.protocol !== 'http:') ||
+    (apiUrl.pathname !== '/' && apiUrl.pathname !== '') ||
+    apiUrl.search
+  ) {
+    throw new ConfigError('PACTUM_STRIPE_API_URL must be an http(s) origin without a path, e.g. https://api.stripe.com.');
+  }
+  return { secretKey, webhookSecret, priceId, apiUrl };
 }
 
 function smsConfig(env: Env): SmsConfig {
@@ -344,6 +413,23 @@ function onOff(env: Env, name: string, fallback: boolean): boolean {
   if (raw === 'on') return true;
   if (raw === 'off') return false;
   throw new ConfigError(`${name} must be "on" or "off", not "${raw}".`);
+}
+
+function trueFalse(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new ConfigError(`${name} must be "true" or "false", not "${raw}".`);
+}
+
+/** A number of seconds, fractions allowed ("0.5"). */
+function seconds(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = /^\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+  if (!(value >= min && value <= max)) throw new ConfigError(`${name} must be a number of seconds from ${min} to ${max}, not "${raw}".`);
+  return value;
 }
 
 function smtpUrl(env: Env): string | null {

@@ -13,6 +13,7 @@ import { DatabaseWaitExpiredError, describeDatabase, waitForDatabase } from './d
 import { createDemoCompany, type DemoCompany } from './demo.js';
 import { createDocumentStorage } from './documents/storage-from-config.js';
 import type { DocumentStorage } from './documents/storage.js';
+import { startSeatSyncScheduler } from './billing/seat-sync.js';
 import { startDocumentSweepScheduler } from './documents/sweep.js';
 import { buildApp } from './http/app.js';
 import { DEFAULT_WEB_APP_DIR } from './http/web-app.js';
@@ -157,6 +158,7 @@ async function serve(config: Config, options: { demo: boolean }) {
   // Started here, not in buildApp, so tests drive the jobs themselves; every node runs them, the leases pick one.
   const reminders = startReminderScheduler({ config, kysely: database.kysely, logger: app.log });
   const documentSweep = startDocumentSweepScheduler({ config, kysely: database.kysely, storage: documentStorage, logger: app.log });
+  const seatSync = config.billing ? startSeatSyncScheduler({ config: config.billing, kysely: database.kysely, logger: app.log }) : null;
   const shutdown = async (signal: string) => {
     const budgetMs = config.shutdownSeconds * 1000;
     // Whatever hangs, the process is gone within PACTUM_SHUTDOWN_SECONDS: a supervisor counts on it.
@@ -167,7 +169,10 @@ async function serve(config: Config, options: { demo: boolean }) {
     app.log.info({ signal, shutdownSeconds: config.shutdownSeconds }, 'shutting down: no new requests; finishing the ones in flight');
     // The pool closes last, so it needs a moment of the budget after requests and jobs.
     const deadlineMs = Math.max(budgetMs - Math.min(1_000, budgetMs / 4), 1);
-    const { forced, elapsedMs } = await app.drain({ deadlineMs, jobs: [() => reminders.stop(), () => documentSweep.stop()] });
+    const { forced, elapsedMs } = await app.drain({
+      deadlineMs,
+      jobs: [() => reminders.stop(), () => documentSweep.stop(), async () => seatSync?.stop()],
+    });
     if (forced) app.log.warn({ elapsedMs }, 'requests or jobs were still running at the shutdown deadline; their connections were closed');
     await database.close();
     app.log.info({ elapsedMs }, 'stopped');
@@ -177,7 +182,7 @@ async function serve(config: Config, options: { demo: boolean }) {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   const engine = database.engine === 'embedded' ? `embedded PostgreSQL in ${config.dataDir}` : 'PostgreSQL server';
   app.log.info(
-    { publicUrl: config.publicUrl.href, engine, smsProvider: config.sms.provider },
+    { publicUrl: config.publicUrl.href, engine, smsProvider: config.sms.provider, billing: config.billing ? 'stripe' : 'off' },
     config.sms.provider === 'console'
       ? 'Pactum is ready; one-time codes are printed to this console (PACTUM_SMS_PROVIDER=console)'
       : 'Pactum is ready',

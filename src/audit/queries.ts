@@ -46,6 +46,11 @@ export function listAuditEvents(tx: Tx, options: AuditEventFilter & { afterId: s
     .execute();
 }
 
+export async function auditEventExists(tx: Tx, id: string): Promise<boolean> {
+  const row = await tx.selectFrom('audit_events').select('id').where('id', '=', id).executeTakeFirst();
+  return row !== undefined;
+}
+
 export interface RefusalBudgetSpent {
   write_row: boolean;
   first_suppressed: boolean;

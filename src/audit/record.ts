@@ -1,4 +1,5 @@
 import type { AuditOutcome } from '../db/schema.js';
+import type { AuditAction } from './actions.js';
 import type { Tx } from '../db/tenant-context.js';
 
 /** Who did it and from where, as the request told us (the IP honours only the configured trusted proxy). */
@@ -9,8 +10,8 @@ export interface AuditContext {
 }
 
 export interface AuditEvent {
-  /** Dotted snake_case, e.g. `auth.login`, `user.revoked`, `group.member_added`. */
-  action: string;
+  /** Dotted snake_case, e.g. `auth.login`, `user.revoked`, `group.member_added`; one of AUDIT_ACTIONS. */
+  action: AuditAction;
   outcome?: AuditOutcome;
   target?: { type: string; id: string };
   /** Never secrets: no passwords, codes, tokens. */

@@ -4,6 +4,7 @@ import type { Schema } from '../db/schema.js';
 import { inTenant, type Tx } from '../db/tenant-context.js';
 import { ProblemError, type ProblemCode } from '../http/problem.js';
 import type { Actor, SessionGuard } from '../identity/actor.js';
+import type { AuditAction } from './actions.js';
 import { spendRefusalBudget } from './queries.js';
 import { recordAudit, type AuditContext } from './record.js';
 import { auditContext } from './request-context.js';
@@ -18,7 +19,7 @@ const REFUSAL_STATUSES = new Set([400, 403, 409, 429]);
 /** What was attempted, as the audit row of its refusal names it. */
 export interface RefusedAttempt {
   /** Dotted snake_case ending in `_refused`, e.g. `user.role_change_refused`. */
-  action: string;
+  action: AuditAction;
   target?: { type: string; id: string };
   /** Never secrets; the reason code is added. */
   details?: Record<string, unknown>;

@@ -9,4 +9,13 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGuard 
     schema: { querystring: schemas.AuditEventQuery, response: { 200: schemas.AuditEventList } },
     handler: (request) => withSession(request, (tx, actor) => audit.listAuditEvents(tx, actor, request.query)),
   });
+
+  app.get('/api/v1/audit-events/actions', {
+    schema: {
+      summary: 'The actions the audit trail records, for its action filter',
+      tags: ['audit'],
+      response: { 200: schemas.AuditActionList },
+    },
+    handler: (request) => withSession(request, async (_tx, actor) => audit.listAuditActions(actor)),
+  });
 };

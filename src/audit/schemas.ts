@@ -1,5 +1,9 @@
 import { Type } from '@sinclair/typebox';
-import { ListQuery, Nullable, Timestamp, Uuid, listOf } from '../http/schema-types.js';
+import { DateString, ListQuery, Nullable, Timestamp, Uuid, listOf } from '../http/schema-types.js';
+import { AUDIT_ACTIONS } from './actions.js';
+
+/** A day (`2026-11-30`, in UTC) or an exact moment (`2026-11-30T08:00:00Z`, `…+01:00`). */
+const DayOrMoment = Type.Union([DateString, Timestamp]);
 
 export const AuditEventQuery = Type.Object(
   {
@@ -7,9 +11,12 @@ export const AuditEventQuery = Type.Object(
     actorId: Type.Optional(Uuid),
     /** An exact action (`group.member_added`) or a family of them (`group.*`). */
     action: Type.Optional(Type.String({ maxLength: 102, pattern: '^[a-z][a-z_.]{0,99}(\\.\\*)?$' })),
-    /** Inclusive lower and exclusive upper bound on the time of the event. */
-    from: Type.Optional(Timestamp),
-    to: Type.Optional(Timestamp),
+    /**
+     * Bounds on the time of the event: `from` inclusive, `to` exclusive for a timestamp. A day means the
+     * whole day in UTC: `from` its first moment, `to` its last (`from=2026-11-01&to=2026-11-30` is November).
+     */
+    from: Type.Optional(DayOrMoment),
+    to: Type.Optional(DayOrMoment),
   },
   { additionalProperties: false },
 );
@@ -28,3 +35,8 @@ export const AuditEvent = Type.Object({
   details: Type.Record(Type.String(), Type.Unknown()),
 });
 export const AuditEventList = listOf(AuditEvent);
+
+/** The actions the code records, for the audit trail's action filter (a fixed list, see actions.ts). */
+export const AuditActionList = Type.Object({
+  items: Type.Array(Type.String(), { maxItems: AUDIT_ACTIONS.length }),
+});

@@ -66,20 +66,28 @@ export interface ContractFilter {
   q?: string;
 }
 
-/** What a list filters by; `pattern` is an ILIKE pattern, `limit` the number of rows to fetch. */
-interface ContractListValues extends Record<string, unknown> {
+/** What a list filters by; `pattern` is an ILIKE pattern. */
+interface ContractFilterValues extends Record<string, unknown> {
   vendorId?: string;
   kind?: ContractKind;
   status?: ContractStatus;
   pattern?: string;
+}
+
+/** A page of the list: the filters, where the page starts, and `limit`, the number of rows to fetch. */
+interface ContractListValues extends ContractFilterValues {
   afterKey?: string;
   afterId?: string;
   limit: number;
 }
 
-/** Built once per combination of filters: the list is the hottest query of the API (src/db/query-shapes.ts). */
-const contractList = queryShape((tx: Tx, values: ContractListValues) => {
-  let query = contractViews(tx);
+type ContractViews = ReturnType<typeof contractViews>;
+
+/**
+ * The WHERE of the contract list. The list and its totals (GET /api/v1/contract-totals) both apply it, so
+ * a total always covers exactly the contracts the list would show with the same filters.
+ */
+function filterContracts(query: ContractViews, values: ContractFilterValues): ContractViews {
   if (values.vendorId !== undefined) query = query.where('c.vendor_id', '=', values.vendorId);
   if (values.kind !== undefined) query = query.where('c.kind', '=', values.kind);
   if (values.status !== undefined) query = query.where('c.status', '=', values.status);
@@ -102,6 +110,21 @@ const contractList = queryShape((tx: Tx, values: ContractListValues) => {
       ]),
     );
   }
+  return query;
+}
+
+function filterValues(filter: ContractFilter): ContractFilterValues {
+  return {
+    vendorId: filter.vendorId,
+    kind: filter.kind,
+    status: filter.status,
+    pattern: filter.q ? `%${escapeLike(filter.q)}%` : undefined,
+  };
+}
+
+/** Built once per combination of filters: the list is the hottest query of the API (src/db/query-shapes.ts). */
+const contractList = queryShape((tx: Tx, values: ContractListValues) => {
+  let query = filterContracts(contractViews(tx), values);
   if (values.afterKey !== undefined && values.afterId !== undefined) {
     query = query.where(sql<boolean>`(c.created_at, c.id) < (${values.afterKey}::timestamptz, ${values.afterId}::uuid)`);
   }
@@ -111,14 +134,101 @@ const contractList = queryShape((tx: Tx, values: ContractListValues) => {
 /** Newest first by creation time, then id: a stable keyset order that the listing index serves. */
 export function listContractViews(tx: Tx, options: ContractFilter & { after: Cursor | null; limit: number }) {
   return contractList(tx, {
-    vendorId: options.vendorId,
-    kind: options.kind,
-    status: options.status,
-    pattern: options.q ? `%${escapeLike(options.q)}%` : undefined,
+    ...filterValues(options),
     afterKey: options.after?.key,
     afterId: options.after?.id,
     limit: options.limit + 1,
   });
+}
+
+/**
+ * The list's contracts summed per currency: each contract's `totals.net` (see contractViews), added up in
+ * numeric, never across currencies. One row per currency, by currency code.
+ */
+const contractTotals = queryShape((tx: Tx, values: ContractFilterValues) =>
+  tx
+    .selectFrom(filterContracts(contractViews(tx), values).as('f'))
+    .select(['f.currency', sql<string>`round(sum(f.net), 4)`.as('total'), sql<number>`count(*)::int`.as('count')])
+    .groupBy('f.currency')
+    .orderBy('f.currency'),
+);
+
+export function contractTotalsByCurrency(tx: Tx, filter: ContractFilter) {
+  return contractTotals(tx, filterValues(filter));
+}
+
+/**
+ * What the active contracts come to per vendor, in each currency apart: the sum of their `totals.net`, as
+ * the list shows it. Of each currency its `perCurrency` largest vendors, currencies with the most active
+ * contracts first; at most `entries` rows in all.
+ */
+export function activeSpendByVendor(tx: Tx, limits: { perCurrency: number; entries: number }) {
+  const perVendor = tx
+    .selectFrom(filterContracts(contractViews(tx), { kind: 'contract', status: 'active' }).as('f'))
+    .select([
+      'f.vendor_id',
+      'f.vendor_name',
+      'f.currency',
+      sql<string>`round(sum(f.net), 4)`.as('total'),
+      sql<number>`count(*)::int`.as('contracts'),
+      sql<number>`row_number() OVER (PARTITION BY f.currency ORDER BY sum(f.net) DESC, lower(f.vendor_name), f.vendor_id)`.as(
+        'vendor_rank',
+      ),
+      sql<string>`sum(count(*)) OVER (PARTITION BY f.currency)`.as('currency_contracts'),
+    ])
+    .groupBy(['f.currency', 'f.vendor_id', 'f.vendor_name']);
+  return tx
+    .selectFrom(perVendor.as('s'))
+    .select(['s.vendor_id', 's.vendor_name', 's.currency', 's.total', 's.contracts'])
+    .where('s.vendor_rank', '<=', limits.perCurrency)
+    .orderBy('s.currency_contracts', 'desc')
+    .orderBy('s.currency')
+    .orderBy('s.vendor_rank')
+    .limit(limits.entries)
+    .execute();
+}
+
+/** Live contracts by id, oldest first; invisible and archived ones are simply absent. */
+export function listContractViewsByIds(tx: Tx, ids: string[]) {
+  return contractViews(tx)
+    .where('c.id', '=', sql<string>`any(${ids}::uuid[])`)
+    .orderBy('c.created_at')
+    .orderBy('c.id')
+    .execute();
+}
+
+/** One step of a version chain: `step` < 0 for what the contract supersedes (-1 its predecessor), > 0 for what supersedes it. */
+export interface VersionLink {
+  id: string;
+  step: number;
+}
+
+/**
+ * The ids around a contract along supersedes_id: up the chain it supersedes and down the versions and
+ * renewals that supersede it, breadth first, at most `eachWay + 1` each way (one more than asked, so the
+ * caller knows there were more). Archived versions are walked through but, like everything here, only
+ * what the caller can see: row-level security applies inside the recursion, so the walk stops at a
+ * contract the caller may not see and never reports what lies behind it.
+ */
+export async function listVersionLinks(tx: Tx, id: string, eachWay: number): Promise<VersionLink[]> {
+  const { rows } = await sql<VersionLink>`
+    WITH RECURSIVE earlier AS (
+      SELECT c.tenant_id, c.id, c.supersedes_id, 0 AS hops FROM contracts c WHERE c.id = ${id}::uuid
+      UNION ALL
+      SELECT c.tenant_id, c.id, c.supersedes_id, e.hops + 1
+        FROM earlier e JOIN contracts c ON c.tenant_id = e.tenant_id AND c.id = e.supersedes_id
+       WHERE e.hops <= ${eachWay}
+    ), later AS (
+      SELECT c.tenant_id, c.id, 0 AS hops FROM contracts c WHERE c.id = ${id}::uuid
+      UNION ALL
+      SELECT c.tenant_id, c.id, l.hops + 1
+        FROM later l JOIN contracts c ON c.tenant_id = l.tenant_id AND c.supersedes_id = l.id
+       WHERE l.hops <= ${eachWay}
+    )
+    (SELECT id, -hops AS step FROM earlier WHERE hops > 0 LIMIT ${eachWay + 1})
+    UNION ALL
+    (SELECT id, hops AS step FROM later WHERE hops > 0 LIMIT ${eachWay + 1})`.execute(tx);
+  return rows.map((row) => ({ id: row.id, step: Number(row.step) }));
 }
 
 export function listLineItems(tx: Tx, contractId: string) {

@@ -78,6 +78,26 @@ export const contractRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSe
       reply.status(201).send(await withSession(request, (tx, actor) => contracts.acceptProposal(tx, actor, request.params.id))),
   });
 
+  app.get('/api/v1/contract-totals', {
+    schema: {
+      summary: 'Totals per currency over the contracts the list shows with the same filters',
+      tags: ['contracts'],
+      querystring: schemas.ContractTotalsQuery,
+      response: { 200: schemas.ContractTotals },
+    },
+    handler: (request) => withSession.scoped(request, (tx) => contracts.contractTotals(tx, request.query)),
+  });
+
+  app.get('/api/v1/contracts/:id/versions', {
+    schema: {
+      summary: 'The versions and renewals before and after a contract or proposal',
+      tags: ['contracts'],
+      params: IdParams,
+      response: { 200: schemas.ContractVersions },
+    },
+    handler: (request) => withSession.scoped(request, (tx) => contracts.contractVersions(tx, request.params.id)),
+  });
+
   app.get('/api/v1/vendors/:id/contract-totals', {
     schema: { params: IdParams, response: { 200: schemas.VendorContractTotals } },
     handler: (request) => withSession.scoped(request, (tx) => contracts.vendorContractTotals(tx, request.params.id)),

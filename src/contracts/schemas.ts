@@ -115,6 +115,18 @@ export const ContractListQuery = Type.Object(
 );
 export type ContractListQuery = Static<typeof ContractListQuery>;
 
+/** The list's filters without paging: totals cover every page. */
+export const ContractTotalsQuery = Type.Object(
+  {
+    vendorId: ContractListQuery.properties.vendorId,
+    kind: ContractListQuery.properties.kind,
+    status: ContractListQuery.properties.status,
+    q: ContractListQuery.properties.q,
+  },
+  { additionalProperties: false },
+);
+export type ContractTotalsQuery = Static<typeof ContractTotalsQuery>;
+
 /**
  * Money and percentages leave as PostgreSQL renders numeric(19, 4) and numeric(7, 4): a decimal string with
  * exactly four fraction digits ("1234.5000", "20.0000"). Totals are computed in SQL numeric and rounded
@@ -168,6 +180,22 @@ const summaryFields = {
 export const Contract = Type.Object({ ...summaryFields, terms: Nullable(Type.String()), lineItems: Type.Array(LineItem) });
 export const ContractSummary = Type.Object({ ...summaryFields, vendorName: Type.String() });
 export const ContractList = listOf(ContractSummary);
+
+/**
+ * One row per currency of the listed contracts: a currency is 3 letters A–Z (the body pattern), so the
+ * list is bounded by construction (src/http/list-bounds.ts), in practice a handful.
+ */
+export const ContractTotals = Type.Object({
+  items: Type.Array(Type.Object({ currency: Type.String(), total: Decimal, count: Type.Integer({ minimum: 1 }) })),
+});
+
+/** How far a version chain is followed each way from the contract asked about. */
+export const MAX_VERSIONS_EACH_WAY = 50;
+
+export const ContractVersions = Type.Object({
+  items: Type.Array(ContractSummary, { maxItems: 2 * MAX_VERSIONS_EACH_WAY + 1 }),
+  truncated: Type.Boolean(),
+});
 
 export const VendorContractTotals = Type.Object({
   vendorId: Uuid,

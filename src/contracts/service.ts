@@ -18,7 +18,13 @@ import {
 } from './input-checks.js';
 import { assertOfferOpen, assertPatchMove, defaultStatus, initialStatuses, invalidTransition, statusFitsKind } from './lifecycle.js';
 import * as queries from './queries.js';
-import type { ContractInput, ContractListQuery, ContractPatch } from './schemas.js';
+import {
+  MAX_VERSIONS_EACH_WAY,
+  type ContractInput,
+  type ContractListQuery,
+  type ContractPatch,
+  type ContractTotalsQuery,
+} from './schemas.js';
 import { contractSummaryView, contractView } from './views.js';
 
 const TIMESTAMP_KEY = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
@@ -53,6 +59,41 @@ export async function listContracts(tx: Tx, query: ContractListQuery) {
   });
   const result = page(rows, limit, (row) => ({ key: row.cursor_key, id: row.id }));
   return { items: result.items.map(contractSummaryView), nextCursor: result.nextCursor };
+}
+
+/** Totals per currency over exactly the contracts listContracts would list with the same filters (every page). */
+export async function contractTotals(tx: Tx, query: ContractTotalsQuery) {
+  const rows = await queries.contractTotalsByCurrency(tx, {
+    vendorId: query.vendorId,
+    kind: query.kind,
+    status: query.status,
+    q: query.q?.trim() || undefined,
+  });
+  return { items: rows.map((row) => ({ currency: row.currency, total: row.total, count: row.count })) };
+}
+
+/**
+ * The versions around a contract: what it supersedes, back to the first offer, and what supersedes it —
+ * new versions, the contract made from an accepted proposal, renewals — oldest first. Up to
+ * MAX_VERSIONS_EACH_WAY each way, the nearest ones; `truncated` says when there were more. Only what the
+ * caller can see: a contract they may not see is 404, and the chain ends where they may not follow it.
+ */
+export async function contractVersions(tx: Tx, id: string) {
+  const links = await queries.listVersionLinks(tx, id, MAX_VERSIONS_EACH_WAY);
+  const nearest = (side: queries.VersionLink[]) =>
+    side
+      .sort((a, b) => Math.abs(a.step) - Math.abs(b.step))
+      .slice(0, MAX_VERSIONS_EACH_WAY)
+      .map((link) => link.id);
+  const earlier = links.filter((link) => link.step < 0);
+  const later = links.filter((link) => link.step > 0);
+  const ids = [id, ...nearest(earlier), ...nearest(later)];
+  const rows = await queries.listContractViewsByIds(tx, ids);
+  if (!rows.some((row) => row.id === id)) throw notFound();
+  return {
+    items: rows.map(contractSummaryView),
+    truncated: earlier.length > MAX_VERSIONS_EACH_WAY || later.length > MAX_VERSIONS_EACH_WAY,
+  };
 }
 
 export async function getContract(tx: Tx, id: string) {

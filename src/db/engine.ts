@@ -28,7 +28,8 @@ export interface Database {
    */
   withScriptSession<T>(work: (session: ScriptSession) => Promise<T>): Promise<T>;
   /**
-   * Whether the database answers, and how far standbys lag (null without replication reporting). Asked
+   * Whether the database answers, and how far standbys lag (null on the embedded engine, or when the
+   * service's login may not read pg_stat_replication: docs/operations.md, Replication). Asked
    * over a connection of its own with short timeouts, never through the request pool, so a saturated pool
    * does not read as an unreachable database; throws when the database cannot be reached.
    */

@@ -4,6 +4,13 @@ import type { Replication } from './engine.js';
 /** A probe answers within about a second either way; a load balancer's probe timeout is a few seconds. */
 const PROBE_TIMEOUT_MS = 1_000;
 
+const REPLICATION_STATUS = `
+  SELECT pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS readable,
+         (count(*) FILTER (WHERE state = 'streaming'))::integer AS standbys,
+         (max(extract(epoch FROM coalesce(replay_lag, interval '0'))) FILTER (WHERE state = 'streaming'))::double precision
+           AS max_lag_seconds
+    FROM pg_stat_replication`;
+
 /**
  * The readiness check's own connection to the database, apart from the request pool: when every pooled
  * connection is busy the probe still reaches the server at once, so "unreachable" means unreachable; and
@@ -26,12 +33,19 @@ export function createReadinessProbe(connectionString: string) {
   // pool.query() itself listens for errors on the connection it has checked out.
   pool.on('error', () => {});
   return {
-    async replication(): Promise<Replication> {
+    /**
+     * Standbys streaming from this server and their worst replay lag, or null when the login may not see
+     * them: without pg_read_all_stats (pg_monitor has it) pg_stat_replication shows each row's pid only,
+     * and a hidden lag must not read as none. A caught-up, idle standby reports NULL lag: that is no lag.
+     * Walsenders still catching up or sending a base backup are not standbys one could fail over to.
+     */
+    async replication(): Promise<Replication | null> {
       const { rows } = await withinDeadline(
-        pool.query<{ standbys: number; max_lag_seconds: number | null }>('SELECT * FROM pactum_replication_status()'),
+        pool.query<{ readable: boolean; standbys: number; max_lag_seconds: number | null }>(REPLICATION_STATUS),
         PROBE_TIMEOUT_MS + 500,
       );
-      const row = rows[0] ?? { standbys: 0, max_lag_seconds: null };
+      const row = rows[0];
+      if (!row?.readable) return null;
       return { standbys: row.standbys, maxLagSeconds: row.max_lag_seconds };
     },
     async close() {

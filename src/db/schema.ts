@@ -277,6 +277,30 @@ export interface AuditRefusalBudgetsTable {
   suppressed: number;
 }
 
+export type StripeSubscriptionStatus =
+  'trialing' | 'active' | 'past_due' | 'unpaid' | 'canceled' | 'incomplete' | 'incomplete_expired' | 'paused';
+
+/** A company's Stripe customer and subscription as the newest applied event told it (migration 0016). */
+export interface BillingAccountsTable {
+  tenant_id: Defaulted<string>;
+  stripe_customer_id: string;
+  stripe_subscription_id: string | null;
+  subscription_status: StripeSubscriptionStatus | null;
+  current_period_end: NullableTimestamp;
+  subscribed_seats: number | null;
+  past_due_since: NullableTimestamp;
+  state_as_of: NullableTimestamp;
+  /** bigint in SQL; node-postgres hands it over as a string. */
+  seat_version: ColumnType<string, never, string | number>;
+  synced_seat_version: ColumnType<string, never, string | number>;
+  seat_sync_claimed_until: NullableTimestamp;
+  seat_sync_failures: Defaulted<number>;
+  seat_sync_next_at: NullableTimestamp;
+  seat_sync_last_error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 /** Tables the application role can reach. Global tables behind SECURITY DEFINER functions are absent on purpose. */
 export interface Schema {
   tenants: TenantsTable;
@@ -298,4 +322,5 @@ export interface Schema {
   password_resets: PasswordResetsTable;
   audit_events: AuditEventsTable;
   audit_refusal_budgets: AuditRefusalBudgetsTable;
+  billing_accounts: BillingAccountsTable;
 }

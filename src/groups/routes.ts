@@ -48,7 +48,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSessi
     schema: { params: schemas.MemberParams, response: { 204: Type.Null() } },
     handler: async (request, reply) => {
       const { id, userId } = request.params;
-      const attempt = { action: 'group.member_add_refused', target: { type: 'group', id }, details: { groupId: id, userId } };
+      const attempt = { action: 'group.member_add_refused' as const, target: { type: 'group', id }, details: { groupId: id, userId } };
       await withSession.auditingRefusal(request, attempt, (tx, actor) =>
         groups.addMember(tx, actor, auditContext(request, actor), id, userId),
       );
@@ -60,7 +60,7 @@ export const groupRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSessi
     schema: { params: schemas.MemberParams, response: { 204: Type.Null() } },
     handler: async (request, reply) => {
       const { id, userId } = request.params;
-      const attempt = { action: 'group.member_remove_refused', target: { type: 'group', id }, details: { groupId: id, userId } };
+      const attempt = { action: 'group.member_remove_refused' as const, target: { type: 'group', id }, details: { groupId: id, userId } };
       await withSession.auditingRefusal(request, attempt, (tx, actor) =>
         groups.removeMember(tx, actor, auditContext(request, actor), id, userId),
       );

@@ -1,5 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { ReplicationReadiness } from '../config.js';
 import type { Database } from '../db/engine.js';
+import { replicationUnreadiness } from './replication-readiness.js';
 
 /**
  * Liveness says the process serves: it touches nothing, so it answers under any load and while the
@@ -8,7 +10,10 @@ import type { Database } from '../db/engine.js';
  * and how far standbys lag. Neither is shed or rate-limited: a probe refused for load would take a busy
  * but working node out of rotation, or have it restarted.
  */
-export const healthRoutes: FastifyPluginAsync<{ database: Database }> = async (app, { database }) => {
+export const healthRoutes: FastifyPluginAsync<{ database: Database; replicationReadiness: ReplicationReadiness }> = async (
+  app,
+  { database, replicationReadiness },
+) => {
   const probe = { rateLimit: false, loadShedding: false } as const;
 
   app.get('/healthz', { config: probe }, async () => ({ status: 'ok' }));
@@ -16,6 +21,11 @@ export const healthRoutes: FastifyPluginAsync<{ database: Database }> = async (a
   app.get('/readyz', { config: probe }, async (request, reply) => {
     try {
       const { replication } = await database.readiness();
+      const notReady = replicationUnreadiness(replication, replicationReadiness);
+      if (notReady !== null) {
+        request.log.warn({ replication }, `not ready: ${notReady}`);
+        return reply.status(503).header('retry-after', '5').send({ database: 'ok', replication, backup: null });
+      }
       // Backups are not run by this process yet: nothing to report (API.md allows null).
       return { database: 'ok', replication, backup: null };
     } catch (error) {

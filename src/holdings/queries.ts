@@ -20,6 +20,17 @@ export interface HoldingRow {
 }
 
 /**
+ * Whether the contract `c` is in force on `today`, so that its line items count as held: kind contract,
+ * status active, started, and not ended — no end date, an end date today or later, or auto-renewal (an
+ * auto-renewing contract still active past its first end date has renewed). Shared by the holdings list
+ * and the dashboard's count of held products, so both hold the same licences.
+ */
+export function contractInForce(today: string) {
+  return sql<boolean>`(c.kind = 'contract' AND c.status = 'active' AND c.starts_on <= ${today}::date
+               AND (c.ends_on IS NULL OR c.ends_on >= ${today}::date OR c.auto_renew))`;
+}
+
+/**
  * Licences held per product, summed in SQL. A contract counts when it is in force on `today`: kind
  * contract, status active, not archived, started, and not ended — no end date, an end date today or
  * later, or auto-renewal (an auto-renewing contract still active past its first end date has renewed).
@@ -41,8 +52,7 @@ export async function listHoldings(
         FROM line_items li
         JOIN contracts c ON c.tenant_id = li.tenant_id AND c.id = li.contract_id
        WHERE c.archived_at IS NULL
-         AND ((c.kind = 'contract' AND c.status = 'active' AND c.starts_on <= ${options.today}::date
-               AND (c.ends_on IS NULL OR c.ends_on >= ${options.today}::date OR c.auto_renew))
+         AND (${contractInForce(options.today)}
            OR (c.kind = 'proposal' AND c.status = 'pending'))
        GROUP BY li.tenant_id, li.product_id, c.id, c.title, c.kind
     ), per_product AS (

@@ -5,9 +5,11 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { auditingRefusals, createRefusalLog } from '../audit/refusals.js';
 import { auditRoutes } from '../audit/routes.js';
+import { billingOff, registerBilling } from '../billing/setup.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/engine.js';
 import { contractRoutes } from '../contracts/routes.js';
+import { dashboardRoutes } from '../dashboard/routes.js';
 import { deadlineRoutes } from '../deadlines/routes.js';
 import { createDownloadSlots } from '../documents/download-slots.js';
 import { documentRoutes } from '../documents/routes.js';
@@ -147,8 +149,9 @@ export async function buildApp({ config, database, logStream, documentStorage, w
     logger: app.log,
   };
   // Refused attempts at changing who may see or do what are audited in a transaction of their own.
+  const sessionTenants = createSessionTenants(database.kysely);
   const sessionGuard = createSessionGuard(database.kysely, cookies, {
-    tenants: createSessionTenants(database.kysely),
+    tenants: sessionTenants,
     gate: createTenantGate({
       ...config.tenantFairness,
       concurrency: config.tenantFairness.concurrency ?? defaultTenantConcurrency(database),
@@ -161,8 +164,26 @@ export async function buildApp({ config, database, logStream, documentStorage, w
     downloadSlots: createDownloadSlots(config.documentDownloads),
   });
 
-  await app.register(healthRoutes, { database });
-  await app.register(identityRoutes, { deps: identityDeps, cookies, withSession, authRateLimitPerMinute: config.authRateLimitPerMinute });
+  // Billing's read-only gate and seat-sync hook must precede the routes they watch; off without Stripe.
+  const billingSummary = config.billing
+    ? await registerBilling(app, {
+        config: config.billing,
+        publicUrl: config.publicUrl,
+        kysely: database.kysely,
+        cookies,
+        sessionTenants,
+        withSession,
+      })
+    : billingOff;
+
+  await app.register(healthRoutes, { database, replicationReadiness: config.replicationReadiness });
+  await app.register(identityRoutes, {
+    deps: identityDeps,
+    cookies,
+    withSession,
+    authRateLimitPerMinute: config.authRateLimitPerMinute,
+    billingSummary,
+  });
   await app.register(tenancyRoutes, {
     deps: identityDeps,
     cookies,
@@ -175,6 +196,7 @@ export async function buildApp({ config, database, logStream, documentStorage, w
   await app.register(contractRoutes, { withSession });
   await app.register(holdingRoutes, { withSession });
   await app.register(deadlineRoutes, { withSession });
+  await app.register(dashboardRoutes, { withSession });
   await app.register(documentRoutes, { withSession, documents, downloadTimeoutMs: config.documentDownloads.timeoutSeconds * 1000 });
   await app.register(groupRoutes, { withSession });
   await app.register(auditRoutes, { withSession });

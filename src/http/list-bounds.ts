@@ -15,6 +15,8 @@ export const BOUNDED_BY_CONSTRUCTION: Record<string, string> = {
   'GET /api/v1/vendors/:id#aliases': 'the vendor’s aliases: at most 50, the create/patch body’s maxItems',
   'GET /api/v1/vendors/:id/contract-totals#totalsByCurrency':
     'one total per currency: a currency is 3 letters A–Z (the body pattern), so at most 17,576, in practice a handful',
+  'GET /api/v1/contract-totals#items':
+    'one total per currency: a currency is 3 letters A–Z (the body pattern), so at most 17,576, in practice a handful',
   'GET /api/v1/me#groups':
     'the caller’s own access groups: one tenant’s groups, reviewed as tenant-sized (a master adding themselves to thousands of groups harms only their own company, whose requests the tenant gate bounds)',
   'GET /api/v1/groups/:id#memberIds': 'one group’s member ids: at most the tenant’s users, reviewed as tenant-sized like GET /me#groups',

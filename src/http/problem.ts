@@ -37,6 +37,8 @@ export const problemTitles = {
   last_master: 'A company needs at least one active master',
   invitation_expired: 'This invitation can no longer be used',
   token_expired: 'This link can no longer be used',
+  invalid_signature: 'The webhook signature is not valid',
+  subscription_inactive: 'Your subscription does not allow changes right now',
 } as const;
 
 export type ProblemCode = keyof typeof problemTitles;

@@ -9,6 +9,7 @@ import * as identity from './service.js';
 import type { Client, IdentityDeps } from './service.js';
 import type { AuditingSessionGuard } from '../audit/refusals.js';
 import type { SessionCookies } from './sessions.js';
+import type { BillingSummaryOf } from '../billing/setup.js';
 
 export interface IdentityRouteOptions {
   deps: IdentityDeps;
@@ -16,6 +17,8 @@ export interface IdentityRouteOptions {
   withSession: AuditingSessionGuard;
   /** Per-client-IP requests per minute on the sign-in routes, a first brake before the database counters. */
   authRateLimitPerMinute: number;
+  /** The tenant's billing for GET /api/v1/me (`{ enabled: false }` with billing off). */
+  billingSummary: BillingSummaryOf;
 }
 
 export function clientOf(request: FastifyRequest): Client {
@@ -30,7 +33,7 @@ const RESET_ACCEPTED = {
 /** Signup, login with a phone code, sessions, recovery. Thin: every rule lives in the services. */
 export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = async (
   app,
-  { deps, cookies, withSession, authRateLimitPerMinute },
+  { deps, cookies, withSession, authRateLimitPerMinute, billingSummary },
 ) => {
   const strict = { rateLimit: { max: authRateLimitPerMinute, timeWindow: '1 minute' } };
   // The doors in: reachable without a session (every other /api route needs one; see http/authentication-gate.ts).
@@ -95,7 +98,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
     schema: { response: { 200: schemas.ChallengeResponse } },
     handler: async (request) => {
       // A refused step-up (too many codes) is audited on its own; wrong codes are audited by verify.
-      const attempt = { action: 'auth.step_up_refused' };
+      const attempt = { action: 'auth.step_up_refused' as const };
       const pending = await withSession.auditingRefusal(request, attempt, (tx, actor) =>
         identity.startStepUp(tx, deps, actor, clientOf(request)),
       );
@@ -138,6 +141,10 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
 
   app.get('/api/v1/me', {
     schema: { response: { 200: schemas.MeResponse } },
-    handler: (request) => withSession(request, (tx, actor) => identity.currentIdentity(tx, actor)),
+    handler: (request) =>
+      withSession(request, async (tx, actor) => {
+        const me = await identity.currentIdentity(tx, actor);
+        return { ...me, tenant: { ...me.tenant, billing: await billingSummary(tx) } };
+      }),
   });
 };

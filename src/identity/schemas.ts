@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { BillingSummary } from '../billing/schemas.js';
 import { SingleLine } from '../http/schema-types.js';
 
 const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
@@ -47,6 +48,6 @@ export const Tenant = Type.Object({ id: Type.String(), name: Type.String() });
 export const VerifiedResponse = Type.Object({ user: User, tenant: Tenant, challenge: Type.Optional(Challenge) });
 export const MeResponse = Type.Object({
   user: User,
-  tenant: Tenant,
+  tenant: Type.Object({ id: Type.String(), name: Type.String(), billing: BillingSummary }),
   groups: Type.Array(Type.Object({ id: Type.String(), name: Type.String() })),
 });

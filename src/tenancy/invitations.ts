@@ -1,7 +1,7 @@
 import { recordAudit, type AuditContext } from '../audit/record.js';
 import { isUniqueViolation } from '../db/errors.js';
 import { asAppWithoutTenant, enterTenant, inTenant, type Tx } from '../db/tenant-context.js';
-import { ProblemError, rateLimited } from '../http/problem.js';
+import { notFound, ProblemError, rateLimited } from '../http/problem.js';
 import { quoted, type MailMessage } from '../mail/mailer.js';
 import { sendInBackground } from '../identity/account-mail.js';
 import { acceptablePassword, acceptablePhone, auditOf, type Client } from '../identity/account-rules.js';
@@ -73,7 +73,11 @@ export async function reserveInvitation(
 ) {
   requireMaster(actor);
   if (input.role === 'master') requireRecentAuthentication(actor);
-  const recipient = emailKey(deps, input.email).toString('hex');
+  await spendInvitationBudgets(tx, deps, actor, input.email, limits);
+}
+
+async function spendInvitationBudgets(tx: Tx, deps: Pick<IdentityDeps, 'emailKey'>, actor: Actor, email: string, limits: InvitationLimits) {
+  const recipient = emailKey(deps, email).toString('hex');
   const recipientWait = await identityQueries.rateLimitHit(
     tx,
     `invitation-recipient:${actor.tenantId}:${recipient}`,
@@ -116,6 +120,19 @@ export async function inviteUser(
     invitee = await insertInvitee(tx, { name, email, role });
   }
 
+  const issued = await issueInvitation(tx, deps, actor, invitee, { renewed: existing !== undefined }, audit);
+  return { user: userView(invitee), invitation: issued.invitation, mail: issued.mail };
+}
+
+/** A new link for a pending user (the caller ended any earlier one), audited, with the mail that carries it. */
+async function issueInvitation(
+  tx: Tx,
+  deps: Pick<IdentityDeps, 'publicUrl'>,
+  actor: Actor,
+  invitee: { id: string; name: string; email: string; role: 'master' | 'member' },
+  how: { renewed: boolean },
+  audit: AuditContext,
+) {
   const { token, tokenHash } = newSecretToken();
   const invitation = await queries.insertInvitation(tx, {
     userId: invitee.id,
@@ -126,16 +143,56 @@ export async function inviteUser(
   await recordAudit(tx, audit, {
     action: 'invitation.created',
     target: { type: 'user', id: invitee.id },
-    details: { invitationId: invitation.id, role, renewed: existing !== undefined },
+    details: { invitationId: invitation.id, role: invitee.role, renewed: how.renewed },
   });
   const inviter = (await identityQueries.findUser(tx, actor.userId))?.name ?? 'A colleague';
   const company = (await identityQueries.findTenant(tx)).name;
   const url = invitationUrl(deps.publicUrl, token);
   return {
-    user: userView(invitee),
     invitation: { url, expiresAt: new Date(invitation.expires_at).toISOString() },
     mail: invitationMail(invitee, inviter, company, url),
   };
+}
+
+const alreadyJoined = (status: string) =>
+  new ProblemError(
+    409,
+    'invalid_transition',
+    status === 'active' ? 'This user has accepted their invitation already.' : 'This user’s access was revoked; invite them anew.',
+  );
+
+/**
+ * The pending user a master asks a new link for: 404 when the id is no user of the company, 409 when the
+ * user is no longer pending. Re-inviting a master grants that role again, so it needs a recent
+ * authentication like inviting one.
+ */
+async function pendingInvitee(tx: Tx, actor: Actor, userId: string, lock: boolean) {
+  requireMaster(actor);
+  const user = lock ? await queries.lockUser(tx, userId) : await identityQueries.findUser(tx, userId);
+  if (!user) throw notFound();
+  if (user.status !== 'pending') throw alreadyJoined(user.status);
+  if (user.role === 'master') requireRecentAuthentication(actor);
+  return user;
+}
+
+/** As reserveInvitation, for a new link to a pending user: the recipient's and the company's budgets. */
+export async function reserveReissue(tx: Tx, deps: Pick<IdentityDeps, 'emailKey'>, actor: Actor, userId: string, limits: InvitationLimits) {
+  const user = await pendingInvitee(tx, actor, userId, false);
+  await spendInvitationBudgets(tx, deps, actor, user.email, limits);
+}
+
+/**
+ * A fresh link for a user whose invitation is still pending, because the copyable link is shown only
+ * once: the earlier link stops working (its invitation ends, its open challenges expire), the new one
+ * works for 7 days, and it is mailed again like a new invitation.
+ */
+export async function reissueInvitation(tx: Tx, deps: Pick<IdentityDeps, 'publicUrl'>, actor: Actor, userId: string, audit: AuditContext) {
+  const user = await pendingInvitee(tx, actor, userId, true);
+  await queries.endOpenInvitations(tx, user.id);
+  await identityQueries.expireOpenChallenges(tx, user.id);
+  // The old invitation may have lapsed and released the address to someone else meanwhile.
+  if (!(await identityQueries.claimEmail(tx, user.email, user.id))) throw emailTaken();
+  return issueInvitation(tx, deps, actor, user, { renewed: true }, audit);
 }
 
 async function insertInvitee(tx: Tx, invitee: { name: string; email: string; role: 'master' | 'member' }) {

@@ -7,7 +7,15 @@ import type { IdentityDeps } from '../identity/service.js';
 import type { AuditingSessionGuard } from '../audit/refusals.js';
 import type { SessionCookies } from '../identity/sessions.js';
 import type { Actor } from '../identity/actor.js';
-import { acceptInvitation, inviteUser, reserveInvitation, sendInvitation, type InvitationLimits } from './invitations.js';
+import {
+  acceptInvitation,
+  inviteUser,
+  reissueInvitation,
+  reserveInvitation,
+  reserveReissue,
+  sendInvitation,
+  type InvitationLimits,
+} from './invitations.js';
 import { revokeUser } from './revocation.js';
 import * as schemas from './schemas.js';
 import { endOwnSession, endSessionsOfUser, listOwnSessions } from './sessions.js';
@@ -41,7 +49,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
     handler: async (request, reply) => {
       // Counted first, in its own transaction; every refusal (429, 409 email_taken, …) is audited.
       const attempt = {
-        action: 'invitation.refused',
+        action: 'invitation.refused' as const,
         details: { email: request.body.email.toLowerCase(), role: request.body.role ?? 'member' },
       };
       await withSession.auditingRefusal(request, attempt, (tx, actor) =>
@@ -55,13 +63,38 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
     },
   });
 
+  app.post('/api/v1/users/:id/invitation', {
+    schema: {
+      summary: 'A fresh invitation link for a user whose invitation is pending; the earlier link stops working',
+      tags: ['users'],
+      params: IdParams,
+      response: { 201: schemas.Invitation },
+    },
+    handler: async (request, reply) => {
+      // Counted and audited exactly like a new invitation (POST /api/v1/users).
+      const attempt = {
+        action: 'invitation.refused' as const,
+        target: { type: 'user', id: request.params.id },
+        details: { reissue: true },
+      };
+      await withSession.auditingRefusal(request, attempt, (tx, actor) =>
+        reserveReissue(tx, deps, actor, request.params.id, invitationLimits),
+      );
+      const { mail, invitation } = await withSession.auditingRefusal(request, attempt, (tx, actor) =>
+        reissueInvitation(tx, deps, actor, request.params.id, auditContext(request, actor)),
+      );
+      sendInvitation(deps, mail);
+      return reply.status(201).send(invitation);
+    },
+  });
+
   app.patch('/api/v1/users/:id', {
     schema: { params: IdParams, body: schemas.UserPatch, response: { 200: schemas.User } },
     handler: (request) => {
       const update = (tx: Tx, actor: Actor) => updateUser(tx, actor, request.params.id, request.body, auditContext(request, actor));
       if (request.body.role === undefined) return withSession(request, update);
       const attempt = {
-        action: 'user.role_change_refused',
+        action: 'user.role_change_refused' as const,
         target: { type: 'user', id: request.params.id },
         details: { role: request.body.role },
       };
@@ -78,7 +111,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
     handler: (request) => {
       const { successorId } = request.body;
       const attempt = {
-        action: 'user.revoke_refused',
+        action: 'user.revoke_refused' as const,
         target: { type: 'user', id: request.params.id },
         details: successorId ? { successorId } : {},
       };

@@ -10,7 +10,8 @@ export const UserWithGroups = Type.Object({ ...User.properties, groupIds: Type.A
 export const UserList = listOf(UserWithGroups);
 
 export const InviteBody = Type.Object({ name: Name, email: Email, role: Type.Optional(Role) }, { additionalProperties: false });
-export const InviteResponse = Type.Object({ user: User, invitation: Type.Object({ url: Type.String(), expiresAt: Type.String() }) });
+export const Invitation = Type.Object({ url: Type.String(), expiresAt: Type.String() });
+export const InviteResponse = Type.Object({ user: User, invitation: Invitation });
 
 export const UserPatch = Type.Object(
   { name: Type.Optional(Name), role: Type.Optional(Role) },
