@@ -113,5 +113,5 @@ export function auditingRefusals(
     }
   };
   const guard = <T>(request: FastifyRequest, work: (tx: Tx, actor: Actor) => Promise<T>) => withSession(request, work);
-  return Object.assign(guard, { scoped: withSession.scoped, auditingRefusal });
+  return Object.assign(guard, { scoped: withSession.scoped, snapshot: withSession.snapshot, auditingRefusal });
 }

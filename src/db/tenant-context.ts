@@ -41,8 +41,14 @@ export function inTenant<T>(kysely: Kysely<Schema>, context: TenantContext, work
  * to the server with the work's first statement, and the COMMIT is not waited for. If the context fails,
  * the database refuses the work and the read fails with the context's error.
  */
-function scopedRead<T>(kysely: Kysely<Schema>, context: CompiledQuery, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return kysely.transaction().execute(async (tx) => {
+function scopedRead<T>(
+  kysely: Kysely<Schema>,
+  context: CompiledQuery,
+  work: (tx: Tx) => Promise<T>,
+  isolation: 'read committed' | 'repeatable read' = 'read committed',
+): Promise<T> {
+  const transaction = isolation === 'read committed' ? kysely.transaction() : kysely.transaction().setIsolationLevel(isolation);
+  return transaction.execute(async (tx) => {
     await tx.executeQuery(context);
     await tx.executeQuery(CompiledQuery.raw(CONTEXT_STATEMENTS.readOnly));
     return work(tx);
@@ -64,6 +70,16 @@ export function readInSession<T>(
   work: (tx: Tx) => Promise<T>,
 ): Promise<T> {
   return scopedRead(kysely, CompiledQuery.raw(CONTEXT_STATEMENTS.session, [session.tokenHash, session.idleSeconds]), work);
+}
+
+/** readInSession at REPEATABLE READ: one snapshot for every statement of the work (SessionGuard.snapshot). */
+export function readSnapshotInSession<T>(
+  kysely: Kysely<Schema>,
+  session: { tokenHash: Buffer; idleSeconds: number },
+  work: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  const context = CompiledQuery.raw(CONTEXT_STATEMENTS.session, [session.tokenHash, session.idleSeconds]);
+  return scopedRead(kysely, context, work, 'repeatable read');
 }
 
 /**

@@ -13,6 +13,7 @@ import { dashboardRoutes } from '../dashboard/routes.js';
 import { deadlineRoutes } from '../deadlines/routes.js';
 import { createDownloadSlots } from '../documents/download-slots.js';
 import { documentRoutes } from '../documents/routes.js';
+import { exportRoutes } from '../export/routes.js';
 import { createDocumentService } from '../documents/service.js';
 import type { DocumentStorage } from '../documents/storage.js';
 import { createDocumentStorage } from '../documents/storage-from-config.js';
@@ -200,6 +201,7 @@ export async function buildApp({ config, database, logStream, documentStorage, w
   await app.register(documentRoutes, { withSession, documents, downloadTimeoutMs: config.documentDownloads.timeoutSeconds * 1000 });
   await app.register(groupRoutes, { withSession });
   await app.register(auditRoutes, { withSession });
+  await app.register(exportRoutes, { withSession });
   if (webAppDir !== undefined) await registerWebApp(app, webAppDir);
   return app;
 }

@@ -10,6 +10,8 @@ export const MAX_PAGE_SIZE = 500;
  */
 export const BOUNDED_BY_CONSTRUCTION: Record<string, string> = {
   'GET /api/v1/documents/:id': 'one document’s bytes, not a list: an upload is at most 25 MB (UPLOAD_LIMITS)',
+  'GET /api/v1/export.xlsx':
+    'a workbook file, not a JSON list: streamed page by page (EXPORT_PAGE_SIZE rows held at a time), one per user and two per node at once, cut off after EXPORT_TIME_LIMIT_MS',
   'GET /api/v1/contracts/:id#lineItems': `a contract’s line items: at most MAX_LINE_ITEMS, the create/patch body's maxItems`,
   'GET /api/v1/contracts/:id#groupIds': 'the contract’s access groups: at most 50, the create/patch body’s maxItems',
   'GET /api/v1/vendors/:id#aliases': 'the vendor’s aliases: at most 50, the create/patch body’s maxItems',

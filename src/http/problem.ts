@@ -39,6 +39,7 @@ export const problemTitles = {
   token_expired: 'This link can no longer be used',
   invalid_signature: 'The webhook signature is not valid',
   subscription_inactive: 'Your subscription does not allow changes right now',
+  import_invalid: 'Some rows of the file are not valid',
 } as const;
 
 export type ProblemCode = keyof typeof problemTitles;

@@ -34,6 +34,11 @@ export interface SessionGuard {
    * failed (pactum_require_session). A dead session answers 401, even if the work failed first.
    */
   scoped<T>(request: FastifyRequest, work: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * A scoped read at REPEATABLE READ: every statement of the work sees the same snapshot, for reads that
+   * span many statements and must agree with each other (the Office export's sheets).
+   */
+  snapshot<T>(request: FastifyRequest, work: (tx: Tx) => Promise<T>): Promise<T>;
 }
 
 /**

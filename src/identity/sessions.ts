@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { isSessionRefused } from '../db/errors.js';
 import type { Schema } from '../db/schema.js';
-import { readInSession, type Tx } from '../db/tenant-context.js';
+import { readInSession, readSnapshotInSession, type Tx } from '../db/tenant-context.js';
 import { unauthenticated } from '../http/problem.js';
 import type { Actor, SessionGuard } from './actor.js';
 import type { TenantGate } from '../http/tenant-gate.js';
@@ -109,7 +109,15 @@ export function createSessionGuard(kysely: Kysely<Schema>, cookies: SessionCooki
     );
   };
 
-  return Object.assign(withActor, { scoped });
+  const snapshot = <T>(request: FastifyRequest, work: (tx: Tx) => Promise<T>): Promise<T> => {
+    if (!READS.has(request.method)) throw new Error(`withSession.snapshot serves reads, not ${request.method}`);
+    const tokenHash = tokenHashOf(request);
+    return inTurn(tokenHash, () => readSnapshotInSession(kysely, { tokenHash, idleSeconds: IDLE_TIMEOUT_SECONDS }, work)).catch(
+      refusedAsUnauthenticated,
+    );
+  };
+
+  return Object.assign(withActor, { scoped, snapshot });
 }
 
 function refusedAsUnauthenticated(error: unknown): never {
