@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -18,6 +19,7 @@ import { startDocumentSweepScheduler } from './documents/sweep.js';
 import { buildApp } from './http/app.js';
 import { DEFAULT_WEB_APP_DIR } from './http/web-app.js';
 import { loggerOptions } from './http/logging.js';
+import { formatOpenApiDocument, generateOpenApiDocument } from './http/openapi-document.js';
 import { startReminderScheduler } from './reminders/scheduler.js';
 
 const HELP: Record<string, string> = {
@@ -28,6 +30,7 @@ Commands:
   migrate   apply pending database migrations
   demo      create a demo company and print how to sign in (or: serve --demo)
   audit     verify every tenant's hash-chained audit trail (pactum audit verify)
+  openapi   print the OpenAPI 3.1 description of the HTTP API (or write it with --out FILE)
 
 Configuration comes from the environment; see README.md.`,
   serve: `Usage: pactum serve [--demo]
@@ -67,6 +70,12 @@ PACTUM_DATABASE_URL) or the embedded database and checks its hash chain: each ro
 gaps. Runs as the database owner (the app role cannot see across tenants).
 Exits 0 when every chain holds; 2 with the first broken row's tenant and seq when one does not;
 1 when it could not check.`,
+  openapi: `Usage: pactum openapi [--out FILE]
+
+Prints the OpenAPI 3.1 description of every /api route as JSON — the document a running server serves
+at /api/v1/openapi.json and renders at /api/docs. Needs no database and no configuration: the routes are
+registered in memory and nothing is stored. With --out it writes FILE instead (\`npm run openapi:write\`
+writes web/src/api/openapi.json, from which the web app's typed client is generated).`,
 };
 
 function print(text: string) {
@@ -207,7 +216,7 @@ async function run(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     strict: true,
-    options: { help: { type: 'boolean', short: 'h' }, demo: { type: 'boolean' } },
+    options: { help: { type: 'boolean', short: 'h' }, demo: { type: 'boolean' }, out: { type: 'string' } },
   });
   const command = positionals[0];
   if (!command || command === 'help') {
@@ -221,6 +230,10 @@ async function run(argv: string[]): Promise<number> {
   }
   if (command === 'audit' && (positionals[1] !== 'verify' || positionals.length > 2)) throw new UsageError('usage: pactum audit verify');
   if (values.demo && command !== 'serve') throw new UsageError(`--demo is an option of serve only (pactum serve --demo)`);
+  if (values.out !== undefined && command !== 'openapi')
+    throw new UsageError('--out is an option of openapi only (pactum openapi --out FILE)');
+  if (command === 'openapi' && positionals.length > 1) throw new UsageError('usage: pactum openapi [--out FILE]');
+  if (command === 'openapi') return writeOpenApi(values.out);
   const config = loadConfig();
   if (command !== 'serve') exitOnSignal();
   switch (command) {
@@ -266,6 +279,14 @@ async function auditVerify(config: Config): Promise<number> {
   for (const broken of result.broken) print(`tenant ${broken.tenantId}: first broken row seq ${broken.seq}: ${broken.reason}`);
   process.stderr.write(`pactum: ${describeVerification(result)}\n`);
   return 2;
+}
+
+/** Configuration-free on purpose: the document is the same for every deployment (src/http/openapi-document.ts). */
+async function writeOpenApi(out: string | undefined): Promise<number> {
+  const text = formatOpenApiDocument(await generateOpenApiDocument());
+  if (out === undefined) process.stdout.write(text);
+  else writeFileSync(out, text);
+  return 0;
 }
 
 class UsageError extends Error {}

@@ -6,7 +6,14 @@ import * as audit from './service.js';
 /** The tenant's audit trail, for masters (API.md "Your data"). Written only by recordAudit, never over HTTP. */
 export const auditRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGuard }> = async (app, { withSession }) => {
   app.get('/api/v1/audit-events', {
-    schema: { querystring: schemas.AuditEventQuery, response: { 200: schemas.AuditEventList } },
+    config: { problems: ['forbidden'] },
+    schema: {
+      summary: "The company's audit trail",
+      operationId: 'listAuditEvents',
+      tags: ['Audit'],
+      querystring: schemas.AuditEventQuery,
+      response: { 200: schemas.AuditEventList },
+    },
     handler: (request) => withSession(request, (tx, actor) => audit.listAuditEvents(tx, actor, request.query)),
   });
 

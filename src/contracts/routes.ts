@@ -1,8 +1,7 @@
 import { auditContext } from '../audit/request-context.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import type { Tx } from '../db/tenant-context.js';
-import { IdParams } from '../http/schema-types.js';
+import { IdParams, NoContent } from '../http/schema-types.js';
 import type { Actor } from '../identity/actor.js';
 import type { AuditingSessionGuard, RefusedAttempt } from '../audit/refusals.js';
 import type { ProblemError } from '../http/problem.js';
@@ -31,12 +30,25 @@ function visibilityAttempt(groupIds: string[], contractId?: string): RefusedAtte
  */
 export const contractRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSessionGuard }> = async (app, { withSession }) => {
   app.get('/api/v1/contracts', {
-    schema: { querystring: schemas.ContractListQuery, response: { 200: schemas.ContractList } },
+    schema: {
+      summary: 'List contracts and proposals',
+      operationId: 'listContracts',
+      tags: ['Contracts'],
+      querystring: schemas.ContractListQuery,
+      response: { 200: schemas.ContractList },
+    },
     handler: (request) => withSession.scoped(request, (tx) => contracts.listContracts(tx, request.query)),
   });
 
   app.post('/api/v1/contracts', {
-    schema: { body: schemas.ContractInput, response: { 201: schemas.Contract } },
+    config: { problems: ['forbidden', 'invalid_transition'] },
+    schema: {
+      summary: 'Create a contract or proposal',
+      operationId: 'createContract',
+      tags: ['Contracts'],
+      body: schemas.ContractInput,
+      response: { 201: schemas.Contract },
+    },
     handler: async (request, reply) => {
       const create = (tx: Tx, actor: Actor) => contracts.createContract(tx, actor, request.body, auditContext(request, actor));
       const { groupIds } = request.body;
@@ -48,12 +60,26 @@ export const contractRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSe
   });
 
   app.get('/api/v1/contracts/:id', {
-    schema: { params: IdParams, response: { 200: schemas.Contract } },
+    schema: {
+      summary: 'Get a contract or proposal',
+      operationId: 'getContract',
+      tags: ['Contracts'],
+      params: IdParams,
+      response: { 200: schemas.Contract },
+    },
     handler: (request) => withSession.scoped(request, (tx) => contracts.getContract(tx, request.params.id)),
   });
 
   app.patch('/api/v1/contracts/:id', {
-    schema: { params: IdParams, body: schemas.ContractPatch, response: { 200: schemas.Contract } },
+    config: { problems: ['forbidden', 'reauthentication_required', 'invalid_transition', 'proposal_decided'] },
+    schema: {
+      summary: 'Update a contract or proposal',
+      operationId: 'updateContract',
+      tags: ['Contracts'],
+      params: IdParams,
+      body: schemas.ContractPatch,
+      response: { 200: schemas.Contract },
+    },
     handler: (request) => {
       const update = (tx: Tx, actor: Actor) =>
         contracts.updateContract(tx, actor, request.params.id, request.body, auditContext(request, actor));
@@ -65,7 +91,13 @@ export const contractRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSe
   });
 
   app.delete('/api/v1/contracts/:id', {
-    schema: { params: IdParams, response: { 204: Type.Null() } },
+    schema: {
+      summary: 'Archive a contract or proposal',
+      operationId: 'archiveContract',
+      tags: ['Contracts'],
+      params: IdParams,
+      response: { 204: NoContent },
+    },
     handler: async (request, reply) => {
       await withSession(request, (tx) => contracts.archiveContract(tx, request.params.id));
       return reply.status(204).send(null);
@@ -73,7 +105,14 @@ export const contractRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSe
   });
 
   app.post('/api/v1/contracts/:id/accept', {
-    schema: { params: IdParams, response: { 201: schemas.Contract } },
+    config: { problems: ['invalid_transition'] },
+    schema: {
+      summary: 'Accept a pending proposal as a new contract',
+      operationId: 'acceptProposal',
+      tags: ['Contracts'],
+      params: IdParams,
+      response: { 201: schemas.Contract },
+    },
     handler: async (request, reply) =>
       reply.status(201).send(await withSession(request, (tx, actor) => contracts.acceptProposal(tx, actor, request.params.id))),
   });
@@ -99,7 +138,13 @@ export const contractRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSe
   });
 
   app.get('/api/v1/vendors/:id/contract-totals', {
-    schema: { params: IdParams, response: { 200: schemas.VendorContractTotals } },
+    schema: {
+      summary: 'Contract totals of a vendor per currency',
+      operationId: 'getVendorContractTotals',
+      tags: ['Contracts'],
+      params: IdParams,
+      response: { 200: schemas.VendorContractTotals },
+    },
     handler: (request) => withSession.scoped(request, (tx) => contracts.vendorContractTotals(tx, request.params.id)),
   });
 };

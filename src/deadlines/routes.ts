@@ -6,7 +6,13 @@ import * as deadlines from './service.js';
 /** Upcoming notice and end dates of the contracts the caller can see (a bare array, as API.md shows). */
 export const deadlineRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGuard }> = async (app, { withSession }) => {
   app.get('/api/v1/deadlines', {
-    schema: { querystring: schemas.DeadlineQuery, response: { 200: schemas.DeadlineList } },
+    schema: {
+      summary: 'Upcoming notice and end dates',
+      operationId: 'listDeadlines',
+      tags: ['Licences'],
+      querystring: schemas.DeadlineQuery,
+      response: { 200: schemas.DeadlineList },
+    },
     handler: (request) => withSession.scoped(request, (tx) => deadlines.listDeadlines(tx, request.query)),
   });
 };

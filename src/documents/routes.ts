@@ -38,7 +38,14 @@ export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRouteOptions> = a
   await app.register(multipart, { limits: UPLOAD_LIMITS });
 
   app.post('/api/v1/contracts/:id/documents', {
-    schema: { params: IdParams, response: { 201: schemas.Document } },
+    config: { upload: { field: 'file', description: 'A PDF, JPEG or PNG of at most 25 MB.' } },
+    schema: {
+      summary: 'Upload a signed document to a contract',
+      operationId: 'uploadDocument',
+      tags: ['Documents'],
+      params: IdParams,
+      response: { 201: schemas.Document },
+    },
     handler: async (request, reply) => {
       try {
         const document = await documents.upload(
@@ -58,12 +65,26 @@ export const documentRoutes: FastifyPluginAsyncTypebox<DocumentRouteOptions> = a
   });
 
   app.get('/api/v1/contracts/:id/documents', {
-    schema: { params: IdParams, querystring: schemas.DocumentListQuery, response: { 200: schemas.DocumentList } },
+    schema: {
+      summary: "List a contract's documents",
+      operationId: 'listDocuments',
+      tags: ['Documents'],
+      params: IdParams,
+      querystring: schemas.DocumentListQuery,
+      response: { 200: schemas.DocumentList },
+    },
     handler: (request) => withSession.scoped(request, (tx) => documents.list(tx, request.params.id, request.query)),
   });
 
   app.get('/api/v1/documents/:id', {
-    schema: { params: IdParams },
+    config: { problems: ['document_integrity_failed'] },
+    schema: {
+      summary: 'Download a document',
+      operationId: 'downloadDocument',
+      tags: ['Documents'],
+      params: IdParams,
+      response: { 200: schemas.DocumentBytes },
+    },
     handler: async (request, reply) => {
       const { document, body } = await documents.download(
         (work) => withSession(request, work),

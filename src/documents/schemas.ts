@@ -14,3 +14,10 @@ export const Document = Type.Object({
 export const DocumentList = Type.Object({ items: Type.Array(Document), nextCursor: Nullable(Type.String()) });
 
 export const DocumentListQuery = Type.Object({ ...ListQuery }, { additionalProperties: false });
+
+const Bytes = { type: 'string', format: 'binary' } as const;
+/** A download's answer: the stored bytes in their own media type (documented; a stream is never serialized). */
+export const DocumentBytes = {
+  description: 'The document’s bytes, with Content-Disposition: attachment.',
+  content: { 'application/pdf': { schema: Bytes }, 'image/png': { schema: Bytes }, 'image/jpeg': { schema: Bytes } },
+};

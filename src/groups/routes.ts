@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import { auditContext } from '../audit/request-context.js';
-import { IdParams } from '../http/schema-types.js';
+import { IdParams, NoContent } from '../http/schema-types.js';
 import type { AuditingSessionGuard } from '../audit/refusals.js';
 import * as groups from './service.js';
 import * as schemas from './schemas.js';
@@ -13,12 +12,25 @@ import * as schemas from './schemas.js';
  */
 export const groupRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSessionGuard }> = async (app, { withSession }) => {
   app.get('/api/v1/groups', {
-    schema: { querystring: schemas.GroupListQuery, response: { 200: schemas.GroupList } },
+    schema: {
+      summary: 'List access groups',
+      operationId: 'listGroups',
+      tags: ['Access groups'],
+      querystring: schemas.GroupListQuery,
+      response: { 200: schemas.GroupList },
+    },
     handler: (request) => withSession.scoped(request, (tx) => groups.listGroups(tx, request.query)),
   });
 
   app.post('/api/v1/groups', {
-    schema: { body: schemas.GroupInput, response: { 201: schemas.Group } },
+    config: { problems: ['forbidden', 'name_taken'] },
+    schema: {
+      summary: 'Create an access group',
+      operationId: 'createGroup',
+      tags: ['Access groups'],
+      body: schemas.GroupInput,
+      response: { 201: schemas.Group },
+    },
     handler: async (request, reply) =>
       reply
         .status(201)
@@ -26,18 +38,39 @@ export const groupRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSessi
   });
 
   app.get('/api/v1/groups/:id', {
-    schema: { params: IdParams, response: { 200: schemas.Group } },
+    schema: {
+      summary: 'Get an access group',
+      operationId: 'getGroup',
+      tags: ['Access groups'],
+      params: IdParams,
+      response: { 200: schemas.Group },
+    },
     handler: (request) => withSession.scoped(request, (tx) => groups.getGroup(tx, request.params.id)),
   });
 
   app.patch('/api/v1/groups/:id', {
-    schema: { params: IdParams, body: schemas.GroupPatch, response: { 200: schemas.Group } },
+    config: { problems: ['forbidden', 'name_taken'] },
+    schema: {
+      summary: 'Update an access group',
+      operationId: 'updateGroup',
+      tags: ['Access groups'],
+      params: IdParams,
+      body: schemas.GroupPatch,
+      response: { 200: schemas.Group },
+    },
     handler: (request) =>
       withSession(request, (tx, actor) => groups.updateGroup(tx, actor, auditContext(request, actor), request.params.id, request.body)),
   });
 
   app.delete('/api/v1/groups/:id', {
-    schema: { params: IdParams, response: { 204: Type.Null() } },
+    config: { problems: ['forbidden', 'group_in_use'] },
+    schema: {
+      summary: 'Delete an access group',
+      operationId: 'deleteGroup',
+      tags: ['Access groups'],
+      params: IdParams,
+      response: { 204: NoContent },
+    },
     handler: async (request, reply) => {
       await withSession(request, (tx, actor) => groups.deleteGroup(tx, actor, auditContext(request, actor), request.params.id));
       return reply.status(204).send(null);
@@ -45,7 +78,14 @@ export const groupRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSessi
   });
 
   app.put('/api/v1/groups/:id/members/:userId', {
-    schema: { params: schemas.MemberParams, response: { 204: Type.Null() } },
+    config: { problems: ['forbidden', 'reauthentication_required'] },
+    schema: {
+      summary: 'Add a user to an access group',
+      operationId: 'addGroupMember',
+      tags: ['Access groups'],
+      params: schemas.MemberParams,
+      response: { 204: NoContent },
+    },
     handler: async (request, reply) => {
       const { id, userId } = request.params;
       const attempt = { action: 'group.member_add_refused' as const, target: { type: 'group', id }, details: { groupId: id, userId } };
@@ -57,7 +97,14 @@ export const groupRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSessi
   });
 
   app.delete('/api/v1/groups/:id/members/:userId', {
-    schema: { params: schemas.MemberParams, response: { 204: Type.Null() } },
+    config: { problems: ['forbidden', 'reauthentication_required', 'handover_required'] },
+    schema: {
+      summary: 'Remove a user from an access group',
+      operationId: 'removeGroupMember',
+      tags: ['Access groups'],
+      params: schemas.MemberParams,
+      response: { 204: NoContent },
+    },
     handler: async (request, reply) => {
       const { id, userId } = request.params;
       const attempt = { action: 'group.member_remove_refused' as const, target: { type: 'group', id }, details: { groupId: id, userId } };

@@ -41,6 +41,8 @@ import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { refuseUnboundedLists } from './list-bounds.js';
 import { registerLoadShedding } from './load-shedding.js';
 import { loggerOptions } from './logging.js';
+import { enforceDocumentedProblems, registerOpenApi } from './openapi.js';
+import { openApiRoutes, registerApiDocs } from './openapi-routes.js';
 import { ProblemError } from './problem.js';
 import { registerSecurity } from './security.js';
 import { createTenantGate } from './tenant-gate.js';
@@ -57,6 +59,12 @@ export interface AppOptions {
   documentStorage?: DocumentStorage;
   /** The built web app to serve on `/` (`serve` passes dist/web); without it the process serves the API only. */
   webAppDir?: string;
+  /**
+   * A problem a route answers that its OpenAPI documentation does not list becomes a 500 internal_error
+   * with an error log naming route and code (src/http/openapi.ts). The test suite turns it on so a new
+   * code cannot go undocumented; a server leaves it off and answers what the route threw.
+   */
+  enforceDocumentedProblems?: boolean;
 }
 
 export function createCodeSender(config: Config): CodeSender {
@@ -78,7 +86,7 @@ function defaultTenantConcurrency(database: Database): number {
   return database.engine === 'embedded' ? 1 : 4;
 }
 
-export async function buildApp({ config, database, logStream, documentStorage, webAppDir }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, database, logStream, documentStorage, webAppDir, ...options }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logStream ? { ...loggerOptions(config.logLevel), stream: logStream } : loggerOptions(config.logLevel),
     trustProxy: fastifyTrustProxy(config.trustProxy),
@@ -100,6 +108,9 @@ export async function buildApp({ config, database, logStream, documentStorage, w
   refuseUnboundedLists(app);
   app.setValidatorCompiler(validatorCompiler);
   registerErrorHandling(app);
+  // Before every route: the document is collected from the routes as they are registered.
+  await registerOpenApi(app);
+  if (options.enforceDocumentedProblems) enforceDocumentedProblems(app);
   await app.register(cookie);
   const cookies = createSessionCookies(config.publicUrl);
   await registerSecurity(app, { publicUrl: config.publicUrl, sessionCookieName: cookies.name });
@@ -202,6 +213,8 @@ export async function buildApp({ config, database, logStream, documentStorage, w
   await app.register(groupRoutes, { withSession });
   await app.register(auditRoutes, { withSession });
   await app.register(exportRoutes, { withSession });
+  await app.register(openApiRoutes);
+  await registerApiDocs(app);
   if (webAppDir !== undefined) await registerWebApp(app, webAppDir);
   return app;
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
+import { isApiRoute } from './openapi.js';
 
 /** The largest page any list answers (API.md: `limit` up to 500). */
 export const MAX_PAGE_SIZE = 500;
@@ -72,7 +73,8 @@ export function refuseUnboundedLists(app: FastifyInstance): void {
   app.addHook('onRoute', (route: RouteOptions) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     // Outside /api only /healthz and /readyz, fixed-shape objects (and later the web app's files).
-    if (!methods.includes('GET') || !route.url.startsWith('/api/')) return;
+    // Not /api/docs either: the API reference's HTML page and its script, style and image files answer no lists.
+    if (!methods.includes('GET') || !isApiRoute(route.url)) return;
     const unbounded = unboundedLists(route);
     if (unbounded.length > 0) {
       throw new Error(

@@ -44,6 +44,47 @@ export const problemTitles = {
 
 export type ProblemCode = keyof typeof problemTitles;
 
+/**
+ * The one HTTP status each code is answered with. The OpenAPI document groups a route's codes by it, and
+ * the documentation check (src/http/openapi.ts) refuses a code answered with any other status.
+ */
+export const problemStatuses: Record<ProblemCode, number> = {
+  validation_failed: 400,
+  malformed_body: 400,
+  invalid_phone: 400,
+  unsupported_country: 400,
+  weak_password: 400,
+  invalid_code: 400,
+  channel_unavailable: 400,
+  unauthenticated: 401,
+  invalid_credentials: 401,
+  forbidden: 403,
+  origin_mismatch: 403,
+  reauthentication_required: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  email_taken: 409,
+  name_taken: 409,
+  vendor_in_use: 409,
+  product_in_use: 409,
+  group_in_use: 409,
+  invalid_transition: 409,
+  proposal_decided: 409,
+  handover_required: 409,
+  last_master: 409,
+  challenge_expired: 410,
+  invitation_expired: 410,
+  token_expired: 410,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  document_integrity_failed: 500,
+  delivery_failed: 502,
+  overloaded: 503,
+  service_unavailable: 503,
+};
+
 export interface FieldError {
   path: string;
   message: string;

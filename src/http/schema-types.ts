@@ -68,6 +68,9 @@ export const licenceMetrics = [
 ] as const satisfies readonly LicenceMetric[];
 export const Metric = Type.Unsafe<LicenceMetric>({ type: 'string', enum: [...licenceMetrics] });
 
+/** A 204 answer: no body. Documents the success response; nothing to serialize. */
+export const NoContent = Type.Null({ description: 'Done; no content.' });
+
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const ListQuery = {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
+import { NoContent } from '../http/schema-types.js';
 import { deliver } from './challenges.js';
 import { settle } from './committed.js';
 import { confirmPasswordReset, requestPasswordReset } from './password-reset.js';
@@ -45,20 +46,42 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
   };
 
   app.post('/api/v1/signup', {
-    config: publicStrict,
-    schema: { body: schemas.SignupBody, response: { 201: schemas.ChallengeResponse } },
+    config: {
+      ...publicStrict,
+      problems: ['invalid_phone', 'unsupported_country', 'weak_password', 'channel_unavailable', 'delivery_failed'],
+    },
+    schema: {
+      summary: 'Sign a new company up',
+      operationId: 'signup',
+      tags: ['Identity'],
+      body: schemas.SignupBody,
+      response: { 201: schemas.ChallengeResponse },
+    },
     handler: async (request, reply) => reply.status(201).send({ challenge: await identity.signup(deps, request.body, clientOf(request)) }),
   });
 
   app.post('/api/v1/auth/login', {
-    config: publicStrict,
-    schema: { body: schemas.LoginBody, response: { 200: schemas.ChallengeResponse } },
+    config: { ...publicStrict, problems: ['invalid_credentials', 'delivery_failed'] },
+    schema: {
+      summary: 'Start signing in with e-mail and password',
+      operationId: 'login',
+      tags: ['Identity'],
+      body: schemas.LoginBody,
+      response: { 200: schemas.ChallengeResponse },
+    },
     handler: async (request) => ({ challenge: await identity.login(deps, request.body, clientOf(request)) }),
   });
 
   app.post('/api/v1/auth/challenges/:id/verify', {
-    config: publicStrict,
-    schema: { params: schemas.ChallengeParams, body: schemas.VerifyBody, response: { 200: schemas.VerifiedResponse } },
+    config: { ...publicStrict, problems: ['invalid_code', 'challenge_expired', 'invitation_expired'] },
+    schema: {
+      summary: 'Verify a phone code',
+      operationId: 'verifyChallenge',
+      tags: ['Identity'],
+      params: schemas.ChallengeParams,
+      body: schemas.VerifyBody,
+      response: { 200: schemas.VerifiedResponse },
+    },
     handler: async (request, reply) => {
       const sessionId = await sessionIdOf(request);
       const { sessionToken, ...verified } = await identity.verifyChallenge(deps, request.params.id, request.body.code, {
@@ -71,8 +94,15 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
   });
 
   app.post('/api/v1/auth/challenges/:id/resend', {
-    config: publicStrict,
-    schema: { params: schemas.ChallengeParams, body: schemas.ResendBody, response: { 202: schemas.ChallengeResponse } },
+    config: { ...publicStrict, problems: ['challenge_expired', 'channel_unavailable', 'delivery_failed'] },
+    schema: {
+      summary: 'Send a phone code again',
+      operationId: 'resendChallenge',
+      tags: ['Identity'],
+      params: schemas.ChallengeParams,
+      body: schemas.ResendBody,
+      response: { 202: schemas.ChallengeResponse },
+    },
     handler: async (request, reply) => {
       const sessionId = await sessionIdOf(request);
       const challenge = await identity.resendChallenge(deps, request.params.id, request.body?.channel, { ...clientOf(request), sessionId });
@@ -80,22 +110,40 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
     },
   });
 
-  app.post('/api/v1/auth/logout', { config: { public: true } }, async (request, reply) => {
-    const token = cookies.read(request);
-    if (token) await identity.logout(deps, token, clientOf(request));
-    cookies.clear(reply);
-    return reply.status(204).send();
-  });
+  app.post(
+    '/api/v1/auth/logout',
+    {
+      config: { public: true },
+      schema: { summary: 'Sign out of this session', operationId: 'logout', tags: ['Identity'], response: { 204: NoContent } },
+    },
+    async (request, reply) => {
+      const token = cookies.read(request);
+      if (token) await identity.logout(deps, token, clientOf(request));
+      cookies.clear(reply);
+      return reply.status(204).send(null);
+    },
+  );
 
-  app.post('/api/v1/auth/logout-all', async (request, reply) => {
-    await withSession(request, (tx, actor) => identity.logoutEverywhere(tx, actor, clientOf(request)));
-    cookies.clear(reply);
-    return reply.status(204).send();
-  });
+  app.post(
+    '/api/v1/auth/logout-all',
+    {
+      schema: { summary: 'Sign out of every session', operationId: 'logoutEverywhere', tags: ['Identity'], response: { 204: NoContent } },
+    },
+    async (request, reply) => {
+      await withSession(request, (tx, actor) => identity.logoutEverywhere(tx, actor, clientOf(request)));
+      cookies.clear(reply);
+      return reply.status(204).send(null);
+    },
+  );
 
   app.post('/api/v1/auth/step-up', {
-    config: strict,
-    schema: { response: { 200: schemas.ChallengeResponse } },
+    config: { ...strict, problems: ['not_found', 'delivery_failed'] },
+    schema: {
+      summary: 'Confirm it is you with a new phone code',
+      operationId: 'startStepUp',
+      tags: ['Identity'],
+      response: { 200: schemas.ChallengeResponse },
+    },
     handler: async (request) => {
       // A refused step-up (too many codes) is audited on its own; wrong codes are audited by verify.
       const attempt = { action: 'auth.step_up_refused' as const };
@@ -107,17 +155,29 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
   });
 
   app.post('/api/v1/auth/password', {
-    config: strict,
-    schema: { body: schemas.ChangePasswordBody },
+    config: { ...strict, problems: ['not_found', 'weak_password', 'invalid_credentials'] },
+    schema: {
+      summary: 'Change your password',
+      operationId: 'changePassword',
+      tags: ['Identity'],
+      body: schemas.ChangePasswordBody,
+      response: { 204: NoContent },
+    },
     handler: async (request, reply) => {
       settle(await withSession(request, (tx, actor) => identity.changePassword(tx, deps, actor, request.body, clientOf(request))));
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   });
 
   app.post('/api/v1/auth/password-reset', {
     config: publicStrict,
-    schema: { body: schemas.PasswordResetBody, response: { 202: schemas.PasswordResetAccepted } },
+    schema: {
+      summary: 'Ask for a password reset link',
+      operationId: 'requestPasswordReset',
+      tags: ['Identity'],
+      body: schemas.PasswordResetBody,
+      response: { 202: schemas.PasswordResetAccepted },
+    },
     handler: async (request, reply) => {
       await requestPasswordReset(deps, request.body.email, clientOf(request));
       return reply.status(202).send(RESET_ACCEPTED);
@@ -125,14 +185,26 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
   });
 
   app.post('/api/v1/auth/password-reset/confirm', {
-    config: publicStrict,
-    schema: { body: schemas.PasswordResetConfirmBody, response: { 200: schemas.ChallengeResponse } },
+    config: { ...publicStrict, problems: ['token_expired', 'weak_password', 'delivery_failed'] },
+    schema: {
+      summary: 'Choose a new password with a reset link',
+      operationId: 'confirmPasswordReset',
+      tags: ['Identity'],
+      body: schemas.PasswordResetConfirmBody,
+      response: { 200: schemas.ChallengeResponse },
+    },
     handler: async (request) => ({ challenge: await confirmPasswordReset(deps, request.body, clientOf(request)) }),
   });
 
   app.post('/api/v1/me/phone', {
-    config: strict,
-    schema: { body: schemas.PhoneChangeBody, response: { 200: schemas.ChallengeResponse } },
+    config: { ...strict, problems: ['not_found', 'invalid_credentials', 'invalid_phone', 'unsupported_country', 'delivery_failed'] },
+    schema: {
+      summary: 'Change your phone number',
+      operationId: 'startPhoneChange',
+      tags: ['Identity'],
+      body: schemas.PhoneChangeBody,
+      response: { 200: schemas.ChallengeResponse },
+    },
     handler: async (request) => {
       const pending = settle(await withSession(request, (tx, actor) => startPhoneChange(tx, deps, actor, request.body, clientOf(request))));
       return { challenge: await deliver(deps, pending) };
@@ -140,7 +212,13 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRouteOptions> = a
   });
 
   app.get('/api/v1/me', {
-    schema: { response: { 200: schemas.MeResponse } },
+    config: { problems: ['not_found'] },
+    schema: {
+      summary: 'The signed-in user, company and groups',
+      operationId: 'getMe',
+      tags: ['Identity'],
+      response: { 200: schemas.MeResponse },
+    },
     handler: (request) =>
       withSession(request, async (tx, actor) => {
         const me = await identity.currentIdentity(tx, actor);

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { auditContext } from '../audit/request-context.js';
 import type { Tx } from '../db/tenant-context.js';
-import { IdParams } from '../http/schema-types.js';
+import { IdParams, NoContent } from '../http/schema-types.js';
 import { clientOf } from '../identity/routes.js';
 import type { IdentityDeps } from '../identity/service.js';
 import type { AuditingSessionGuard } from '../audit/refusals.js';
@@ -40,12 +40,25 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
   { deps, cookies, withSession, authRateLimitPerMinute, invitationLimits },
 ) => {
   app.get('/api/v1/users', {
-    schema: { querystring: schemas.UserListQuery, response: { 200: schemas.UserList } },
+    schema: {
+      summary: "List the company's users",
+      operationId: 'listUsers',
+      tags: ['Team'],
+      querystring: schemas.UserListQuery,
+      response: { 200: schemas.UserList },
+    },
     handler: (request) => withSession.scoped(request, (tx) => listUsers(tx, request.query)),
   });
 
   app.post('/api/v1/users', {
-    schema: { body: schemas.InviteBody, response: { 201: schemas.InviteResponse } },
+    config: { problems: ['forbidden', 'reauthentication_required', 'email_taken'] },
+    schema: {
+      summary: 'Invite a user',
+      operationId: 'inviteUser',
+      tags: ['Team'],
+      body: schemas.InviteBody,
+      response: { 201: schemas.InviteResponse },
+    },
     handler: async (request, reply) => {
       // Counted first, in its own transaction; every refusal (429, 409 email_taken, …) is audited.
       const attempt = {
@@ -89,7 +102,15 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
   });
 
   app.patch('/api/v1/users/:id', {
-    schema: { params: IdParams, body: schemas.UserPatch, response: { 200: schemas.User } },
+    config: { problems: ['forbidden', 'reauthentication_required', 'last_master', 'invalid_transition'] },
+    schema: {
+      summary: 'Rename a user or change their role',
+      operationId: 'updateUser',
+      tags: ['Team'],
+      params: IdParams,
+      body: schemas.UserPatch,
+      response: { 200: schemas.User },
+    },
     handler: (request) => {
       const update = (tx: Tx, actor: Actor) => updateUser(tx, actor, request.params.id, request.body, auditContext(request, actor));
       if (request.body.role === undefined) return withSession(request, update);
@@ -103,7 +124,15 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
   });
 
   app.post('/api/v1/users/:id/revoke', {
-    schema: { params: IdParams, body: schemas.RevokeBody, response: { 200: schemas.RevokeResponse } },
+    config: { problems: ['forbidden', 'reauthentication_required', 'handover_required', 'last_master', 'invalid_transition'] },
+    schema: {
+      summary: 'Revoke a user, handing their contracts over',
+      operationId: 'revokeUser',
+      tags: ['Team'],
+      params: IdParams,
+      body: schemas.RevokeBody,
+      response: { 200: schemas.RevokeResponse },
+    },
     // Without a successor the body may be left out altogether.
     preValidation: async (request) => {
       request.body ??= {};
@@ -122,31 +151,61 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
   });
 
   app.post('/api/v1/users/:id/sessions/end', {
-    schema: { params: IdParams, response: { 200: schemas.SessionsEnded } },
+    config: { problems: ['forbidden', 'reauthentication_required'] },
+    schema: {
+      summary: 'End every session of a user',
+      operationId: 'endUserSessions',
+      tags: ['Team'],
+      params: IdParams,
+      response: { 200: schemas.SessionsEnded },
+    },
     handler: (request) =>
       withSession(request, (tx, actor) => endSessionsOfUser(tx, actor, request.params.id, auditContext(request, actor))),
   });
 
   app.post('/api/v1/invitations/:token/accept', {
-    config: { rateLimit: { max: authRateLimitPerMinute, timeWindow: '1 minute' }, public: true },
-    schema: { params: schemas.InvitationParams, body: schemas.AcceptBody, response: { 201: schemas.ChallengeResponse } },
+    config: {
+      problems: ['invitation_expired', 'invalid_phone', 'unsupported_country', 'weak_password', 'delivery_failed'],
+      rateLimit: { max: authRateLimitPerMinute, timeWindow: '1 minute' },
+      public: true,
+    },
+    schema: {
+      summary: 'Accept an invitation',
+      operationId: 'acceptInvitation',
+      tags: ['Team'],
+      params: schemas.InvitationParams,
+      body: schemas.AcceptBody,
+      response: { 201: schemas.ChallengeResponse },
+    },
     handler: async (request, reply) =>
       reply.status(201).send({ challenge: await acceptInvitation(deps, request.params.token, request.body, clientOf(request)) }),
   });
 
   app.get('/api/v1/sessions', {
-    schema: { querystring: schemas.SessionListQuery, response: { 200: schemas.SessionList } },
+    schema: {
+      summary: 'List your sessions',
+      operationId: 'listSessions',
+      tags: ['Team'],
+      querystring: schemas.SessionListQuery,
+      response: { 200: schemas.SessionList },
+    },
     handler: (request) => withSession(request, (tx, actor) => listOwnSessions(tx, actor, request.query)),
   });
 
   app.delete('/api/v1/sessions/:id', {
-    schema: { params: IdParams },
+    schema: {
+      summary: 'End one of your sessions',
+      operationId: 'endSession',
+      tags: ['Team'],
+      params: IdParams,
+      response: { 204: NoContent },
+    },
     handler: async (request, reply) => {
       const { current } = await withSession(request, (tx, actor) =>
         endOwnSession(tx, actor, request.params.id, auditContext(request, actor)),
       );
       if (current) cookies.clear(reply);
-      return reply.status(204).send();
+      return reply.status(204).send(null);
     },
   });
 };

@@ -64,7 +64,7 @@ export async function startTestApp(
       done();
     },
   });
-  const app = await buildApp({ config, database: db.database, logStream, ...options });
+  const app = await buildApp({ config, database: db.database, logStream, enforceDocumentedProblems: true, ...options });
   beforeReady?.(app);
   await app.ready();
   return {

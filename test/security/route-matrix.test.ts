@@ -14,6 +14,15 @@ const PUBLIC_ROUTES = new Set([
   'POST /api/v1/auth/password-reset',
   'POST /api/v1/auth/password-reset/confirm',
   'POST /api/v1/invitations/:token/accept',
+  // The API's description and its human-readable reference: the same for everyone, no data (openapi.test.ts).
+  'GET /api/v1/openapi.json',
+  'GET /api/docs',
+  'GET /api/docs/',
+  'GET /api/docs/json',
+  'GET /api/docs/yaml',
+  'GET /api/docs/static/index.html',
+  'GET /api/docs/static/swagger-initializer.js',
+  'GET /api/docs/static/*',
 ]);
 
 /** Every route the app registered, read from Fastify's own route tree (so a new route is covered at once). */
