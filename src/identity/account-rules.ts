@@ -27,7 +27,8 @@ export async function acceptablePassword(
   context: { email: string; name: string; companyName?: string },
 ) {
   const verdict = await policy.check(password, context);
-  if (!verdict.ok) throw new ProblemError(400, 'weak_password', verdict.reason);
+  // `reason` carries the rule's key, so a client can word the refusal in its user's language.
+  if (!verdict.ok) throw new ProblemError(400, 'weak_password', verdict.reason, { reason: verdict.reasonKey });
 }
 
 export const invalidCredentials = () => new ProblemError(401, 'invalid_credentials', 'The e-mail address or the password is wrong.');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hash, parseOptions, verify } from '@node-rs/argon2';
 import type { Algorithm, Options, Version } from '@node-rs/argon2';
+import { normalizePassword } from './password-rules.js';
 
 // OWASP Password Storage Cheat Sheet / ASVS 6.2 minimum for argon2id:
 // 19 MiB of memory, 2 passes, 1 lane.
@@ -27,14 +28,8 @@ const argon2Options: Options = {
 
 export type PasswordVerification = { valid: boolean; needsRehash: boolean };
 
-/**
- * NFKC makes a password typed on one keyboard (e.g. the "ﬁ" ligature or
- * full-width digits from an IME) match the same password typed on another
- * (NIST 800-63B 5.1.1.2). Never truncates.
- */
-export function normalizePassword(password: string): string {
-  return password.normalize('NFKC');
-}
+// One normalisation for hashing and for the rules (password-rules.ts), so both see the same password.
+export { normalizePassword };
 
 /** Returns a PHC string ($argon2id$v=19$m=19456,t=2,p=1$salt$hash). */
 export async function hashPassword(password: string): Promise<string> {

@@ -107,10 +107,10 @@ describe(`signup and login over HTTP (${engineName})`, () => {
   });
 
   it.each([
-    ['short', 'Use at least 12'],
-    ['password1234', 'commonly used'],
-    ['aaaaaaaaaaaaaaaa', 'guess'],
-  ])('rejects the weak password %s with a reason', async (password, reason) => {
+    ['short', 'Use at least 12', 'too_short'],
+    ['password1234', 'commonly used', 'common'],
+    ['aaaaaaaaaaaaaaaa', 'guess', 'weak'],
+  ])('rejects the weak password %s with a reason and its key', async (password, reason, reasonKey) => {
     const response = await new Client(t).post('/api/v1/signup', {
       companyName: 'Acme',
       name: 'Wile Coyote',
@@ -119,7 +119,7 @@ describe(`signup and login over HTTP (${engineName})`, () => {
       password,
     });
     expect(response.statusCode).toBe(400);
-    expect(response.json()).toMatchObject({ code: 'weak_password', detail: expect.stringContaining(reason) });
+    expect(response.json()).toMatchObject({ code: 'weak_password', detail: expect.stringContaining(reason), reason: reasonKey });
   });
 
   it('rejects a password containing the e-mail address', async () => {
@@ -131,7 +131,7 @@ describe(`signup and login over HTTP (${engineName})`, () => {
       phone: uniqueMobile(),
       password: `${email}-forever`,
     });
-    expect(response.json()).toMatchObject({ code: 'weak_password' });
+    expect(response.json()).toMatchObject({ code: 'weak_password', reason: 'personal' });
   });
 
   it('rejects unknown fields and wrong types with the failing paths', async () => {

@@ -125,7 +125,7 @@ export function ChallengeStep({
         </Button>
         <Group gap="md">
           {secondsLeft > 0 ? (
-            <Text size="sm" c="dimmed" role="status">
+            <Text size="sm" c="gray.7" role="status">
               {t('code.waitSeconds', { count: secondsLeft })}
             </Text>
           ) : (
