@@ -39,8 +39,10 @@ export const billingRoutes: FastifyPluginAsyncTypebox<BillingRouteOptions> = asy
   const clock = deps.clock ?? (() => new Date());
 
   app.get('/api/v1/billing', {
+    config: { problems: ['forbidden'] },
     schema: {
       summary: "The company's plan, subscription status, seats and billing period (masters)",
+      operationId: 'getBilling',
       tags,
       response: { 200: schemas.BillingOverview },
     },
@@ -48,8 +50,10 @@ export const billingRoutes: FastifyPluginAsyncTypebox<BillingRouteOptions> = asy
   });
 
   app.post('/api/v1/billing/checkout', {
+    config: { problems: ['forbidden', 'invalid_transition'] },
     schema: {
       summary: "Start a subscription: the URL of Stripe's hosted Checkout page to send the browser to (masters)",
+      operationId: 'startCheckout',
       tags,
       response: { 200: schemas.HostedPage },
     },
@@ -62,8 +66,10 @@ export const billingRoutes: FastifyPluginAsyncTypebox<BillingRouteOptions> = asy
   });
 
   app.post('/api/v1/billing/portal', {
+    config: { problems: ['forbidden', 'invalid_transition'] },
     schema: {
       summary: "Manage the subscription: the URL of Stripe's Customer Portal (card, invoices, cancellation; masters)",
+      operationId: 'openBillingPortal',
       tags,
       response: { 200: schemas.HostedPage },
     },
@@ -84,11 +90,12 @@ export const billingRoutes: FastifyPluginAsyncTypebox<BillingRouteOptions> = asy
     );
     webhook.post('/api/v1/billing/webhook', {
       // No session: Stripe authenticates each event with its signature (STRIPE_WEBHOOK_SECRET), checked first.
-      config: { public: true },
+      config: { public: true, problems: ['invalid_signature'] },
       bodyLimit: WEBHOOK_BODY_LIMIT,
       schema: {
         summary: 'Stripe webhook: signed subscription, checkout and invoice events (called by Stripe)',
-        tags,
+        operationId: 'stripeWebhook',
+      tags,
         response: { 200: schemas.WebhookReceived },
       },
       handler: async (request) => {

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely } from 'kysely';
 import type Stripe from 'stripe';
+import type { AuditAction } from '../audit/actions.js';
 import { recordAudit } from '../audit/record.js';
 import type { Schema, StripeSubscriptionStatus } from '../db/schema.js';
 import { asAppWithoutTenant, enterTenant } from '../db/tenant-context.js';
@@ -84,7 +85,7 @@ export function observe(
   }
 }
 
-const AUDIT_ACTIONS: Record<Observation['kind'], string> = {
+const AUDIT_ACTIONS: Record<Observation['kind'], AuditAction> = {
   checkout_completed: 'billing.checkout_completed',
   subscription: 'billing.subscription_changed',
   invoice_paid: 'billing.payment_succeeded',

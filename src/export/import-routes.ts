@@ -99,7 +99,21 @@ export const importRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSess
   await app.register(multipart, { limits: FORM_LIMITS });
 
   app.post('/api/v1/imports', {
-    schema: { querystring: ImportQuery, response: { 200: ImportReportSchema, 201: ImportReportSchema } },
+    config: {
+      problems: ['import_invalid'],
+      upload: {
+        field: 'file',
+        description:
+          'An .xlsx workbook in the export’s layout, or a CSV file with a "mapping" field ({ "sheet": "Vendors", "columns": { "CSV header": "field" } }); at most 10 MiB and 10,000 rows.',
+      },
+    },
+    schema: {
+      summary: 'Import an XLSX or a mapped CSV: ?dryRun=true checks it (200, nothing written); otherwise applied in one transaction (201)',
+      operationId: 'importFile',
+      tags: ['Your data'],
+      querystring: ImportQuery,
+      response: { 200: ImportReportSchema, 201: ImportReportSchema },
+    },
     handler: async (request, reply) => {
       // The session first: nobody's upload is read (and unpacked) before we know who sends it.
       await withSession(request, async () => {});

@@ -24,6 +24,13 @@ export const exportRoutes: FastifyPluginAsyncTypebox<{ withSession: AuditingSess
   app.get('/api/v1/export.xlsx', {
     // A HEAD would run (and audit) a whole export only to discard it.
     exposeHeadRoute: false,
+    config: { problems: ['reauthentication_required'] },
+    schema: {
+      summary:
+        'Everything the caller can see as one Office Open XML workbook, streamed (no Content-Length; X-Pactum-Export-Records says how many records it holds). Needs a sign-in or step-up from the last 15 minutes',
+      operationId: 'exportWorkbook',
+      tags: ['Your data'],
+    },
     handler: async (request, reply) => {
       let release: (() => void) | null = null;
       let exported: { companyName: string; records: number };

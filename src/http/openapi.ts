@@ -35,6 +35,8 @@ export const OPENAPI_TAGS = [
   { name: 'Documents', description: 'Signed documents attached to contracts.' },
   { name: 'Licences', description: 'Consolidated holdings, price history and deadlines.' },
   { name: 'Audit', description: 'The company’s audit trail.' },
+  { name: 'Your data', description: 'Everything as one Excel workbook, and imports from XLSX or CSV.' },
+  { name: 'Billing', description: 'The subscription: Stripe hosted Checkout and Customer Portal, and Stripe’s webhook.' },
   { name: 'Operations', description: 'This description of the API.' },
 ] as const;
 

@@ -73,6 +73,8 @@ const routeTree = rootRoute.addChildren([
     signedInPage('/deadlines', () => import('../features/deadlines/DeadlinesPage'), 'DeadlinesPage'),
     signedInPage('/team', () => import('../features/team/TeamPage'), 'TeamPage'),
     signedInPage('/account', () => import('../features/account/AccountPage'), 'AccountPage'),
+    signedInPage('/data', () => import('../features/data/DataPage'), 'DataPage'),
+    signedInPage('/billing', () => import('../features/billing/BillingPage'), 'BillingPage'),
   ]),
   publicPage('/signup', () => import('../features/auth/SignUpPage'), 'SignUpPage'),
   publicPage('/invitations/$token', () => import('../features/auth/AcceptInvitationPage'), 'AcceptInvitationPage'),

@@ -6,12 +6,15 @@ import { useTranslation } from 'react-i18next';
 import { api } from '../api/client';
 import { LanguagePicker } from '../components/LanguagePicker';
 import { SignInPage } from '../features/auth/SignInPage';
+import { BillingBanner } from '../features/billing/BillingBanner';
 import { meQuery, useMe } from './session';
 
 interface NavItem {
   to: string;
   label: string;
   mastersOnly?: boolean;
+  /** Shown only when the company has billing (Stripe configured). */
+  billingOnly?: boolean;
 }
 
 const NAV: NavItem[] = [
@@ -20,6 +23,8 @@ const NAV: NavItem[] = [
   { to: '/vendors', label: 'nav.vendors' },
   { to: '/deadlines', label: 'nav.deadlines' },
   { to: '/team', label: 'nav.team', mastersOnly: true },
+  { to: '/data', label: 'nav.data' },
+  { to: '/billing', label: 'nav.billing', mastersOnly: true, billingOnly: true },
   { to: '/account', label: 'nav.account' },
 ];
 
@@ -76,7 +81,9 @@ function SignedInShell() {
       <AppShell.Navbar p="xs" aria-label={t('nav.main')}>
         <AppShell.Section grow component={ScrollArea}>
           <Stack gap={2} component="nav" aria-label={t('nav.main')}>
-            {NAV.filter((item) => !item.mastersOnly || me.user.role === 'master').map((item) => (
+            {NAV.filter(
+              (item) => (!item.mastersOnly || me.user.role === 'master') && (!item.billingOnly || me.tenant.billing.enabled),
+            ).map((item) => (
               <NavLink
                 key={item.to}
                 component={Link}
@@ -96,6 +103,7 @@ function SignedInShell() {
         </AppShell.Section>
       </AppShell.Navbar>
       <AppShell.Main id="main" tabIndex={-1}>
+        <BillingBanner me={me} />
         <Outlet />
       </AppShell.Main>
     </AppShell>
