@@ -95,7 +95,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox<BillingRouteOptions> = asy
       schema: {
         summary: 'Stripe webhook: signed subscription, checkout and invoice events (called by Stripe)',
         operationId: 'stripeWebhook',
-      tags,
+        tags,
         response: { 200: schemas.WebhookReceived },
       },
       handler: async (request) => {

@@ -81,21 +81,21 @@ function SignedInShell() {
       <AppShell.Navbar p="xs" aria-label={t('nav.main')}>
         <AppShell.Section grow component={ScrollArea}>
           <Stack gap={2} component="nav" aria-label={t('nav.main')}>
-            {NAV.filter(
-              (item) => (!item.mastersOnly || me.user.role === 'master') && (!item.billingOnly || me.tenant.billing.enabled),
-            ).map((item) => (
-              <NavLink
-                key={item.to}
-                component={Link}
-                to={item.to}
-                label={t(item.label)}
-                active={isActive(item.to)}
-                // The default light shade is 3.9:1 on its tint; the darkest passes AA (axe color-contrast).
-                color="indigo.9"
-                aria-current={isActive(item.to) ? 'page' : undefined}
-                onClick={close}
-              />
-            ))}
+            {NAV.filter((item) => (!item.mastersOnly || me.user.role === 'master') && (!item.billingOnly || me.tenant.billing.enabled)).map(
+              (item) => (
+                <NavLink
+                  key={item.to}
+                  component={Link}
+                  to={item.to}
+                  label={t(item.label)}
+                  active={isActive(item.to)}
+                  // The default light shade is 3.9:1 on its tint; the darkest passes AA (axe color-contrast).
+                  color="indigo.9"
+                  aria-current={isActive(item.to) ? 'page' : undefined}
+                  onClick={close}
+                />
+              ),
+            )}
           </Stack>
         </AppShell.Section>
         <AppShell.Section>
