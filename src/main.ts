@@ -4,6 +4,9 @@ import { parseArgs } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { AuditVerifyError, describeVerification, verifyAuditChains } from './audit/verify.js';
+import { loadBackupConfig } from './backup/backup-config.js';
+import { startServeBackups, type BackupJob, type BackupStatus } from './backup/schedule.js';
+import { auditHeadsCheck, BACKUP_HELP, isBackupError, RESTORE_HELP, runBackupCommand, runRestoreCommand } from './backup/cli.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirLockedError } from './db/data-dir-lock.js';
 import { openDatabase, type Database } from './db/engine.js';
@@ -29,7 +32,9 @@ Commands:
   serve     start the HTTP service (what \`npm start\` runs; --demo adds the demo company)
   migrate   apply pending database migrations
   demo      create a demo company and print how to sign in (or: serve --demo)
-  audit     verify every tenant's hash-chained audit trail (pactum audit verify)
+  audit     verify every tenant's hash-chained audit trail (pactum audit verify [--against <backup|latest>])
+  backup    take an encrypted backup now; backup list; backup verify <backup|latest>
+  restore   restore a backup into an empty database (pactum restore <backup|latest> [--force])
   openapi   print the OpenAPI 3.1 description of the HTTP API (or write it with --out FILE)
 
 Configuration comes from the environment; see README.md.`,
@@ -43,6 +48,8 @@ SIGTERM or SIGINT stops taking requests, finishes those in flight within PACTUM_
 (default 10), then exits.
 At start and then hourly, whichever node holds the job's lease sends due deadline reminders and removes
 what failed document uploads left behind (older than PACTUM_DOCUMENT_SWEEP_GRACE_SECONDS).
+With PACTUM_BACKUP_KEY and a destination (PACTUM_BACKUP_DIR or PACTUM_BACKUP_S3_*) set, one node takes the
+daily backup at PACTUM_BACKUP_AT (02:00 UTC; see \`pactum backup --help\`) and /readyz reports its outcome.
 PACTUM_DATABASE_URL should log in as pactum_app: with NODE_ENV=production, serve refuses a superuser,
 a BYPASSRLS role or a table owner. An embedded data directory serves one process at a time: a second command on it is refused.
 
@@ -63,11 +70,15 @@ provider (with the default console provider it is printed by the running server)
 changes nothing.
 On the embedded database it needs the data directory to itself; while a server runs on it, start that
 server with \`pactum serve --demo\` instead (it creates the same company).`,
-  audit: `Usage: pactum audit verify
+  backup: BACKUP_HELP,
+  restore: RESTORE_HELP,
+  audit: `Usage: pactum audit verify [--against <backup|latest>]
 
 Walks every tenant's audit trail in the database of PACTUM_MIGRATION_DATABASE_URL (default
 PACTUM_DATABASE_URL) or the embedded database and checks its hash chain: each row's hash matches its content, links to the row before, and seq counts up from 1 without
 gaps. Runs as the database owner (the app role cannot see across tenants).
+With --against, each tenant's chain is also compared with the head that backup recorded (see \`pactum
+backup --help\`): a trail cut off at its end, deleted whole or rewritten since then is reported too.
 Exits 0 when every chain holds; 2 with the first broken row's tenant and seq when one does not;
 1 when it could not check.`,
   openapi: `Usage: pactum openapi [--out FILE]
@@ -131,7 +142,7 @@ async function checkServiceRole(config: Config, database: Database, app: Fastify
  */
 async function startApp(
   config: Config,
-  options: { demo: boolean; documentStorage: DocumentStorage },
+  options: { demo: boolean; documentStorage: DocumentStorage; backupStatus?: () => BackupStatus },
 ): Promise<{ app: FastifyInstance; database: Database; demo: DemoCompany | null }> {
   const database = await openDatabase(config, options.demo ? 'pactum serve --demo' : 'pactum serve');
   let app: FastifyInstance | undefined;
@@ -149,7 +160,7 @@ async function startApp(
     }
     // Created by the process that holds the data directory, so nothing else has to open it.
     const demo = options.demo ? await createDemoCompany(database) : null;
-    app = await buildApp({ config, database, documentStorage: options.documentStorage, webAppDir: DEFAULT_WEB_APP_DIR });
+    app = await buildApp({ config, database, documentStorage: options.documentStorage, webAppDir: DEFAULT_WEB_APP_DIR, backupStatus: options.backupStatus });
     await checkServiceRole(config, database, app);
     await app.listen({ port: config.port, host: config.host });
     return { app, database, demo };
@@ -163,11 +174,17 @@ async function startApp(
 async function serve(config: Config, options: { demo: boolean }) {
   if (options.demo && config.production) throw new UsageError('serve --demo is for trying Pactum out; NODE_ENV=production refuses it.');
   const documentStorage = await createDocumentStorage(config.documentStorage);
-  const { app, database, demo } = await startApp(config, { ...options, documentStorage });
+  // Read (and a half configuration refused) before anything starts; the job itself needs the open database.
+  const backupConfig = loadBackupConfig();
+  let backupJob: BackupJob | null = null;
+  const backupStatus = backupConfig.target ? () => backupJob?.status() ?? { lastSuccessAt: null, lastError: null } : undefined;
+  const { app, database, demo } = await startApp(config, { ...options, documentStorage, backupStatus });
   // Started here, not in buildApp, so tests drive the jobs themselves; every node runs them, the leases pick one.
   const reminders = startReminderScheduler({ config, kysely: database.kysely, logger: app.log });
   const documentSweep = startDocumentSweepScheduler({ config, kysely: database.kysely, storage: documentStorage, logger: app.log });
   const seatSync = config.billing ? startSeatSyncScheduler({ config: config.billing, kysely: database.kysely, logger: app.log }) : null;
+  const backups = await startServeBackups({ config, backup: backupConfig, database, logger: app.log });
+  backupJob = backups?.job ?? null;
   const shutdown = async (signal: string) => {
     const budgetMs = config.shutdownSeconds * 1000;
     // Whatever hangs, the process is gone within PACTUM_SHUTDOWN_SECONDS: a supervisor counts on it.
@@ -180,7 +197,7 @@ async function serve(config: Config, options: { demo: boolean }) {
     const deadlineMs = Math.max(budgetMs - Math.min(1_000, budgetMs / 4), 1);
     const { forced, elapsedMs } = await app.drain({
       deadlineMs,
-      jobs: [() => reminders.stop(), () => documentSweep.stop(), async () => seatSync?.stop()],
+      jobs: [() => reminders.stop(), () => documentSweep.stop(), async () => seatSync?.stop(), async () => backups?.scheduler.stop()],
     });
     if (forced) app.log.warn({ elapsedMs }, 'requests or jobs were still running at the shutdown deadline; their connections were closed');
     await database.close();
@@ -216,7 +233,13 @@ async function run(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     strict: true,
-    options: { help: { type: 'boolean', short: 'h' }, demo: { type: 'boolean' }, out: { type: 'string' } },
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      demo: { type: 'boolean' },
+      out: { type: 'string' },
+      force: { type: 'boolean' },
+      against: { type: 'string' },
+    },
   });
   const command = positionals[0];
   if (!command || command === 'help') {
@@ -230,6 +253,8 @@ async function run(argv: string[]): Promise<number> {
   }
   if (command === 'audit' && (positionals[1] !== 'verify' || positionals.length > 2)) throw new UsageError('usage: pactum audit verify');
   if (values.demo && command !== 'serve') throw new UsageError(`--demo is an option of serve only (pactum serve --demo)`);
+  if (values.force && command !== 'restore') throw new UsageError('--force is an option of restore only (pactum restore <backup> --force)');
+  if (values.against !== undefined && command !== 'audit') throw new UsageError('--against is an option of audit verify only');
   if (values.out !== undefined && command !== 'openapi')
     throw new UsageError('--out is an option of openapi only (pactum openapi --out FILE)');
   if (command === 'openapi' && positionals.length > 1) throw new UsageError('usage: pactum openapi [--out FILE]');
@@ -254,13 +279,18 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     }
     case 'audit':
-      return auditVerify(config);
+      return auditVerify(config, values.against);
+    case 'backup':
+      return runBackupCommand(config, positionals.slice(1));
+    case 'restore':
+      return runRestoreCommand(config, positionals.slice(1), { force: values.force === true });
   }
   return 1;
 }
 
 /** Verifies as the owner; a schema behind the code is refused rather than migrated by a read-only check. */
-async function auditVerify(config: Config): Promise<number> {
+async function auditVerify(config: Config, against: string | undefined): Promise<number> {
+  const heads = against === undefined ? null : await auditHeadsCheck(against);
   const result = await withDatabase(
     config,
     'audit verify',
@@ -268,12 +298,18 @@ async function auditVerify(config: Config): Promise<number> {
       const pending = await pendingMigrations(database);
       if (pending.length > 0)
         throw new MigrationError(`the database needs migrations (${pending.join(', ')}); run \`pactum migrate\` first`);
-      return database.withScriptSession((session) => verifyAuditChains(session.query));
+      return database.withScriptSession(async (session) => {
+        const verification = await verifyAuditChains(session.query);
+        if (!heads) return verification;
+        const cut = await heads.check(session.query);
+        return { ...verification, ok: verification.ok && cut.length === 0, broken: [...verification.broken, ...cut] };
+      });
     },
     true,
   );
   if (result.ok) {
     print(describeVerification(result));
+    if (heads) print(`Every audit trail still reaches the head recorded in backup ${heads.backupId}.`);
     return 0;
   }
   for (const broken of result.broken) print(`tenant ${broken.tenantId}: first broken row seq ${broken.seq}: ${broken.reason}`);
@@ -307,6 +343,8 @@ const LOCKED_HINTS: Record<string, string> = {
   demo: 'to add the demo company without losing the running server, restart it as `pactum serve --demo` (npm run start:demo).',
   migrate: 'a server on the embedded database migrates it itself at start; stop that process first to migrate by hand.',
   audit: 'stop that process first (an embedded database serves one process at a time), then run this again.',
+  backup: 'a running server takes the daily backup itself (PACTUM_BACKUP_AT); to back up by hand, stop it first.',
+  restore: 'stop that process first: a restore needs the data directory to itself.',
 };
 
 function describeLocked(error: DataDirLockedError, command: string | undefined): string {
@@ -340,6 +378,7 @@ run(process.argv.slice(2)).then(
       error instanceof UsageError ||
       error instanceof AuditVerifyError ||
       error instanceof DatabaseWaitExpiredError ||
+      isBackupError(error) ||
       isArgError(error);
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`pactum: ${known ? message : `unexpected error: ${message}`}\n`);

@@ -36,6 +36,11 @@ export interface Database {
   readiness(): Promise<{ replication: Replication | null }>;
   /** The request pool's counters (node-postgres' public ones); null on the embedded engine. */
   poolPressure(): PoolPressure | null;
+  /**
+   * Embedded engine only: PGlite's own copy of its data directory (a gzip'd tarball), taken while no
+   * statement runs, so it is crash-consistent; `pactum backup` and the scheduled backup use it.
+   */
+  dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -135,6 +140,9 @@ export async function openEmbedded(dir: string): Promise<Database> {
     },
     poolPressure() {
       return null;
+    },
+    dumpDataDir() {
+      return pglite.dumpDataDir('gzip');
     },
     async close() {
       await kysely.destroy();

@@ -28,7 +28,8 @@ const PREFIX_LENGTH = MAGIC.length + 1;
 const V1 = 1;
 const V2 = 2;
 const IV_LENGTH = 12;
-const TAG_LENGTH = 16;
+/** The GCM tag closing every segment (shared with the backup archive format, src/backup/archive-cipher.ts). */
+export const TAG_LENGTH = 16;
 const SALT_LENGTH = 16;
 
 /** Plaintext bytes per segment of a version 2 blob. */
@@ -71,7 +72,7 @@ function documentKey(dataKey: Buffer, salt: Buffer, ids: DocumentIds): Buffer {
   return Buffer.from(hkdfSync('sha256', dataKey, salt, `pactum:document-key:v${V2}:${ids.tenantId}:${ids.documentId}`, 32));
 }
 
-function segmentNonce(index: number, final: boolean): Buffer {
+export function segmentNonce(index: number, final: boolean): Buffer {
   if (index > MAX_SEGMENTS) throw new BlobIntegrityError('malformed_blob');
   const nonce = Buffer.alloc(IV_LENGTH);
   nonce.writeUInt32BE(index, 7);
@@ -79,13 +80,14 @@ function segmentNonce(index: number, final: boolean): Buffer {
   return nonce;
 }
 
-function sealSegment(key: Buffer, aad: Buffer, index: number, final: boolean, plaintext: Buffer): Buffer {
+/** Seals one segment of a STREAM-construction blob; reused by backup archives (src/backup/archive-cipher.ts). */
+export function sealSegment(key: Buffer, aad: Buffer, index: number, final: boolean, plaintext: Buffer): Buffer {
   const cipher = createCipheriv('aes-256-gcm', key, segmentNonce(index, final), { authTagLength: TAG_LENGTH });
   cipher.setAAD(aad);
   return Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
 }
 
-function openSegment(key: Buffer, aad: Buffer, index: number, final: boolean, sealed: Buffer): Buffer {
+export function openSegment(key: Buffer, aad: Buffer, index: number, final: boolean, sealed: Buffer): Buffer {
   if (sealed.length < TAG_LENGTH) throw new BlobIntegrityError('malformed_blob');
   const decipher = createDecipheriv('aes-256-gcm', key, segmentNonce(index, final), { authTagLength: TAG_LENGTH });
   decipher.setAAD(aad);
@@ -101,7 +103,7 @@ function openSegment(key: Buffer, aad: Buffer, index: number, final: boolean, se
 }
 
 /** Bytes queued in arrival order; taking from the front copies only when a piece spans chunks. */
-class ByteQueue {
+export class ByteQueue {
   private chunks: Buffer[] = [];
   length = 0;
 

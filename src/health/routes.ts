@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import type { BackupStatus } from '../backup/schedule.js';
 import type { ReplicationReadiness } from '../config.js';
 import type { Database } from '../db/engine.js';
 import { replicationUnreadiness } from './replication-readiness.js';
@@ -10,10 +11,11 @@ import { replicationUnreadiness } from './replication-readiness.js';
  * and how far standbys lag. Neither is shed or rate-limited: a probe refused for load would take a busy
  * but working node out of rotation, or have it restarted.
  */
-export const healthRoutes: FastifyPluginAsync<{ database: Database; replicationReadiness: ReplicationReadiness }> = async (
-  app,
-  { database, replicationReadiness },
-) => {
+export const healthRoutes: FastifyPluginAsync<{
+  database: Database;
+  replicationReadiness: ReplicationReadiness;
+  backupStatus?: () => BackupStatus;
+}> = async (app, { database, replicationReadiness, backupStatus }) => {
   const probe = { rateLimit: false, loadShedding: false } as const;
 
   app.get('/healthz', { config: probe }, async () => ({ status: 'ok' }));
@@ -21,16 +23,20 @@ export const healthRoutes: FastifyPluginAsync<{ database: Database; replicationR
   app.get('/readyz', { config: probe }, async (request, reply) => {
     try {
       const { replication } = await database.readiness();
+      // The scheduled backup's last outcome, as the backup job last read it (never a query here); null: none configured.
+      const backup = backupStatus?.() ?? null;
       const notReady = replicationUnreadiness(replication, replicationReadiness);
       if (notReady !== null) {
         request.log.warn({ replication }, `not ready: ${notReady}`);
-        return reply.status(503).header('retry-after', '5').send({ database: 'ok', replication, backup: null });
+        return reply.status(503).header('retry-after', '5').send({ database: 'ok', replication, backup });
       }
-      // Backups are not run by this process yet: nothing to report (API.md allows null).
-      return { database: 'ok', replication, backup: null };
+      return { database: 'ok', replication, backup };
     } catch (error) {
       request.log.warn({ err: error }, 'readiness check failed');
-      return reply.status(503).header('retry-after', '5').send({ database: 'unreachable', replication: null, backup: null });
+      return reply
+        .status(503)
+        .header('retry-after', '5')
+        .send({ database: 'unreachable', replication: null, backup: backupStatus?.() ?? null });
     }
   });
 };

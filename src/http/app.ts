@@ -18,6 +18,7 @@ import { createDocumentService } from '../documents/service.js';
 import type { DocumentStorage } from '../documents/storage.js';
 import { createDocumentStorage } from '../documents/storage-from-config.js';
 import { groupRoutes } from '../groups/routes.js';
+import type { BackupStatus } from '../backup/schedule.js';
 import { healthRoutes } from '../health/routes.js';
 import { holdingRoutes } from '../holdings/routes.js';
 import { createPwnedPasswordsClient } from '../identity/breached-passwords.js';
@@ -65,6 +66,8 @@ export interface AppOptions {
    * code cannot go undocumented; a server leaves it off and answers what the route threw.
    */
   enforceDocumentedProblems?: boolean;
+  /** The scheduled backup's last outcome for /readyz; absent when no backup is configured (src/backup/schedule.ts). */
+  backupStatus?: () => BackupStatus;
 }
 
 export function createCodeSender(config: Config): CodeSender {
@@ -86,7 +89,7 @@ function defaultTenantConcurrency(database: Database): number {
   return database.engine === 'embedded' ? 1 : 4;
 }
 
-export async function buildApp({ config, database, logStream, documentStorage, webAppDir, ...options }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, database, logStream, documentStorage, webAppDir, backupStatus, ...options }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: logStream ? { ...loggerOptions(config.logLevel), stream: logStream } : loggerOptions(config.logLevel),
     trustProxy: fastifyTrustProxy(config.trustProxy),
@@ -188,7 +191,7 @@ export async function buildApp({ config, database, logStream, documentStorage, w
       })
     : billingOff;
 
-  await app.register(healthRoutes, { database, replicationReadiness: config.replicationReadiness });
+  await app.register(healthRoutes, { database, replicationReadiness: config.replicationReadiness, backupStatus });
   await app.register(identityRoutes, {
     deps: identityDeps,
     cookies,

@@ -111,6 +111,8 @@ export function shapeProblems(method: string, route: RouteShape): Set<ProblemCod
   if (config.public !== true) codes.add('unauthenticated');
   if (STATE_CHANGING.has(method)) {
     for (const code of ['origin_mismatch', 'malformed_body', 'payload_too_large', 'unsupported_media_type'] as const) codes.add(code);
+    // A company whose subscription lapsed is read-only (src/billing/access-gate.ts): its writes are refused.
+    if (config.public !== true) codes.add('subscription_inactive');
   }
   if (route.schema?.body || route.schema?.querystring || route.schema?.params) codes.add('validation_failed');
   if (route.url.includes(':')) codes.add('not_found');

@@ -51,6 +51,7 @@ export type ProblemCode = keyof typeof problemTitles;
 export const problemStatuses: Record<ProblemCode, number> = {
   validation_failed: 400,
   malformed_body: 400,
+  invalid_signature: 400,
   invalid_phone: 400,
   unsupported_country: 400,
   weak_password: 400,

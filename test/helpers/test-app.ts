@@ -29,7 +29,7 @@ let counter = 0;
 export async function startTestApp(
   env: Record<string, string> = {},
   beforeReady?: (app: FastifyInstance) => void,
-  options: Pick<AppOptions, 'documentStorage' | 'webAppDir'> = {},
+  options: Pick<AppOptions, 'documentStorage' | 'webAppDir' | 'backupStatus'> = {},
 ): Promise<TestApp> {
   const twilio = await startFakeTwilio(TWILIO);
   const db = await createTestDatabase();
