@@ -83,9 +83,7 @@ export function BillingPage() {
             )}
           </Group>
         )}
-        <Text size="sm" c="dimmed">
-          {t('cardsAtStripe')}
-        </Text>
+        <Text size="sm">{t('cardsAtStripe')}</Text>
       </Stack>
     </>
   );
