@@ -54,7 +54,8 @@ describe(`billing: access by subscription state (${engineName})`, () => {
     ).toEqual(['Before Failure', 'During Grace']);
     expect((await company.client.get('/api/v1/contracts')).statusCode).toBe(200);
     expect((await company.client.get('/api/v1/audit-events')).statusCode).toBe(200);
-    // Export: GET /api/v1/export.xlsx is not on this branch yet; as a GET it passes the gate like every read.
+    // Read-only still exports: a GET passes the gate like every read (signed in minutes ago, so no step-up).
+    expect((await company.client.get('/api/v1/export.xlsx')).headers['content-type']).toContain('spreadsheetml');
     expect((await company.client.get('/api/v1/billing')).json()).toMatchObject({ access: 'read_only', banner: 'read_only' });
     expect((await company.client.post('/api/v1/billing/portal')).statusCode).toBe(200);
     expect((await company.client.get('/api/v1/sessions')).statusCode).toBe(200);

@@ -1,4 +1,4 @@
-import { QueryClient } from '@tanstack/react-query';
+import { MutationCache, QueryClient } from '@tanstack/react-query';
 import { ApiProblem } from '../api/problem';
 
 /** A 4xx will not get better by asking again; a dropped connection or a 503 might. */
@@ -7,7 +7,18 @@ function shouldRetry(failureCount: number, error: unknown): boolean {
   return failureCount < 2;
 }
 
+/**
+ * A change refused with 402 subscription_inactive means the company became read-only since /me was read:
+ * fetch /me again so the shell's banner says so (the screen shows the catalogue message itself).
+ */
+const mutationCache = new MutationCache({
+  onError: (error) => {
+    if (error instanceof ApiProblem && error.code === 'subscription_inactive') void queryClient.invalidateQueries({ queryKey: ['me'] });
+  },
+});
+
 export const queryClient = new QueryClient({
+  mutationCache,
   defaultOptions: {
     queries: { retry: shouldRetry, staleTime: 30_000, refetchOnWindowFocus: true },
     mutations: { retry: false },

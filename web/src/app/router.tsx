@@ -118,6 +118,8 @@ const routeTree = rootRoute.addChildren([
       component: lazyPage(() => import('../features/team/AuditPage'), 'AuditPage'),
     }),
     signedInPage('/account', () => import('../features/account/AccountPage'), 'AccountPage'),
+    signedInPage('/data', () => import('../features/data/DataPage'), 'DataPage'),
+    signedInPage('/billing', () => import('../features/billing/BillingPage'), 'BillingPage'),
   ]),
   publicPage('/signup', () => import('../features/auth/SignUpPage'), 'SignUpPage'),
   publicPage('/invitations/$token', () => import('../features/auth/AcceptInvitationPage'), 'AcceptInvitationPage'),

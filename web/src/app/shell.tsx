@@ -6,12 +6,15 @@ import { useTranslation } from 'react-i18next';
 import { api } from '../api/client';
 import { LanguagePicker } from '../components/LanguagePicker';
 import { SignInPage } from '../features/auth/SignInPage';
+import { BillingBanner } from '../features/billing/BillingBanner';
 import { meQuery, useMe } from './session';
 
 interface NavItem {
   to: string;
   label: string;
   mastersOnly?: boolean;
+  /** Shown only when the company has billing (Stripe configured). */
+  billingOnly?: boolean;
 }
 
 const NAV: NavItem[] = [
@@ -21,6 +24,8 @@ const NAV: NavItem[] = [
   { to: '/deadlines', label: 'nav.deadlines' },
   { to: '/products', label: 'insight:nav.holdings' },
   { to: '/team', label: 'nav.team', mastersOnly: true },
+  { to: '/data', label: 'nav.data' },
+  { to: '/billing', label: 'nav.billing', mastersOnly: true, billingOnly: true },
   { to: '/account', label: 'nav.account' },
 ];
 
@@ -78,19 +83,21 @@ function SignedInShell() {
       <AppShell.Navbar p="xs" aria-label={t('nav.main')}>
         <AppShell.Section grow component={ScrollArea}>
           <Stack gap={2}>
-            {NAV.filter((item) => !item.mastersOnly || me.user.role === 'master').map((item) => (
-              <NavLink
-                key={item.to}
-                component={Link}
-                to={item.to}
-                label={t(item.label)}
-                active={isActive(item.to)}
-                // The default light shade is too pale on its tint for AA; the darkest passes (axe color-contrast).
-                color="indigo.9"
-                aria-current={isActive(item.to) ? 'page' : undefined}
-                onClick={close}
-              />
-            ))}
+            {NAV.filter((item) => (!item.mastersOnly || me.user.role === 'master') && (!item.billingOnly || me.tenant.billing.enabled)).map(
+              (item) => (
+                <NavLink
+                  key={item.to}
+                  component={Link}
+                  to={item.to}
+                  label={t(item.label)}
+                  active={isActive(item.to)}
+                  // The default light shade is 3.9:1 on its tint; the darkest passes AA (axe color-contrast).
+                  color="indigo.9"
+                  aria-current={isActive(item.to) ? 'page' : undefined}
+                  onClick={close}
+                />
+              ),
+            )}
           </Stack>
         </AppShell.Section>
         <AppShell.Section>
@@ -98,6 +105,7 @@ function SignedInShell() {
         </AppShell.Section>
       </AppShell.Navbar>
       <AppShell.Main id="main" tabIndex={-1}>
+        <BillingBanner me={me} />
         <Outlet />
       </AppShell.Main>
     </AppShell>
