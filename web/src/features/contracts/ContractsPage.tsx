@@ -15,7 +15,7 @@ import { KINDS, STATUSES, STATUSES_OF, type ContractFilters, type Kind, type Sta
 
 export function ContractsPage() {
   const { t } = useTranslation('vault');
-  const search = useSearch({ from: '/signed-in/contracts' });
+  const search: ContractsSearch = useSearch({ from: '/signed-in/contracts' });
   const navigate = useNavigate();
   const [creating, create] = useDisclosure(false);
   const phone = useMediaQuery('(max-width: 48em)');
@@ -28,7 +28,7 @@ export function ContractsPage() {
     queryFn: () => unwrap(api.GET('/api/v1/vendors', { params: { query: { limit: 500 } } })),
   });
   const setSearch = (patch: Partial<ContractsSearch>) =>
-    void navigate({ to: '/contracts', search: (previous) => ({ ...previous, ...patch }) });
+    void navigate({ to: '/contracts', search: (previous: ContractsSearch) => ({ ...previous, ...patch }) });
 
   const statuses = filters.kind ? STATUSES_OF[filters.kind] : STATUSES;
   const noVendors = vendors.isSuccess && vendors.data.items.length === 0;
