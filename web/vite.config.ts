@@ -7,7 +7,7 @@ import { defineConfig } from 'vite';
  * every script, stylesheet and the `csp-nonce` meta tag with a placeholder that the server replaces by a
  * fresh nonce per page load, so Mantine's style tags pass a CSP without 'unsafe-inline'.
  */
-export const NONCE_PLACEHOLDER = 'PACTUM_CSP_NONCE';
+export const NONCE_PLACEHOLDER = 'pactum-csp-nonce';
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),

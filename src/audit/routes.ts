@@ -18,6 +18,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ withSession: SessionGuard 
   });
 
   app.get('/api/v1/audit-events/actions', {
+    config: { problems: ['forbidden'] },
     schema: {
       summary: 'The actions the audit trail records, for its action filter',
       operationId: 'listAuditActions',

@@ -39,6 +39,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox<BillingRouteOptions> = asy
   const clock = deps.clock ?? (() => new Date());
 
   app.get('/api/v1/billing', {
+    config: { problems: ['forbidden'] },
     schema: {
       summary: "The company's plan, subscription status, seats and billing period (masters)",
       operationId: 'getBilling',
@@ -49,6 +50,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox<BillingRouteOptions> = asy
   });
 
   app.post('/api/v1/billing/checkout', {
+    config: { problems: ['forbidden', 'invalid_transition'] },
     schema: {
       summary: "Start a subscription: the URL of Stripe's hosted Checkout page to send the browser to (masters)",
       operationId: 'startCheckout',
@@ -64,6 +66,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox<BillingRouteOptions> = asy
   });
 
   app.post('/api/v1/billing/portal', {
+    config: { problems: ['forbidden', 'invalid_transition'] },
     schema: {
       summary: "Manage the subscription: the URL of Stripe's Customer Portal (card, invoices, cancellation; masters)",
       operationId: 'openBillingPortal',
@@ -87,7 +90,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox<BillingRouteOptions> = asy
     );
     webhook.post('/api/v1/billing/webhook', {
       // No session: Stripe authenticates each event with its signature (STRIPE_WEBHOOK_SECRET), checked first.
-      config: { public: true },
+      config: { public: true, problems: ['invalid_signature'] },
       bodyLimit: WEBHOOK_BODY_LIMIT,
       schema: {
         summary: 'Stripe webhook: signed subscription, checkout and invoice events (called by Stripe)',

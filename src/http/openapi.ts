@@ -37,6 +37,7 @@ export const OPENAPI_TAGS = [
   { name: 'Audit', description: 'The company’s audit trail.' },
   { name: 'Dashboard', description: 'What needs a decision: counts, spend per vendor, deadlines, pending proposals.' },
   { name: 'Your data', description: 'The XLSX export of everything the caller may see, and imports in its layout.' },
+  { name: 'Demo', description: 'Demo data for a company that has none yet.' },
   { name: 'Billing', description: 'Stripe hosted checkout, customer portal and signed webhooks.' },
   { name: 'Operations', description: 'This description of the API.' },
 ] as const;

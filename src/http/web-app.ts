@@ -9,7 +9,7 @@ import { ProblemError } from './problem.js';
 export const DEFAULT_WEB_APP_DIR = fileURLToPath(new URL('../web', import.meta.url));
 
 /** vite.config.ts stamps this on every tag that needs the page's nonce. */
-const NONCE_PLACEHOLDER = 'PACTUM_CSP_NONCE';
+const NONCE_PLACEHOLDER = 'pactum-csp-nonce';
 
 const A_YEAR = 31_536_000;
 

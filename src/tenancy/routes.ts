@@ -77,6 +77,7 @@ export const tenancyRoutes: FastifyPluginAsyncTypebox<TenancyRouteOptions> = asy
   });
 
   app.post('/api/v1/users/:id/invitation', {
+    config: { problems: ['forbidden', 'reauthentication_required', 'invalid_transition', 'email_taken'] },
     schema: {
       summary: 'A fresh invitation link for a user whose invitation is pending; the earlier link stops working',
       operationId: 'reissueInvitation',

@@ -10,8 +10,8 @@ function fakeBuild(): string {
   mkdirSync(join(dir, 'assets'));
   writeFileSync(
     join(dir, 'index.html'),
-    '<!doctype html><html><head><meta property="csp-nonce" nonce="PACTUM_CSP_NONCE">' +
-      '<script type="module" nonce="PACTUM_CSP_NONCE" src="/assets/index-Ab12Cd34.js"></script></head><body><div id="root"></div></body></html>',
+    '<!doctype html><html><head><meta property="csp-nonce" nonce="pactum-csp-nonce">' +
+      '<script type="module" nonce="pactum-csp-nonce" src="/assets/index-Ab12Cd34.js"></script></head><body><div id="root"></div></body></html>',
   );
   writeFileSync(join(dir, 'assets', 'index-Ab12Cd34.js'), 'console.log("pactum")');
   writeFileSync(join(dir, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
@@ -41,7 +41,7 @@ describe('the web app is served on the same origin', () => {
     expect(first.statusCode).toBe(200);
     expect(first.headers['content-type']).toMatch(/^text\/html/);
     expect(first.headers['cache-control']).toBe('no-store');
-    expect(first.body).not.toContain('PACTUM_CSP_NONCE');
+    expect(first.body).not.toContain('pactum-csp-nonce');
     const nonce = /nonce="([^"]+)"/.exec(first.body)?.[1];
     expect(nonce).toMatch(/^[0-9a-f]{32}$/);
     expect(second.body).not.toContain(nonce!);

@@ -22,7 +22,7 @@ const PUBLIC_ROUTES = new Set([
   'GET /api/docs/yaml',
   'GET /api/docs/static/index.html',
   'GET /api/docs/static/swagger-initializer.js',
-  'GET /api/docs/static/*',
+  'GET /api/docs/*',
 ]);
 
 /** Every route the app registered, read from Fastify's own route tree (so a new route is covered at once). */
