@@ -2,7 +2,13 @@ import { Badge } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { daysUntil, deadlineLevel } from '../i18n/format';
 
-const COLOR = { passed: 'red', soon: 'orange', later: 'gray' } as const;
+// Shades chosen for WCAG AA text contrast (axe color-contrast): white on red.9 is 5.5:1, near-black on
+// yellow.4 over 10:1; Mantine's default filled red and orange with white text are below 4.5:1.
+const LOOK = {
+  passed: { color: 'red.9', variant: 'filled', c: 'white' },
+  soon: { color: 'yellow.4', variant: 'filled', c: 'dark.9' },
+  later: { color: 'gray', variant: 'light', c: 'dark.7' },
+} as const;
 
 /** Days left to a deadline in words as well as colour: 30 days or less warns, passed is an error. */
 export function DaysLeftBadge({ date }: { date: string }) {
@@ -16,7 +22,7 @@ export function DaysLeftBadge({ date }: { date: string }) {
         ? t('deadline.today')
         : t('deadline.daysLeft', { count: days });
   return (
-    <Badge color={COLOR[level]} variant={level === 'later' ? 'light' : 'filled'} tt="none">
+    <Badge color={LOOK[level].color} variant={LOOK[level].variant} c={LOOK[level].c} tt="none">
       {words}
     </Badge>
   );
