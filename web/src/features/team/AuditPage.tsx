@@ -114,7 +114,7 @@ function AuditSection() {
       ) : (
         <>
           {/* Focusable, so keyboard users can scroll the wide table on a phone (axe scrollable-region-focusable). */}
-          <Table.ScrollContainer minWidth={820} tabIndex={0} aria-label={t('sections.audit')}>
+          <Table.ScrollContainer minWidth={820} type="native" tabIndex={0} aria-label={t('sections.audit')}>
             <Table verticalSpacing="xs" striped aria-label={t('audit.tableLabel')}>
               <Table.Thead>
                 <Table.Tr>
