@@ -18,8 +18,12 @@ export function deadlineLevel(daysLeft: number): DeadlineLevel {
   return daysLeft <= 30 ? 'soon' : 'later';
 }
 
+/**
+ * The decimals worth showing: the API answers money with 4 fixed decimals ("155391.0000"), so trailing
+ * zeros are padding, not what the user entered.
+ */
 function fractionDigits(amount: string): number {
-  const fraction = amount.split('.')[1] ?? '';
+  const fraction = (amount.split('.')[1] ?? '').replace(/0+$/, '');
   return Math.min(fraction.length, 4);
 }
 
