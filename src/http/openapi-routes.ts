@@ -36,7 +36,9 @@ export async function registerApiDocs(app: FastifyInstance) {
       routePrefix: API_DOCS_PREFIX,
       theme: { title: 'Pactum API reference' },
       // A reference, not a console: no "Try it out" requests sent with the reader's session.
-      uiConfig: { supportedSubmitMethods: [], deepLinking: true },
+      // BaseLayout: the reference without the standalone top bar, whose inline SVG logo carries a <style>
+      // element that the strict style-src (no 'unsafe-inline') rightly blocks.
+      uiConfig: { supportedSubmitMethods: [], deepLinking: true, layout: 'BaseLayout' },
     });
   });
 }
