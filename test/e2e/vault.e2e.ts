@@ -98,6 +98,7 @@ describe('the contract vault', () => {
     await productDialog.getByLabel('Licence metric').selectOption('named_user');
     await productDialog.getByLabel('Block size').fill('10');
     await productDialog.getByRole('button', { name: 'Create product' }).click();
+    await productDialog.waitFor({ state: 'detached' }); // axe would otherwise measure it fading out
     await page.getByRole('link', { name: 'Office Suite E3' }).waitFor();
     expect(await page.getByRole('row', { name: /Office Suite E3 OS-E3 Named user 10/ }).count()).toBe(1);
     await expectAccessible(page, 'vendor');
@@ -114,7 +115,9 @@ describe('the contract vault', () => {
     const today = new Date();
     const year = today.getFullYear();
     await form.getByLabel('Start date').fill(`${year}-01-01`);
-    await form.getByLabel('End date').fill(`${year + 1}-12-31`);
+    // Ends within the coming year, so its deadlines appear on the timeline and the dashboard.
+    const ends = new Date(Date.UTC(year, today.getMonth() + 8, 15));
+    await form.getByLabel('End date').fill(ends.toISOString().slice(0, 10));
     await form.getByLabel('Notice period (days)').fill('90');
     await form.getByLabel('Product (line 1)').selectOption({ label: 'Office Suite E3 (OS-E3)' });
     expect(await form.getByLabel('Block size (line 1)').inputValue()).toBe('10'); // the product's default
@@ -141,7 +144,7 @@ describe('the contract vault', () => {
     await lineItems.getByText('CHF 12,445.00').waitFor();
     expect(await lineItems.getByRole('row').filter({ hasText: 'CHF 108.45' }).count()).toBe(1);
     // The notice deadline is the end date less 90 days, with the days left in words.
-    const notice = new Date(Date.UTC(year + 1, 11, 31 - 90));
+    const notice = new Date(ends.getTime() - 90 * 24 * 3600 * 1000);
     const noticeText = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'UTC' }).format(notice);
     await page.getByText(noticeText).waitFor();
     expect(await page.getByText(/\d+ days left/).count()).toBeGreaterThan(0);
@@ -219,6 +222,29 @@ describe('the contract vault', () => {
     await heading(page, 'Contoso Software AG');
     await page.getByRole('region', { name: 'Totals of active contracts' }).getByText('CHF 12,445.00').waitFor();
     await saveScreenshot(page, 'vendor');
+    await expectCleanPage(page);
+
+    // Holdings: the two line items held together, 120 licences in blocks of 10.
+    await page.getByRole('link', { name: 'Holdings' }).click();
+    await heading(page, 'Holdings');
+    const held = page.getByRole('row').filter({ hasText: 'Office Suite E3' });
+    await held.waitFor();
+    expect(await held.textContent()).toMatch(/Contoso Software AG.*Named user.*120.*12 × 10/);
+
+    // Deadlines: the notice deadline and the end, each linking to the contract.
+    await page.getByRole('link', { name: 'Deadlines', exact: true }).click();
+    await heading(page, 'Deadlines');
+    const timeline = page.getByRole('main');
+    await timeline.getByText(noticeText).waitFor();
+    expect(await timeline.getByRole('link', { name: 'Office licences 2026' }).count()).toBe(2);
+
+    // The dashboard: the deadlines ahead, the spend with its vendor, the counts.
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await heading(page, 'Dashboard');
+    const next = page.getByRole('region', { name: 'Next deadlines' });
+    await next.getByRole('link', { name: 'Office licences 2026' }).first().waitFor();
+    const spend = page.getByRole('region', { name: 'Spend by vendor' });
+    expect(await spend.getByRole('row').filter({ hasText: 'Contoso Software AG' }).textContent()).toMatch(/1\s*CHF\s12,445\.00/);
     await expectCleanPage(page);
     await context.close();
   }, 300_000);

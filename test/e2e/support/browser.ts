@@ -92,7 +92,9 @@ export async function expectAccessible(page: Page, screen: string) {
     .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
     .map(
       (violation) =>
-        `${violation.id} (${violation.impact}): ${violation.help} — ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
+        `${violation.id} (${violation.impact}): ${violation.help} — ${violation.nodes
+          .map((node) => `${node.target.join(' ')} ${node.html.slice(0, 160)} ${node.failureSummary ?? ''}`)
+          .join(', ')}`,
     );
   assert.deepEqual(serious, [], `accessibility of ${screen}`);
 }

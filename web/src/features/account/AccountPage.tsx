@@ -1,4 +1,4 @@
-import { Box, Button, Group, Modal, Paper, Stack, Text, Title } from '@mantine/core';
+import { Box, Button, Group, Paper, Stack, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
@@ -13,6 +13,7 @@ import { useStepUp } from '../auth/step-up';
 import { ChangePasswordForm } from './ChangePasswordForm';
 import { ChangePhoneForm } from './ChangePhoneForm';
 import { SessionsTable } from './SessionsTable';
+import { Dialog } from '../../components/Dialog';
 
 /** `/account`: the user's sessions, password, phone for codes, and language. */
 export function AccountPage() {
@@ -95,7 +96,7 @@ function SignOutEverywhere({ withStepUp }: { withStepUp: WithStepUp }) {
           {t('sessions.signOutEverywhere')}
         </Button>
       </Group>
-      <Modal opened={opened} onClose={close} title={t('sessions.signOutEverywhereTitle')} centered lockScroll={false}>
+      <Dialog opened={opened} onClose={close} title={t('sessions.signOutEverywhereTitle')} centered lockScroll={false}>
         <Stack gap="md">
           <Text>{t('sessions.signOutEverywhereBody')}</Text>
           <ProblemAlert error={error} />
@@ -108,7 +109,7 @@ function SignOutEverywhere({ withStepUp }: { withStepUp: WithStepUp }) {
             </Button>
           </Group>
         </Stack>
-      </Modal>
+      </Dialog>
     </>
   );
 }

@@ -1,10 +1,11 @@
-import { Alert, Button, Group, Loader, Modal, Stack, Text } from '@mantine/core';
+import { Alert, Button, Group, Loader, Stack, Text } from '@mantine/core';
 import { useCallback, useEffect, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, unwrap } from '../../api/client';
 import { isProblem, type ApiProblem } from '../../api/problem';
 import { useProblemMessage } from '../../components/ProblemAlert';
 import { ChallengeStep, type Challenge } from './ChallengeStep';
+import { Dialog } from '../../components/Dialog';
 
 /**
  * Step-up ("Confirm it's you"): some changes need a sign-in from the last 15 minutes (roles, revocation,
@@ -81,7 +82,7 @@ interface PendingStepUp {
 function StepUpDialog({ pending, onClosed }: { pending: PendingStepUp | null; onClosed: () => void }) {
   const { t } = useTranslation('auth');
   return (
-    <Modal
+    <Dialog
       opened={pending !== null}
       onClose={() => pending?.cancel()}
       title={t('stepUp.title')}
@@ -93,7 +94,7 @@ function StepUpDialog({ pending, onClosed }: { pending: PendingStepUp | null; on
       closeButtonProps={{ 'aria-label': t('stepUp.cancel') }}
     >
       {pending && <StepUpBody key={pending.reason} pending={pending} />}
-    </Modal>
+    </Dialog>
   );
 }
 

@@ -13,10 +13,11 @@ import {
   Title,
 } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, unwrap } from '../../api/client';
+import { refreshVaultViews } from '../../app/query-client';
 import { fieldErrorsOf } from '../../api/problem';
 import type { Success } from '../../api/types';
 import { ProblemAlert } from '../../components/ProblemAlert';
@@ -94,7 +95,6 @@ export function ContractForm({
 }) {
   const { t } = useTranslation('vault');
   const me = useMe()!;
-  const queryClient = useQueryClient();
   const [error, setError] = useState<unknown>(null);
   const initial = supersedes
     ? { ...valuesOf(supersedes, { managerId: me.user.id }), kind: 'proposal' as const, title: supersedes.title }
@@ -136,8 +136,7 @@ export function ContractForm({
               },
             }),
           );
-      await queryClient.invalidateQueries({ queryKey: ['contracts'] });
-      await queryClient.invalidateQueries({ queryKey: ['vendors'] });
+      await refreshVaultViews();
       onSaved(saved.id);
     } catch (problem) {
       form.setErrors(fieldErrorsOf(problem));

@@ -1,4 +1,4 @@
-import { Alert, Button, Group, Modal, MultiSelect, NativeSelect, Paper, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Button, Group, MultiSelect, NativeSelect, Paper, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useDisclosure, useMediaQuery } from '@mantine/hooks';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate, useParams } from '@tanstack/react-router';
@@ -15,6 +15,7 @@ import { ContractForm, type Contract } from './ContractForm';
 import { StatusBadge } from './ContractsTable';
 import { Documents } from './Documents';
 import { AnchorLink, LockIcon, noticeDeadline, useGroups, useUsers } from './shared';
+import { Dialog } from '../../components/Dialog';
 
 function useContract(id: string | null | undefined) {
   return useQuery({
@@ -105,7 +106,7 @@ export function ContractPage() {
         <Manager contract={c} onChanged={refresh} />
       </SimpleGrid>
 
-      <Modal opened={editing} onClose={edit.close} title={t('contract.edit')} size="xl" fullScreen={phone}>
+      <Dialog opened={editing} onClose={edit.close} title={t('contract.edit')} size="xl" fullScreen={phone}>
         <ContractForm
           contract={c}
           onSaved={() => {
@@ -113,8 +114,8 @@ export function ContractPage() {
             refresh();
           }}
         />
-      </Modal>
-      <Modal opened={versioning} onClose={newVersion.close} title={t('proposal.newVersion')} size="xl" fullScreen={phone}>
+      </Dialog>
+      <Dialog opened={versioning} onClose={newVersion.close} title={t('proposal.newVersion')} size="xl" fullScreen={phone}>
         <ContractForm
           supersedes={c}
           onSaved={(id) => {
@@ -122,8 +123,8 @@ export function ContractPage() {
             void navigate({ to: '/contracts/$contractId', params: { contractId: id } });
           }}
         />
-      </Modal>
-      <Modal opened={archiving} onClose={archive.close} title={t('contract.archiveTitle')}>
+      </Dialog>
+      <Dialog opened={archiving} onClose={archive.close} title={t('contract.archiveTitle')}>
         <Stack gap="sm">
           <ProblemAlert error={removal.error} />
           <Text>{t('contract.archiveBody')}</Text>
@@ -136,7 +137,7 @@ export function ContractPage() {
             </Button>
           </Group>
         </Stack>
-      </Modal>
+      </Dialog>
     </Stack>
   );
 }
@@ -320,7 +321,7 @@ function ProposalDecision({ contract: c, onDecided }: { contract: Contract; onDe
           </Button>
         </Group>
       </Stack>
-      <Modal
+      <Dialog
         opened={confirming !== null}
         onClose={() => setConfirming(null)}
         title={confirming === 'accept' ? t('proposal.acceptTitle') : t('proposal.rejectTitle')}
@@ -342,7 +343,7 @@ function ProposalDecision({ contract: c, onDecided }: { contract: Contract; onDe
             )}
           </Group>
         </Stack>
-      </Modal>
+      </Dialog>
     </Paper>
   );
 }

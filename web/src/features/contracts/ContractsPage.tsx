@@ -1,4 +1,4 @@
-import { Alert, Button, Group, Modal, NativeSelect, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Button, Group, NativeSelect, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core';
 import { useDisclosure, useMediaQuery } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
 import { useNavigate, useSearch } from '@tanstack/react-router';
@@ -12,6 +12,7 @@ import { ContractForm } from './ContractForm';
 import { ContractsTable } from './ContractsTable';
 import type { ContractsSearch } from '../../app/router';
 import { KINDS, STATUSES, STATUSES_OF, type ContractFilters, type Kind, type Status } from './shared';
+import { Dialog } from '../../components/Dialog';
 
 export function ContractsPage() {
   const { t } = useTranslation('vault');
@@ -115,7 +116,7 @@ export function ContractsPage() {
           }
         />
       </Stack>
-      <Modal opened={creating} onClose={create.close} title={t('contracts.new')} size="xl" fullScreen={phone}>
+      <Dialog opened={creating} onClose={create.close} title={t('contracts.new')} size="xl" fullScreen={phone}>
         <ContractForm
           defaultVendorId={filters.vendorId}
           onSaved={(id) => {
@@ -123,7 +124,7 @@ export function ContractsPage() {
             void navigate({ to: '/contracts/$contractId', params: { contractId: id } });
           }}
         />
-      </Modal>
+      </Dialog>
     </>
   );
 }

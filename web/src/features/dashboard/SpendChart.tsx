@@ -48,6 +48,8 @@ export function SpendByVendor({ rows }: { rows: readonly SpendRow[] }) {
                 gridAxis="none"
                 yAxisProps={{ width: 140 }}
                 xAxisProps={{ hide: true }}
+                // Room right of the longest bar for its value label, which would otherwise be cut at the edge.
+                barChartProps={{ margin: { right: 110 } }}
               />
             </Box>
             <Table.ScrollContainer minWidth={360}>

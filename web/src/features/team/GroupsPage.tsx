@@ -1,4 +1,4 @@
-import { Alert, Button, Group, Loader, Modal, NativeSelect, Stack, Table, Text, Textarea, TextInput } from '@mantine/core';
+import { Alert, Button, Group, Loader, NativeSelect, Stack, Table, Text, Textarea, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
@@ -11,6 +11,7 @@ import { useStepUp } from '../auth/step-up';
 import { ContractsList, TeamLayout } from './TeamLayout';
 import type { WithStepUp } from './UserDialogs';
 import { activeUsers, byId, contractsInTheWay, groupsQuery, usersQuery, useGroups, useUsers, type AccessGroup } from './queries';
+import { Dialog } from '../../components/Dialog';
 
 type GroupDialog = { kind: 'create' } | { kind: 'edit' | 'delete' | 'members'; group: AccessGroup };
 
@@ -173,7 +174,7 @@ function GroupFormDialog({ opened, group, onClose }: { opened: boolean; group: A
   }
 
   return (
-    <Modal
+    <Dialog
       lockScroll={false}
       opened={opened}
       onClose={onClose}
@@ -196,7 +197,7 @@ function GroupFormDialog({ opened, group, onClose }: { opened: boolean; group: A
           </Group>
         </Stack>
       </form>
-    </Modal>
+    </Dialog>
   );
 }
 
@@ -220,7 +221,7 @@ function DeleteGroupDialog({ group, onClose }: { group: AccessGroup | null; onCl
   const inUse = isProblem(remove.error, 'group_in_use') ? contractsInTheWay(remove.error.body) : null;
 
   return (
-    <Modal
+    <Dialog
       lockScroll={false}
       opened={group !== null}
       onClose={close}
@@ -252,7 +253,7 @@ function DeleteGroupDialog({ group, onClose }: { group: AccessGroup | null; onCl
           </Group>
         </Stack>
       )}
-    </Modal>
+    </Dialog>
   );
 }
 
@@ -306,7 +307,7 @@ function MembersDialog({ group, onClose, withStepUp }: { group: AccessGroup | nu
   const stuck = isProblem(remove.error, 'handover_required') ? contractsInTheWay(remove.error.body) : null;
 
   return (
-    <Modal
+    <Dialog
       lockScroll={false}
       opened={group !== null}
       onClose={close}
@@ -390,6 +391,6 @@ function MembersDialog({ group, onClose, withStepUp }: { group: AccessGroup | nu
           </Group>
         </Stack>
       )}
-    </Modal>
+    </Dialog>
   );
 }

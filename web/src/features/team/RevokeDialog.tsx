@@ -1,4 +1,4 @@
-import { Alert, Button, Group, Modal, NativeSelect, Stack, Text } from '@mantine/core';
+import { Alert, Button, Group, NativeSelect, Stack, Text } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -8,6 +8,7 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { ContractsList } from './TeamLayout';
 import type { WithStepUp } from './UserDialogs';
 import { activeUsers, contractsInTheWay, groupsQuery, usersQuery, useUsers, type ContractsInTheWay, type TeamUser } from './queries';
+import { Dialog } from '../../components/Dialog';
 
 /**
  * Revoke access, at once: sessions, codes and links end in the same transaction. While the user manages a
@@ -69,7 +70,7 @@ export function RevokeDialog({ user, onClose, withStepUp }: { user: TeamUser | n
   const error = isProblem(revoke.error, 'handover_required') ? null : revoke.error;
 
   return (
-    <Modal
+    <Dialog
       lockScroll={false}
       opened={user !== null}
       onClose={close}
@@ -132,6 +133,6 @@ export function RevokeDialog({ user, onClose, withStepUp }: { user: TeamUser | n
           </Group>
         </Stack>
       )}
-    </Modal>
+    </Dialog>
   );
 }

@@ -1,4 +1,4 @@
-import { Alert, Button, Group, Modal, NativeSelect, Stack, Text, TextInput } from '@mantine/core';
+import { Alert, Button, Group, NativeSelect, Stack, Text, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
@@ -11,6 +11,7 @@ import { emailError, requiredNameError } from '../auth/rules';
 import type { useStepUp } from '../auth/step-up';
 import { InvitationLink } from './InvitationLink';
 import { usersQuery, type Invitation, type TeamUser } from './queries';
+import { Dialog } from '../../components/Dialog';
 
 export type WithStepUp = ReturnType<typeof useStepUp>['withStepUp'];
 type Role = 'master' | 'member';
@@ -56,7 +57,7 @@ export function InviteDialog({ opened, onClose }: { opened: boolean; onClose: ()
   }
 
   return (
-    <Modal
+    <Dialog
       // As every dialog of these screens: the scroll lock's <style> carries no nonce, so the CSP would refuse it.
       lockScroll={false}
       opened={opened}
@@ -102,7 +103,7 @@ export function InviteDialog({ opened, onClose }: { opened: boolean; onClose: ()
           </Stack>
         </form>
       )}
-    </Modal>
+    </Dialog>
   );
 }
 
@@ -119,7 +120,7 @@ export function NewLinkDialog({ user, onClose }: { user: TeamUser | null; onClos
   }
 
   return (
-    <Modal
+    <Dialog
       lockScroll={false}
       opened={user !== null}
       onClose={close}
@@ -154,7 +155,7 @@ export function NewLinkDialog({ user, onClose }: { user: TeamUser | null; onClos
           </Group>
         </Stack>
       )}
-    </Modal>
+    </Dialog>
   );
 }
 
@@ -183,7 +184,7 @@ export function RoleDialog({ user, onClose, withStepUp }: { user: TeamUser | nul
   }
 
   return (
-    <Modal
+    <Dialog
       lockScroll={false}
       opened={user !== null}
       onClose={close}
@@ -220,7 +221,7 @@ export function RoleDialog({ user, onClose, withStepUp }: { user: TeamUser | nul
           </Group>
         </Stack>
       )}
-    </Modal>
+    </Dialog>
   );
 }
 
@@ -239,7 +240,7 @@ export function EndSessionsDialog({ user, onClose, withStepUp }: { user: TeamUse
   }
 
   return (
-    <Modal
+    <Dialog
       lockScroll={false}
       opened={user !== null}
       onClose={close}
@@ -275,6 +276,6 @@ export function EndSessionsDialog({ user, onClose, withStepUp }: { user: TeamUse
           </Group>
         </Stack>
       )}
-    </Modal>
+    </Dialog>
   );
 }

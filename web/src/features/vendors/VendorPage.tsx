@@ -1,25 +1,12 @@
-import {
-  ActionIcon,
-  Anchor,
-  Button,
-  Group,
-  Modal,
-  NativeSelect,
-  Paper,
-  Stack,
-  Table,
-  Text,
-  Textarea,
-  TextInput,
-  Title,
-} from '@mantine/core';
+import { ActionIcon, Anchor, Button, Group, NativeSelect, Paper, Stack, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useDisclosure } from '@mantine/hooks';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate, useParams } from '@tanstack/react-router';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, unwrap } from '../../api/client';
+import { refreshVaultViews } from '../../app/query-client';
 import { fieldErrorsOf, isProblem } from '../../api/problem';
 import type { Success } from '../../api/types';
 import { EmptyState } from '../../components/EmptyState';
@@ -30,6 +17,7 @@ import { AnchorLink } from '../contracts/shared';
 import { ContractsTable } from '../contracts/ContractsTable';
 import { METRICS, productBody, productRules, type Metric, type ProductValues } from './rules';
 import { VendorForm } from './VendorsPage';
+import { Dialog } from '../../components/Dialog';
 
 type Product = Success<'/api/v1/products'>['items'][number];
 
@@ -89,7 +77,7 @@ export function VendorPage() {
         <ContractsTable filters={{ vendorId }} showVendor={false} />
       </section>
 
-      <Modal opened={editing} onClose={edit.close} title={t('vendor.edit')}>
+      <Dialog opened={editing} onClose={edit.close} title={t('vendor.edit')}>
         <VendorForm
           vendor={v}
           onSaved={() => {
@@ -97,8 +85,8 @@ export function VendorPage() {
             void queryClient.invalidateQueries({ queryKey: ['vendors', vendorId] });
           }}
         />
-      </Modal>
-      <Modal opened={confirmingDelete} onClose={confirmDelete.close} title={t('vendor.deleteTitle', { name: v.name })}>
+      </Dialog>
+      <Dialog opened={confirmingDelete} onClose={confirmDelete.close} title={t('vendor.deleteTitle', { name: v.name })}>
         <Stack gap="sm">
           {isProblem(remove.error, 'vendor_in_use') ? (
             <ProblemAlert error={remove.error} title={t('vendor.inUseTitle')} />
@@ -115,7 +103,7 @@ export function VendorPage() {
             </Button>
           </Group>
         </Stack>
-      </Modal>
+      </Dialog>
     </Stack>
   );
 }
@@ -167,8 +155,10 @@ function VendorTotals({ vendorId }: { vendorId: string }) {
 function ProductsSection({ vendorId }: { vendorId: string }) {
   const { t } = useTranslation('vault');
   const format = useFormatters();
-  const queryClient = useQueryClient();
   const [editing, setEditing] = useState<Product | 'new' | null>(null);
+  // The dialog fades out after `editing` is cleared: its title keeps the last mode rather than flip to "Edit".
+  const lastMode = useRef<'new' | 'edit'>('new');
+  if (editing !== null) lastMode.current = editing === 'new' ? 'new' : 'edit';
   const [deleteError, setDeleteError] = useState<unknown>(null);
   const products = useQuery({
     queryKey: ['products', { vendorId }],
@@ -179,7 +169,7 @@ function ProductsSection({ vendorId }: { vendorId: string }) {
     setDeleteError(null);
     try {
       await unwrap(api.DELETE('/api/v1/products/{id}', { params: { path: { id: product.id } } }));
-      await queryClient.invalidateQueries({ queryKey: ['products'] });
+      await refreshVaultViews();
     } catch (problem) {
       setDeleteError(problem);
     }
@@ -256,18 +246,21 @@ function ProductsSection({ vendorId }: { vendorId: string }) {
           </Table>
         </Table.ScrollContainer>
       )}
-      <Modal opened={editing !== null} onClose={() => setEditing(null)} title={editing === 'new' ? t('products.new') : t('products.edit')}>
+      <Dialog
+        opened={editing !== null}
+        onClose={() => setEditing(null)}
+        title={lastMode.current === 'new' ? t('products.new') : t('products.edit')}
+      >
         {editing !== null && (
           <ProductForm vendorId={vendorId} product={editing === 'new' ? undefined : editing} onSaved={() => setEditing(null)} />
         )}
-      </Modal>
+      </Dialog>
     </section>
   );
 }
 
 function ProductForm({ vendorId, product, onSaved }: { vendorId: string; product?: Product; onSaved: () => void }) {
   const { t } = useTranslation('vault');
-  const queryClient = useQueryClient();
   const [error, setError] = useState<unknown>(null);
   const form = useForm<ProductValues>({
     initialValues: {
@@ -283,7 +276,7 @@ function ProductForm({ vendorId, product, onSaved }: { vendorId: string; product
     try {
       if (product) await unwrap(api.PATCH('/api/v1/products/{id}', { params: { path: { id: product.id } }, body: productBody(values) }));
       else await unwrap(api.POST('/api/v1/products', { body: { vendorId, ...productBody(values) } }));
-      await queryClient.invalidateQueries({ queryKey: ['products'] });
+      await refreshVaultViews();
       onSaved();
     } catch (problem) {
       form.setErrors(fieldErrorsOf(problem));

@@ -1,17 +1,19 @@
-import { Button, Group, Modal, Stack, Table, Text, Textarea, TextInput } from '@mantine/core';
+import { Button, Group, Stack, Table, Text, Textarea, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useDisclosure } from '@mantine/hooks';
-import { keepPreviousData, useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useInfiniteQuery } from '@tanstack/react-query';
 import { useNavigate, useSearch } from '@tanstack/react-router';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, unwrap } from '../../api/client';
+import { refreshVaultViews } from '../../app/query-client';
 import { fieldErrorsOf } from '../../api/problem';
 import { EmptyState } from '../../components/EmptyState';
 import { PageTitle } from '../../components/PageTitle';
 import { ProblemAlert } from '../../components/ProblemAlert';
 import { AnchorLink } from '../contracts/shared';
 import { vendorRules, type VendorValues, vendorBody } from './rules';
+import { Dialog } from '../../components/Dialog';
 
 /** Vendors, searchable by name (`?q=` in the URL, so a search can be shared and survives a reload). */
 export function VendorsPage() {
@@ -93,14 +95,14 @@ export function VendorsPage() {
           )}
         </Stack>
       )}
-      <Modal opened={creating} onClose={close} title={t('vendors.new')}>
+      <Dialog opened={creating} onClose={close} title={t('vendors.new')}>
         <VendorForm
           onSaved={(id) => {
             close();
             void navigate({ to: '/vendors/$vendorId', params: { vendorId: id } });
           }}
         />
-      </Modal>
+      </Dialog>
     </>
   );
 }
@@ -114,7 +116,6 @@ export function VendorForm({
   onSaved: (id: string) => void;
 }) {
   const { t } = useTranslation('vault');
-  const queryClient = useQueryClient();
   const [error, setError] = useState<unknown>(null);
   const form = useForm<VendorValues>({
     initialValues: { name: vendor?.name ?? '', website: vendor?.website ?? '', notes: vendor?.notes ?? '' },
@@ -127,7 +128,7 @@ export function VendorForm({
       const saved = vendor
         ? await unwrap(api.PATCH('/api/v1/vendors/{id}', { params: { path: { id: vendor.id } }, body: vendorBody(values) }))
         : await unwrap(api.POST('/api/v1/vendors', { body: vendorBody(values) }));
-      await queryClient.invalidateQueries({ queryKey: ['vendors'] });
+      await refreshVaultViews();
       onSaved(saved.id);
     } catch (problem) {
       form.setErrors(fieldErrorsOf(problem));
