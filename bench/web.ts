@@ -27,14 +27,18 @@ async function timeTo(page: Page, path: string, rendered: (page: Page) => Promis
 const contractListRendered = async (page: Page) => {
   await page.getByRole('table').first().getByRole('row').nth(1).waitFor();
 };
+// Rendered = the title is there and no section is still loading (each marks itself aria-busy until its data
+// arrives), with the pending proposals listed. Not "network idle", which would add its own 500 ms of quiet.
 const dashboardRendered = async (page: Page) => {
-  await page.getByRole('heading', { level: 1 }).waitFor();
-  await page.waitForLoadState('networkidle');
-  await page
-    .locator('[aria-busy="true"]')
-    .first()
-    .waitFor({ state: 'detached' })
-    .catch(() => undefined);
+  await page.waitForFunction(
+    () =>
+      document.querySelector('h1') !== null &&
+      document.querySelector('main section') !== null &&
+      document.querySelector('[aria-busy="true"]') === null &&
+      document.querySelector('main a[href^="/contracts/"]') !== null,
+    undefined,
+    { polling: 'raf' },
+  );
 };
 
 const server = await startE2eServer({ demo: true });
