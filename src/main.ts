@@ -17,7 +17,6 @@ import { DatabaseWaitExpiredError, describeDatabase, waitForDatabase } from './d
 import { createDemoCompany, type DemoCompany } from './demo.js';
 import { createDocumentStorage } from './documents/storage-from-config.js';
 import type { DocumentStorage } from './documents/storage.js';
-import { startSeatSyncScheduler } from './billing/seat-sync.js';
 import { startDocumentSweepScheduler } from './documents/sweep.js';
 import { buildApp } from './http/app.js';
 import { DEFAULT_WEB_APP_DIR } from './http/web-app.js';
@@ -188,7 +187,10 @@ async function serve(config: Config, options: { demo: boolean }) {
   // Started here, not in buildApp, so tests drive the jobs themselves; every node runs them, the leases pick one.
   const reminders = startReminderScheduler({ config, kysely: database.kysely, logger: app.log });
   const documentSweep = startDocumentSweepScheduler({ config, kysely: database.kysely, storage: documentStorage, logger: app.log });
-  const seatSync = config.billing ? startSeatSyncScheduler({ config: config.billing, kysely: database.kysely, logger: app.log }) : null;
+  // Billing's modules (the Stripe client among them) load only when it is on: start-up is what a failover waits for.
+  const seatSync = config.billing
+    ? (await import('./billing/seat-sync.js')).startSeatSyncScheduler({ config: config.billing, kysely: database.kysely, logger: app.log })
+    : null;
   const backups = await startServeBackups({ config, backup: backupConfig, database, logger: app.log });
   backupJob = backups?.job ?? null;
   const shutdown = async (signal: string) => {
@@ -214,7 +216,14 @@ async function serve(config: Config, options: { demo: boolean }) {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
   const engine = database.engine === 'embedded' ? `embedded PostgreSQL in ${config.dataDir}` : 'PostgreSQL server';
   app.log.info(
-    { publicUrl: config.publicUrl.href, engine, smsProvider: config.sms.provider, billing: config.billing ? 'stripe' : 'off' },
+    {
+      publicUrl: config.publicUrl.href,
+      engine,
+      smsProvider: config.sms.provider,
+      billing: config.billing ? 'stripe' : 'off',
+      // From process start: what a failover waits for once the database is back (docs/operations.md).
+      startupMs: Math.round(process.uptime() * 1000),
+    },
     config.sms.provider === 'console'
       ? 'Pactum is ready; one-time codes are printed to this console (PACTUM_SMS_PROVIDER=console)'
       : 'Pactum is ready',

@@ -14,9 +14,6 @@ import { createStripeGateway } from './stripe-gateway.js';
 
 export type BillingSummaryOf = (tx: Tx) => Promise<{ enabled: false } | Awaited<ReturnType<typeof billingSummary>>>;
 
-/** With billing off (no STRIPE_SECRET_KEY) everything is allowed and GET /api/v1/me says so. */
-export const billingOff: BillingSummaryOf = async () => ({ enabled: false });
-
 /**
  * Turns billing on for an app: the read-only gate and the seat-sync nudge on every route (call before
  * other routes are registered), and the billing routes. Returns what GET /api/v1/me shows of it.

@@ -1,5 +1,6 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { ProblemError } from '../http/problem.js';
+import { loadExcelJS } from './exceljs.js';
 import { columnLetters, SHEETS, type Column, type SheetLayout } from './layout.js';
 import { checkZipLimits } from './zip-limits.js';
 
@@ -112,7 +113,7 @@ export async function readWorkbookRows(file: Buffer): Promise<ImportRow[]> {
     maxUncompressedBytes: IMPORT_LIMITS.maxUncompressedBytes,
     maxCells: IMPORT_LIMITS.maxCells,
   });
-  const workbook = new ExcelJS.Workbook();
+  const workbook = new (await loadExcelJS()).Workbook();
   try {
     await workbook.xlsx.load(file as unknown as ArrayBuffer);
   } catch {

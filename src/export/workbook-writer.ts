@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import ExcelJS from 'exceljs';
+import { loadExcelJS } from './exceljs.js';
 import { columnLetters, LIST_SEPARATOR, NUMBER_FORMATS, type CellKind, type SheetLayout } from './layout.js';
 
 /** A value as the export's queries deliver it, before it is typed for its column. */
@@ -76,7 +76,8 @@ export interface WorkbookStream {
 }
 
 /** A streaming workbook into `output`: only the current page of rows and the compressor's window are held. */
-export function workbookStream(output: Writable): WorkbookStream {
+export async function workbookStream(output: Writable): Promise<WorkbookStream> {
+  const ExcelJS = await loadExcelJS();
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: output, useStyles: true, useSharedStrings: false });
   workbook.creator = 'Pactum';
   return {

@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import { auditingRefusals, createRefusalLog } from '../audit/refusals.js';
 import { auditRoutes } from '../audit/routes.js';
-import { billingOff, registerBilling } from '../billing/setup.js';
+import type { BillingSummaryOf } from '../billing/setup.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/engine.js';
 import { contractRoutes } from '../contracts/routes.js';
@@ -70,6 +70,9 @@ export interface AppOptions {
   /** The built web app to serve on `/` (`serve` passes dist/web); without it the process serves the API only. */
   webAppDir?: string;
 }
+
+/** With billing off (no STRIPE_SECRET_KEY) everything is allowed and GET /api/v1/me says so. */
+const billingOff: BillingSummaryOf = async () => ({ enabled: false });
 
 export function createCodeSender(config: Config): CodeSender {
   if (config.sms.provider === 'console') return createConsoleCodeSender();
@@ -189,16 +192,19 @@ export async function buildApp({
   });
 
   // Billing's read-only gate and seat-sync hook must precede the routes they watch; off without Stripe.
-  const billingSummary = config.billing
-    ? await registerBilling(app, {
-        config: config.billing,
-        publicUrl: config.publicUrl,
-        kysely: database.kysely,
-        cookies,
-        sessionTenants,
-        withSession,
-      })
-    : billingOff;
+  let billingSummary = billingOff;
+  if (config.billing) {
+    // Loaded only when on: the Stripe client is a large module, and start-up is what a failover waits for.
+    const { registerBilling } = await import('../billing/setup.js');
+    billingSummary = await registerBilling(app, {
+      config: config.billing,
+      publicUrl: config.publicUrl,
+      kysely: database.kysely,
+      cookies,
+      sessionTenants,
+      withSession,
+    });
+  }
 
   await app.register(healthRoutes, { database, replicationReadiness: config.replicationReadiness, backupStatus });
   await app.register(identityRoutes, {

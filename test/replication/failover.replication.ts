@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,7 +8,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/fake-twilio.js';
 import { percentile, report, send, tally, type Outcome, type Session } from '../drills/support/load.js';
-import { DRILL_TWILIO, startPactum, type PactumProcess } from '../drills/support/pactum-process.js';
+import { DRILL_TWILIO, startPactum, waitHealthy, type PactumProcess } from '../drills/support/pactum-process.js';
 import { migrate, signUp } from '../drills/support/setup.js';
 import { STANDBY_NAME, startStreamingPair, type Server, type StreamingPair } from './support/streaming-pair.js';
 
@@ -25,7 +25,10 @@ const WRITE_SECONDS = 30;
 const WRITERS = 3;
 const LAG_SAMPLE_MS = 100;
 const MAX_LAG_SECONDS = 1;
+/** The issue's target for kill → first acknowledged write on the promoted standby; asserted. */
 const FAILOVER_TARGET_MS = 30_000;
+/** How long a writer waits after a failed write: the resolution of "first successful write". */
+const RETRY_AFTER_FAILURE_MS = 100;
 
 type Mode = 'asynchronous' | 'synchronous';
 
@@ -72,7 +75,7 @@ async function failoverDrill(mode: Mode) {
     // Step 6: migrate as the owner, let the service's role read pg_stat_replication, run Pactum as it.
     await migrate(pair.primary.url());
     await pair.primary.query('GRANT pg_monitor TO pactum_app');
-    const startNode = (server: Server) =>
+    const startNode = (server: Server, waitReady = true) =>
       startPactum({
         databaseUrl: server.url('pactum', 'pactum_app'),
         twilioUrl: twilio!.url,
@@ -83,6 +86,7 @@ async function failoverDrill(mode: Mode) {
           PACTUM_REQUIRE_STANDBY: 'true',
           PACTUM_MAX_REPLICATION_LAG_SECONDS: String(MAX_LAG_SECONDS),
         },
+        waitReady,
       });
     const first = await startNode(pair.primary);
     nodes.push(first);
@@ -101,12 +105,15 @@ async function failoverDrill(mode: Mode) {
     await pair.killPrimary();
     const killDoneAt = Date.now();
     // Steps 7 and 8: promote the standby, then start Pactum against it (a new PACTUM_DATABASE_URL) and send
-    // traffic there; the old node, whose database is gone, is stopped.
+    // traffic there; the old node, whose database is gone, is stopped. Each step's end is timed (phases).
     const { pgCtlMs } = await pair.promoteStandby();
     const promotedAt = Date.now();
-    const second = await startNode(pair.standby);
+    const second = await startNode(pair.standby, false);
     nodes.push(second);
-    const secondUpAt = Date.now();
+    const secondSpawnedAt = Date.now();
+    const secondListeningAt = await waitHealthy(second.base, FAILOVER_TARGET_MS * 2, second);
+    const startupCpuMs = cpuMsOf(second.child.pid);
+    const secondReadyAt = await databaseReady(second.base, FAILOVER_TARGET_MS * 2);
     target.session = { ...session, base: second.base, origin: second.origin };
     await first.stop();
     const firstWriteAt = await writers.firstSuccessAfter(killedAt, FAILOVER_TARGET_MS * 2);
@@ -140,8 +147,19 @@ async function failoverDrill(mode: Mode) {
       msToKill: killDoneAt - killedAt,
       msPgCtlPromote: pgCtlMs,
       msKillToPromoted: promotedAt - killedAt,
-      msKillToPactumUp: secondUpAt - killedAt,
+      msKillToPactumSpawned: secondSpawnedAt - killedAt,
+      msKillToPactumListening: secondListeningAt - killedAt,
+      msKillToPactumReady: secondReadyAt - killedAt,
       msKillToFirstWrite: firstWriteAt - killedAt,
+      phases: phaseLine([
+        ['kill', killDoneAt - killedAt],
+        ['promote', promotedAt - killDoneAt],
+        ['spawn', secondSpawnedAt - promotedAt],
+        ['listening', secondListeningAt - secondSpawnedAt],
+        ['ready', secondReadyAt - secondListeningAt],
+        ['first write', firstWriteAt - secondReadyAt],
+      ]),
+      pactumStartupCpuMs: startupCpuMs,
       readyzWhileReplicating,
       readyzAfterFailover,
       loadAverageAtEnd: Number(loadavg()[0]!.toFixed(1)),
@@ -197,7 +215,7 @@ function startWriters(target: { session: Session }, ids: { vendorId: string; pro
       });
       outcomes.push(outcome);
       // While the database is away the node answers 503 at once: do not spin on it.
-      await sleep(outcome.id ? 20 : 200);
+      await sleep(outcome.id ? 20 : RETRY_AFTER_FAILURE_MS);
     }
   };
   const loops = Array.from({ length: WRITERS }, loop);
@@ -250,6 +268,40 @@ function startLagSampler(primary: Server) {
       return samples;
     },
   };
+}
+
+/**
+ * Polls /readyz until the node reports its database reachable. On the promoted standby that is a 503 all
+ * the same (no standby of its own, PACTUM_REQUIRE_STANDBY=true): the body says which.
+ */
+async function databaseReady(base: string, timeoutMs: number): Promise<number> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const response = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(2_000) });
+      if (((await response.json()) as { database?: string }).database === 'ok') return Date.now();
+    } catch {
+      // not answering yet
+    }
+    if (Date.now() > until) throw new Error(`${base}/readyz did not report the database reachable within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
+/** CPU time (user + system) a process has used so far, from /proc: how much work its start-up was. */
+function cpuMsOf(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime in clock ticks of 10 ms
+  } catch {
+    return null;
+  }
+}
+
+/** "kill 15 → promote 130 → …" in ms, each phase from the end of the one before. */
+function phaseLine(phases: Array<[string, number]>): string {
+  return phases.map(([name, ms]) => `${name} ${ms}`).join(' → ') + ' (ms)';
 }
 
 async function readyz(session: Session) {

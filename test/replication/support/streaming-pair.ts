@@ -141,8 +141,10 @@ export async function startStreamingPair(options: { synchronous: boolean }): Pro
       STANDBY_NAME,
       '-w',
     ]);
-    // Step 3: its own port (both run on one machine here), then start it: standby.signal makes it one.
-    appendFileSync(join(standbyDir, 'postgresql.conf'), `\nport = ${standbyPort}\n`);
+    // Step 3: its own port (both run on one machine here) and a short WAL retry interval (a promotion that
+    // arrives as the primary's stream breaks waits out one interval: 5 s by default), then start it:
+    // standby.signal makes it one.
+    appendFileSync(join(standbyDir, 'postgresql.conf'), `\nport = ${standbyPort}\nwal_retrieve_retry_interval = '1s'\n`);
     await start(standbyDir, join(dir, 'standby.log'));
     standbyRunning = true;
 
