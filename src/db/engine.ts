@@ -31,9 +31,10 @@ export interface Database {
    * Whether the database answers, and how far standbys lag (null on the embedded engine, or when the
    * service's login may not read pg_stat_replication: docs/operations.md, Replication). Asked
    * over a connection of its own with short timeouts, never through the request pool, so a saturated pool
-   * does not read as an unreachable database; throws when the database cannot be reached.
+   * does not read as an unreachable database; throws when the database cannot be reached. `readOnly`: the
+   * server is a standby still in recovery (not promoted, or this node pointed at the wrong server).
    */
-  readiness(): Promise<{ replication: Replication | null }>;
+  readiness(): Promise<{ replication: Replication | null; readOnly: boolean }>;
   /** The request pool's counters (node-postgres' public ones); null on the embedded engine. */
   poolPressure(): PoolPressure | null;
   /**
@@ -136,7 +137,7 @@ export async function openEmbedded(dir: string): Promise<Database> {
     async readiness() {
       // In-process: nothing to reach, but a closed or broken instance must not read as ready.
       await sql`SELECT 1`.execute(kysely);
-      return { replication: null };
+      return { replication: null, readOnly: false };
     },
     poolPressure() {
       return null;
@@ -220,7 +221,7 @@ export async function openPostgres(
       }
     },
     async readiness() {
-      return { replication: await probe.replication() };
+      return probe.status();
     },
     poolPressure() {
       return { waiting: pool.waitingCount, total: pool.totalCount, idle: pool.idleCount };

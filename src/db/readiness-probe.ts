@@ -5,7 +5,8 @@ import type { Replication } from './engine.js';
 const PROBE_TIMEOUT_MS = 1_000;
 
 const REPLICATION_STATUS = `
-  SELECT pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS readable,
+  SELECT pg_is_in_recovery() AS in_recovery,
+         pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS readable,
          (count(*) FILTER (WHERE state = 'streaming'))::integer AS standbys,
          (max(extract(epoch FROM coalesce(replay_lag, interval '0'))) FILTER (WHERE state = 'streaming'))::double precision
            AS max_lag_seconds
@@ -34,19 +35,21 @@ export function createReadinessProbe(connectionString: string) {
   pool.on('error', () => {});
   return {
     /**
-     * Standbys streaming from this server and their worst replay lag, or null when the login may not see
-     * them: without pg_read_all_stats (pg_monitor has it) pg_stat_replication shows each row's pid only,
-     * and a hidden lag must not read as none. A caught-up, idle standby reports NULL lag: that is no lag.
-     * Walsenders still catching up or sending a base backup are not standbys one could fail over to.
+     * Whether the server is a read-only standby in recovery (a node started against it before promotion
+     * ends, or pointed at the wrong server, would fail every write), and the standbys streaming from it
+     * with their worst replay lag — or null when the login may not see them: without pg_read_all_stats
+     * (pg_monitor has it) pg_stat_replication shows each row's pid only, and a hidden lag must not read as
+     * none. A caught-up, idle standby reports NULL lag: that is no lag. Walsenders still catching up or
+     * sending a base backup are not standbys one could fail over to.
      */
-    async replication(): Promise<Replication | null> {
+    async status(): Promise<{ replication: Replication | null; readOnly: boolean }> {
       const { rows } = await withinDeadline(
-        pool.query<{ readable: boolean; standbys: number; max_lag_seconds: number | null }>(REPLICATION_STATUS),
+        pool.query<{ in_recovery: boolean; readable: boolean; standbys: number; max_lag_seconds: number | null }>(REPLICATION_STATUS),
         PROBE_TIMEOUT_MS + 500,
       );
-      const row = rows[0];
-      if (!row?.readable) return null;
-      return { standbys: row.standbys, maxLagSeconds: row.max_lag_seconds };
+      const row = rows[0]!;
+      const replication = row.readable ? { standbys: row.standbys, maxLagSeconds: row.max_lag_seconds } : null;
+      return { replication, readOnly: row.in_recovery };
     },
     async close() {
       if (!pool.ended) await pool.end();

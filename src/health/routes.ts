@@ -22,9 +22,13 @@ export const healthRoutes: FastifyPluginAsync<{
 
   app.get('/readyz', { config: probe }, async (request, reply) => {
     try {
-      const { replication } = await database.readiness();
+      const { replication, readOnly } = await database.readiness();
       // The scheduled backup's last outcome, as the backup job last read it (never a query here); null: none configured.
       const backup = backupStatus?.() ?? null;
+      if (readOnly) {
+        request.log.warn('not ready: the database is a standby in recovery (read-only); promote it or point this node at the primary');
+        return reply.status(503).header('retry-after', '5').send({ database: 'read-only', replication, backup });
+      }
       const notReady = replicationUnreadiness(replication, replicationReadiness);
       if (notReady !== null) {
         request.log.warn({ replication }, `not ready: ${notReady}`);

@@ -31,7 +31,10 @@ describe(`/readyz and replication (${engineName})`, () => {
   }
 
   /** The test database, but reading `replication` as if standbys reported it. */
-  const reading = (replication: Replication | null): Database => ({ ...t.db.database, readiness: async () => ({ replication }) });
+  const reading = (replication: Replication | null, readOnly = false): Database => ({
+    ...t.db.database,
+    readiness: async () => ({ replication, readOnly }),
+  });
 
   it('reports standbys and lag without judging them unless a standby is required', async () => {
     const answer = await readyz(reading({ standbys: 1, maxLagSeconds: 42 }), reportOnly);
@@ -65,6 +68,18 @@ describe(`/readyz and replication (${engineName})`, () => {
     expect(unreadable).toMatchObject({ status: 503, body: { database: 'ok', replication: null } });
   });
 
+  it('is not ready on a standby still in recovery, whatever the replication rule: every write would fail', async () => {
+    for (const policy of [reportOnly, requireStandby]) {
+      const answer = await readyz(reading({ standbys: 0, maxLagSeconds: null }, true), policy);
+      expect(answer).toEqual({
+        status: 503,
+        retryAfter: '5',
+        body: { database: 'read-only', replication: { standbys: 0, maxLagSeconds: null }, backup: null },
+      });
+    }
+    expect(await t.db.database.readiness()).toMatchObject({ readOnly: false });
+  });
+
   it("with a standby required, the real database's answer is 503 here: no standby, or no right to see one", async () => {
     // The service's own login (PGlite; pactum_app without pg_monitor on the server) sees no replication state.
     const answer = await readyz(t.db.database, requireStandby);
@@ -78,7 +93,7 @@ describe(`/readyz and replication (${engineName})`, () => {
     url.username = role;
     const monitored = await openPostgres(url.href, 1);
     try {
-      expect(await monitored.readiness()).toEqual({ replication: { standbys: 0, maxLagSeconds: null } });
+      expect(await monitored.readiness()).toEqual({ replication: { standbys: 0, maxLagSeconds: null }, readOnly: false });
       const answer = await readyz(monitored, requireStandby);
       expect(answer).toEqual({
         status: 503,

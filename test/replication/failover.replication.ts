@@ -5,6 +5,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { createReadinessProbe } from '../../src/db/readiness-probe.js';
 import { describe, expect, it } from 'vitest';
 import { startFakeTwilio, type FakeTwilio } from '../fakes/fake-twilio.js';
 import { percentile, report, send, tally, type Outcome, type Session } from '../drills/support/load.js';
@@ -43,6 +44,9 @@ describe('drill: streaming standby, primary killed, standby promoted', () => {
       expect(figures.readyzWhileReplicating, '/readyz with a standby streaming').toMatchObject({
         status: 200,
         replication: { standbys: 1 },
+      });
+      expect(figures.standbyBeforePromotion, 'the readiness probe sees the unpromoted standby as read-only').toMatchObject({
+        readOnly: true,
       });
       expect(figures.readyzAfterFailover, '/readyz on the promoted standby, which has no standby of its own').toMatchObject({
         status: 503,
@@ -98,6 +102,7 @@ async function failoverDrill(mode: Mode) {
     writers = startWriters(target, { vendorId, productId });
     await sleep(WRITE_SECONDS * 1000);
     const readyzWhileReplicating = await readyz(target.session);
+    const standbyBeforePromotion = await readinessOf(pair.standby);
     const lagSeconds = await lag.stop();
 
     // The primary's machine is gone: every one of its processes SIGKILLed at once.
@@ -161,6 +166,7 @@ async function failoverDrill(mode: Mode) {
       ]),
       pactumStartupCpuMs: startupCpuMs,
       readyzWhileReplicating,
+      standbyBeforePromotion,
       readyzAfterFailover,
       loadAverageAtEnd: Number(loadavg()[0]!.toFixed(1)),
     };
@@ -285,6 +291,16 @@ async function databaseReady(base: string, timeoutMs: number): Promise<number> {
     }
     if (Date.now() > until) throw new Error(`${base}/readyz did not report the database reachable within ${timeoutMs} ms`);
     await sleep(20);
+  }
+}
+
+/** What /readyz's probe reads on `server` (its own pool, as a node on that server would ask it). */
+async function readinessOf(server: Server) {
+  const probe = createReadinessProbe(server.url('pactum', 'pactum_app'));
+  try {
+    return await probe.status();
+  } finally {
+    await probe.close();
   }
 }
 
