@@ -1,4 +1,4 @@
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { ProblemError } from '../http/problem.js';
 import { columnLetters, SHEETS, type Column, type SheetLayout } from './layout.js';
 import { checkZipLimits } from './zip-limits.js';
@@ -112,7 +112,9 @@ export async function readWorkbookRows(file: Buffer): Promise<ImportRow[]> {
     maxUncompressedBytes: IMPORT_LIMITS.maxUncompressedBytes,
     maxCells: IMPORT_LIMITS.maxCells,
   });
-  const workbook = new ExcelJS.Workbook();
+  // Loaded on use, like the export's writer: most nodes rarely import or export, and ExcelJS is ~20 MB.
+  const { default: Excel } = await import('exceljs');
+  const workbook = new Excel.Workbook();
   try {
     await workbook.xlsx.load(file as unknown as ArrayBuffer);
   } catch {

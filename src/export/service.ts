@@ -40,7 +40,7 @@ export type ExportCounts = Partial<Record<SheetName, number>>;
  * `tx` should be one REPEATABLE READ transaction so all sheets show the same moment.
  */
 export async function writeExport(tx: Tx, output: Writable, today: string = todayUtc()): Promise<ExportCounts> {
-  const workbook = workbookStream(output);
+  const workbook = await workbookStream(output);
   const counts: ExportCounts = {};
   for (const [name, pages] of exportSheets(tx, today)) counts[name] = await workbook.writeSheet(sheetLayout(name), pages);
   await workbook.finish();
