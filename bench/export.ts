@@ -17,7 +17,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +85,8 @@ function freePort(): Promise<number> {
 async function startServer(appUrl: string): Promise<{ server: ChildProcess; baseUrl: string }> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'pactum-bench-export-'));
+  cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
   const server = fork('dist/main.js', ['serve'], {
     execArgv: [],
     stdio: 'inherit',
@@ -93,7 +95,7 @@ async function startServer(appUrl: string): Promise<{ server: ChildProcess; base
       PORT: String(port),
       PACTUM_PUBLIC_URL: baseUrl,
       PACTUM_DATABASE_URL: appUrl,
-      PACTUM_DATA_DIR: mkdtempSync(join(tmpdir(), 'pactum-bench-export-')),
+      PACTUM_DATA_DIR: dataDir,
       PACTUM_MASTER_KEY: randomBytes(32).toString('base64'),
       PACTUM_LOG_LEVEL: 'warn',
       PACTUM_MAX_EVENT_LOOP_DELAY_MS: '0',
