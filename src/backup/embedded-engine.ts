@@ -1,7 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { acquireDataDirLock } from '../db/data-dir-lock.js';
 import { collectDatabaseFacts, type DatabaseFacts } from './database-facts.js';
 
@@ -12,9 +11,12 @@ import { collectDatabaseFacts, type DatabaseFacts } from './database-facts.js';
  * installation is small by design (README: use a PostgreSQL server for anything large).
  */
 
+/** Loaded on use: a node on a PostgreSQL server never needs the WebAssembly engine (nor its memory). */
+const loadPGlite = async () => (await import('@electric-sql/pglite')).PGlite;
+
 /** The facts of a dumped data directory, read from a throwaway in-memory copy: exactly what the archive holds. */
 export async function embeddedFactsOfDump(dump: Blob): Promise<DatabaseFacts> {
-  const copy = await PGlite.create({ loadDataDir: dump });
+  const copy = await (await loadPGlite()).create({ loadDataDir: dump });
   try {
     return await copy.transaction((tx) => collectDatabaseFacts(async (text, params) => (await tx.query(text, params)).rows as never));
   } finally {
@@ -47,7 +49,7 @@ export async function restoreEmbedded(dataDir: string, source: AsyncIterable<Buf
     const aside = `${dir}.replaced-${Date.now()}`;
     if (occupied) await rename(dir, aside);
     try {
-      const restored = await PGlite.create(dir, { loadDataDir: dump });
+      const restored = await (await loadPGlite()).create(dir, { loadDataDir: dump });
       await restored.close();
     } catch (error) {
       await rm(dir, { recursive: true, force: true });
@@ -61,7 +63,7 @@ export async function restoreEmbedded(dataDir: string, source: AsyncIterable<Buf
 }
 
 async function embeddedHasTables(dir: string): Promise<boolean> {
-  const existing = await PGlite.create(dir);
+  const existing = await (await loadPGlite()).create(dir);
   try {
     const { rows } = await existing.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'");
     return rows[0]!.n > 0;

@@ -103,7 +103,7 @@ export const billingRoutes: FastifyPluginAsyncTypebox<BillingRouteOptions> = asy
         if (!Buffer.isBuffer(request.body) || typeof signature !== 'string' || signature.length > 4096) throw invalidSignature();
         let event;
         try {
-          event = deps.stripe.verifyEvent(request.body, signature);
+          event = await deps.stripe.verifyEvent(request.body, signature);
         } catch (error) {
           if (isSignatureError(error)) throw invalidSignature();
           throw error;

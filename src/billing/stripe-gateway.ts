@@ -1,4 +1,4 @@
-import Stripe from 'stripe';
+import type Stripe from 'stripe';
 import type { BillingConfig } from '../config.js';
 
 /**
@@ -20,13 +20,17 @@ export interface StripeGateway {
   subscriptionSeats(subscriptionId: string): Promise<{ itemId: string; quantity: number } | null>;
   setSubscriptionSeats(input: { subscriptionId: string; itemId: string; quantity: number; idempotencyKey: string }): Promise<void>;
   /** The verified event, or a StripeSignatureVerificationError (wrong secret, altered body, timestamp outside 300 s). */
-  verifyEvent(rawBody: Buffer, signature: string): Stripe.Event;
+  verifyEvent(rawBody: Buffer, signature: string): Promise<Stripe.Event>;
 }
 
-/** The client pointed at PACTUM_STRIPE_API_URL through its public host/port/protocol options. */
-export function createStripeClient(config: BillingConfig): Stripe {
+/**
+ * The client pointed at PACTUM_STRIPE_API_URL through its public host/port/protocol options. The library
+ * is loaded here, at the first Stripe call, not when the server starts: ~15 MB a node may never need.
+ */
+async function createStripeClient(config: BillingConfig): Promise<Stripe> {
+  const { default: StripeClient } = await import('stripe');
   const protocol = config.apiUrl.protocol === 'http:' ? 'http' : 'https';
-  return new Stripe(config.secretKey, {
+  return new StripeClient(config.secretKey, {
     host: config.apiUrl.hostname,
     port: config.apiUrl.port || (protocol === 'https' ? 443 : 80),
     protocol,
@@ -38,10 +42,13 @@ export function createStripeClient(config: BillingConfig): Stripe {
   });
 }
 
-export function createStripeGateway(config: BillingConfig, stripe: Stripe = createStripeClient(config)): StripeGateway {
+export function createStripeGateway(config: BillingConfig): StripeGateway {
+  let client: Promise<Stripe> | null = null;
+  const connect = () => (client ??= createStripeClient(config));
   return {
     async createCustomer({ tenantId, name, email }) {
       // One customer per company even if two masters click at once: Stripe answers a repeated key with the first result.
+      const stripe = await connect();
       const customer = await stripe.customers.create(
         { name, email, metadata: { pactum_tenant_id: tenantId } },
         { idempotencyKey: `pactum-customer-${tenantId}` },
@@ -49,6 +56,7 @@ export function createStripeGateway(config: BillingConfig, stripe: Stripe = crea
       return { id: customer.id };
     },
     async createCheckoutSession({ tenantId, customerId, seats, successUrl, cancelUrl }) {
+      const stripe = await connect();
       const session = await stripe.checkout.sessions.create({
         mode: 'subscription',
         customer: customerId,
@@ -63,34 +71,48 @@ export function createStripeGateway(config: BillingConfig, stripe: Stripe = crea
       return { id: session.id, url: session.url };
     },
     async createPortalSession({ customerId, returnUrl }) {
+      const stripe = await connect();
       const session = await stripe.billingPortal.sessions.create({ customer: customerId, return_url: returnUrl });
       return { url: session.url };
     },
     async subscriptionSeats(subscriptionId) {
+      const stripe = await connect();
       const subscription = await stripe.subscriptions.retrieve(subscriptionId);
       const item = subscription.items.data[0];
       return item ? { itemId: item.id, quantity: item.quantity ?? 0 } : null;
     },
     async setSubscriptionSeats({ subscriptionId, itemId, quantity, idempotencyKey }) {
+      const stripe = await connect();
       await stripe.subscriptions.update(
         subscriptionId,
         { items: [{ id: itemId, quantity }], proration_behavior: 'create_prorations' },
         { idempotencyKey },
       );
     },
-    verifyEvent(rawBody, signature) {
+    async verifyEvent(rawBody, signature) {
+      const stripe = await connect();
       // The library's default tolerance: 300 seconds between Stripe signing and us checking.
       return stripe.webhooks.constructEvent(rawBody, signature, config.webhookSecret);
     },
   };
 }
 
+/**
+ * A Stripe failure, told by its documented `type` (`StripeCardError`, `StripeSignatureVerificationError`, …)
+ * rather than by class, so that telling it does not load the library.
+ */
+function stripeError(error: unknown): Stripe.errors.StripeError | null {
+  const type = error instanceof Error ? (error as { type?: unknown }).type : undefined;
+  return typeof type === 'string' && type.startsWith('Stripe') ? (error as Stripe.errors.StripeError) : null;
+}
+
 /** What a Stripe failure may show in a log: its kind and request id, never its message or parameters. */
 export function stripeErrorForLog(error: unknown): Record<string, unknown> {
-  if (error instanceof Stripe.errors.StripeError) {
-    return { type: error.type, code: error.code ?? null, statusCode: error.statusCode ?? null, requestId: error.requestId ?? null };
+  const failure = stripeError(error);
+  if (failure) {
+    return { type: failure.type, code: failure.code ?? null, statusCode: failure.statusCode ?? null, requestId: failure.requestId ?? null };
   }
   return { type: error instanceof Error ? error.name : 'unknown' };
 }
 
-export const isSignatureError = (error: unknown) => error instanceof Stripe.errors.StripeSignatureVerificationError;
+export const isSignatureError = (error: unknown) => stripeError(error)?.type === 'StripeSignatureVerificationError';

@@ -1,6 +1,5 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { acquireDataDirLock } from './data-dir-lock.js';
@@ -112,6 +111,8 @@ const ASSUME_APP_ROLE_IF_MIGRATED = `SELECT set_config('role', '${APP_ROLE}', fa
 /** PGlite in a directory, or in memory when dir is 'memory://'. */
 export async function openEmbedded(dir: string): Promise<Database> {
   if (!dir.startsWith('memory://')) mkdirSync(dir, { recursive: true });
+  // Loaded here, not at start: a node on a PostgreSQL server never needs the WebAssembly engine.
+  const { PGlite } = await import('@electric-sql/pglite');
   const pglite = await PGlite.create(dir, { parsers: { [DATE_OID]: (value: string) => value } });
   await pglite.query(ASSUME_APP_ROLE_IF_MIGRATED);
   const kysely = new Kysely<Schema>({ dialect: new PGliteDialect(pglite) });

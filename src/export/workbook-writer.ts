@@ -68,6 +68,24 @@ async function roomIn(output: Writable): Promise<void> {
   if (output.destroyed) throw new Error('the export was cancelled: its reader went away');
 }
 
+/**
+ * ExcelJS hands a sheet's XML to its zip compressor in pieces of this size, and the compressor (zlib on the
+ * thread pool) starts on the next piece only when the event loop gets a turn. Rows written in one go
+ * (a whole page) would leave all but one of their pieces waiting in memory, uncompressed — tens of MB
+ * over a large sheet, while the reply stream stays empty and `roomIn` sees no reason to wait. So the
+ * writer gives the event loop a turn after about one piece of XML.
+ */
+const COMPRESSOR_PIECE_BYTES = 64 * 1024;
+
+const compressorTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A row's size in sheet XML, roughly: its text plus the markup of each cell (`<c r="AB123" s="1" t="str"><v>…</v></c>`). */
+function approximateXmlBytes(cells: CellValue[]): number {
+  let bytes = 20;
+  for (const cell of cells) bytes += 40 + (typeof cell === 'string' ? cell.length : 16);
+  return bytes;
+}
+
 export interface WorkbookStream {
   /** Writes one sheet from pages of rows (each page an array), header first, then the rows in order. */
   writeSheet(layout: SheetLayout, pages: AsyncIterable<RawRow[]>): Promise<number>;
@@ -92,9 +110,16 @@ export async function workbookStream(output: Writable): Promise<WorkbookStream> 
       header.font = { bold: true };
       header.commit();
       let rows = 0;
+      let unzipped = 0;
       for await (const page of pages) {
         for (const raw of page) {
-          sheet.addRow(layout.columns.map((column) => typedCell(column.kind, raw[column.field]))).commit();
+          const cells = layout.columns.map((column) => typedCell(column.kind, raw[column.field]));
+          sheet.addRow(cells).commit();
+          unzipped += approximateXmlBytes(cells);
+          if (unzipped >= COMPRESSOR_PIECE_BYTES) {
+            unzipped = 0;
+            await compressorTurn();
+          }
         }
         rows += page.length;
         await roomIn(output);

@@ -1,4 +1,4 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { MailNotAccepted, type Mailer } from './mailer.js';
 
 /**
@@ -7,20 +7,26 @@ import { MailNotAccepted, type Mailer } from './mailer.js';
  * ?requireTLS=true pass through to nodemailer). Timeouts keep a silent server from stalling the caller.
  */
 export function createSmtpMailer(options: { url: string; from: string }): Mailer {
-  const transport = nodemailer.createTransport(
-    { url: options.url, connectionTimeout: 15_000, greetingTimeout: 15_000, socketTimeout: 30_000 },
-    { from: options.from },
-  );
+  // nodemailer is loaded with the first message, not at start: it is memory a node may never need.
+  let transport: Promise<Transporter> | null = null;
+  const connect = () =>
+    (transport ??= import('nodemailer').then(({ default: nodemailer }) =>
+      nodemailer.createTransport(
+        { url: options.url, connectionTimeout: 15_000, greetingTimeout: 15_000, socketTimeout: 30_000 },
+        { from: options.from },
+      ),
+    ));
   return {
     async send(message) {
+      const smtp = await connect();
       try {
-        await transport.sendMail({ to: message.to, subject: message.subject, text: message.text });
+        await smtp.sendMail({ to: message.to, subject: message.subject, text: message.text });
       } catch (error) {
         throw notTakenOrUnknown(error);
       }
     },
     close() {
-      transport.close();
+      void transport?.then((smtp) => smtp.close());
     },
   };
 }
