@@ -9,7 +9,8 @@
  *   1. 80 connections request the document and never read (each its own socket); the server's RSS is
  *      sampled every 50 ms from /proc/<pid>/status for 15 s. Target: peak RSS < 400 MB.
  *   2. One client downloads the document as fast as it can, 3 times (median MB/s), against reading the
- *      stored blob from disk with a plain read stream, 3 times. Target: download ≥ 0.5 × disk.
+ *      stored blob from disk with a plain read stream, 3 times. Target: download ≥ 0.5 × disk. Each download
+ *      also reports the server's CPU time and how often its main thread slept.
  * A measurement, not a gate: PASS/MISS does not change the exit code. See bench/README.md.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -54,6 +55,18 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) : Number.NaN;
+}
+
+/**
+ * The server's CPU time (all threads, from /proc/<pid>/stat at 100 ticks a second) and how often its main
+ * thread went to sleep waiting (voluntary context switches): where a download's time went. Each wake-up
+ * costs latency on an idle virtual CPU; both figures rise with the machine's load, so compare them at
+ * similar load.
+ */
+function serverEffort(pid: number): { cpuMs: number; sleeps: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const sleeps = /^voluntary_ctxt_switches:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { cpuMs: (Number(fields[11]) + Number(fields[12])) * 10, sleeps: Number(sleeps?.[1]) };
 }
 
 function get(ready: Ready): Promise<IncomingMessage> {
@@ -143,19 +156,24 @@ async function main(): Promise<number> {
 
   const downloads: number[] = [];
   const disk: number[] = [];
+  const effort: { cpuMs: number; sleeps: number }[] = [];
   for (let run = 0; run < 3; run += 1) {
+    const before = serverEffort(pid);
     const download = await timedRead(async () => {
       const response = await get(ready);
       if (response.statusCode !== 200) throw new Error(`download answered ${response.statusCode}`);
       return response;
     });
     if (download.bytes !== DOCUMENT_BYTES || download.sha256 !== ready.sha256) throw new Error('the download is not the uploaded document');
+    const after = serverEffort(pid);
     downloads.push(download.mbPerSecond);
+    effort.push({ cpuMs: after.cpuMs - before.cpuMs, sleeps: after.sleeps - before.sleeps });
     disk.push((await timedRead(async () => createReadStream(ready.blobPath, { highWaterMark: 64 * 1024 }))).mbPerSecond);
     const streamedMbPerSecond = mb(download.bytes) / (mb(download.bytes) / download.mbPerSecond - download.firstByteMs / 1000);
     console.log(
       `run ${run + 1}: download ${downloads.at(-1)!.toFixed(0)} MB/s (first byte after ${download.firstByteMs.toFixed(0)} ms, ` +
-        `${streamedMbPerSecond.toFixed(0)} MB/s after it), disk read ${disk.at(-1)!.toFixed(0)} MB/s`,
+        `${streamedMbPerSecond.toFixed(0)} MB/s after it; server CPU ${effort.at(-1)!.cpuMs} ms, main thread slept ` +
+        `${effort.at(-1)!.sleeps} times), disk read ${disk.at(-1)!.toFixed(0)} MB/s`,
     );
   }
   const ratio = median(downloads) / median(disk);
@@ -163,7 +181,8 @@ async function main(): Promise<number> {
   const ratioVerdict = ratio >= TARGET_RATIO ? 'PASS' : 'MISS';
   console.log(
     `RESULT peak RSS ${slow.peakMb.toFixed(0)} MB with ${READERS} slow readers (target < ${TARGET_RSS_MB}: ${rssVerdict}); ` +
-      `download ${median(downloads).toFixed(0)} MB/s vs disk ${median(disk).toFixed(0)} MB/s = ${ratio.toFixed(2)}× (target ≥ ${TARGET_RATIO}: ${ratioVerdict})`,
+      `download ${median(downloads).toFixed(0)} MB/s vs disk ${median(disk).toFixed(0)} MB/s = ${ratio.toFixed(2)}× (target ≥ ${TARGET_RATIO}: ${ratioVerdict}); ` +
+      `server CPU per download ${median(effort.map((e) => e.cpuMs))} ms, main thread slept ${median(effort.map((e) => e.sleeps))} times`,
   );
   return 0;
 }
