@@ -128,11 +128,15 @@ describe(`billing: seats follow the active users (${engineName})`, () => {
     await quantitySentToStripe(b.stripe, subscriptionId, 1);
     expect(stripeQuantity(b.stripe, subscriptionId)).toBe(1);
 
-    const audit = await b.t.db.asOwner<{ details: { from: number; to: number } }>(
-      "SELECT details FROM audit_events WHERE tenant_id = $1 AND action = 'billing.seats_synced' ORDER BY seq",
-      [company.tenantId],
-    );
-    expect(audit.map((row) => [row.details.from, row.details.to])).toEqual([
+    // The sync records its audit row once Stripe has answered: poll rather than race that last write.
+    const synced = async () =>
+      (
+        await b.t.db.asOwner<{ details: { from: number; to: number } }>(
+          "SELECT details FROM audit_events WHERE tenant_id = $1 AND action = 'billing.seats_synced' ORDER BY seq",
+          [company.tenantId],
+        )
+      ).map((row) => [row.details.from, row.details.to]);
+    await expect.poll(synced, { timeout: 5_000 }).toEqual([
       [1, 2],
       [2, 1],
     ]);
