@@ -108,6 +108,8 @@ describe('dashboard, deadlines and products', () => {
         } else {
           await page.goto(productPath);
         }
+        // The product screen itself, not the list it came from: its chunk may still be loading after the URL changed.
+        await page.getByRole('heading', { level: 2, name: 'Price history' }).waitFor();
       },
       async (page) => {
         await expect(page.getByRole('heading', { level: 2, name: 'Holdings' }).count()).resolves.toBe(1);
