@@ -82,8 +82,10 @@ describe('German throughout', () => {
     await page.goto('/contracts');
     const firstContract = page.locator('main a[href^="/contracts/"]').first();
     await firstContract.waitFor();
+    const listTitle = await page.getByRole('heading', { level: 1 }).first().textContent();
     await firstContract.click();
     await page.waitForURL(/\/contracts\/[0-9a-f-]{36}/);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).first().textContent()).not.toBe(listTitle);
     const onContract = await leftovers(page);
     if (onContract.length) found['/contracts/{id}'] = onContract;
     expect(found).toEqual({});

@@ -1,5 +1,5 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectAccessible, expectCleanPage, launchChromium, newPage, newUserContext, saveScreenshot } from './support/browser.js';
 import { signInAsDemo } from './support/flows.js';
 import { startE2eServer, type E2eServer } from './support/server.js';
@@ -18,8 +18,11 @@ async function followFirst(page: Page, listPath: string, hrefPrefix: string) {
   await page.goto(listPath);
   const link = page.locator(`main a[href^="${hrefPrefix}"]`).first();
   await link.waitFor();
+  const listTitle = await page.getByRole('heading', { level: 1 }).first().textContent();
   await link.click();
   await page.waitForURL((url) => url.pathname.startsWith(hrefPrefix));
+  // The URL changes before a lazily loaded screen replaces the list: wait for the new screen's own title.
+  await expect.poll(() => page.getByRole('heading', { level: 1 }).first().textContent()).not.toBe(listTitle);
 }
 
 const SCREENS: Screen[] = [
