@@ -1,4 +1,4 @@
-import { Alert, Button, Group, NativeSelect, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Button, Group, NativeSelect, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
 import { useDisclosure, useMediaQuery } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
 import { useNavigate, useSearch } from '@tanstack/react-router';
@@ -7,9 +7,9 @@ import { useTranslation } from 'react-i18next';
 import { api, unwrap } from '../../api/client';
 import { EmptyState } from '../../components/EmptyState';
 import { PageTitle } from '../../components/PageTitle';
-import { useFormatters } from '../../i18n/format';
 import { ContractForm } from './ContractForm';
 import { ContractsTable } from './ContractsTable';
+import { CurrencyTotalsTable, useVendorTotals } from './VendorTotals';
 import type { ContractsSearch } from '../../app/router';
 import { KINDS, STATUSES, STATUSES_OF, type ContractFilters, type Kind, type Status } from './shared';
 import { Dialog } from '../../components/Dialog';
@@ -136,13 +136,8 @@ export function ContractsPage() {
  */
 function FilterTotals({ filters }: { filters: ContractFilters }) {
   const { t } = useTranslation('vault');
-  const format = useFormatters();
   const vendorId = filters.vendorId;
-  const totals = useQuery({
-    queryKey: ['vendors', vendorId, 'contract-totals'],
-    queryFn: () => unwrap(api.GET('/api/v1/vendors/{id}/contract-totals', { params: { path: { id: vendorId! } } })),
-    enabled: vendorId !== undefined,
-  });
+  const totals = useVendorTotals(vendorId);
   if (!vendorId) {
     return (
       <Text size="sm" c="dimmed">
@@ -165,32 +160,7 @@ function FilterTotals({ filters }: { filters: ContractFilters }) {
       {totals.data.totalsByCurrency.length === 0 ? (
         <Text c="dimmed">–</Text>
       ) : (
-        <Table withTableBorder w="auto">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>{t('totals.currency')}</Table.Th>
-              <Table.Th ta="right">{t('totals.contracts')}</Table.Th>
-              <Table.Th ta="right">{t('totals.net')}</Table.Th>
-              <Table.Th ta="right">{t('totals.maintenance')}</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {totals.data.totalsByCurrency.map((row) => (
-              <Table.Tr key={row.currency}>
-                <Table.Td>{row.currency}</Table.Td>
-                <Table.Td ta="right" className="num">
-                  {format.integer(row.contracts)}
-                </Table.Td>
-                <Table.Td ta="right" className="num">
-                  {format.money(row.net, row.currency)}
-                </Table.Td>
-                <Table.Td ta="right" className="num">
-                  {format.money(row.annualMaintenance, row.currency)}
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
+        <CurrencyTotalsTable totals={totals.data.totalsByCurrency} w="auto" />
       )}
     </section>
   );

@@ -15,6 +15,7 @@ import { ProblemAlert } from '../../components/ProblemAlert';
 import { useFormatters } from '../../i18n/format';
 import { AnchorLink } from '../contracts/shared';
 import { ContractsTable } from '../contracts/ContractsTable';
+import { CurrencyTotalsTable, useVendorTotals } from '../contracts/VendorTotals';
 import { METRICS, productBody, productRules, type Metric, type ProductValues } from './rules';
 import { VendorForm } from './VendorsPage';
 import { Dialog } from '../../components/Dialog';
@@ -110,11 +111,7 @@ export function VendorPage() {
 
 function VendorTotals({ vendorId }: { vendorId: string }) {
   const { t } = useTranslation('vault');
-  const format = useFormatters();
-  const totals = useQuery({
-    queryKey: ['vendors', vendorId, 'contract-totals'],
-    queryFn: () => unwrap(api.GET('/api/v1/vendors/{id}/contract-totals', { params: { path: { id: vendorId } } })),
-  });
+  const totals = useVendorTotals(vendorId);
   if (!totals.data || totals.data.totalsByCurrency.length === 0) return null;
   return (
     <section aria-labelledby="vendor-totals">
@@ -122,32 +119,7 @@ function VendorTotals({ vendorId }: { vendorId: string }) {
         {t('totals.title')}
       </Title>
 
-      <Table withTableBorder>
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th>{t('totals.currency')}</Table.Th>
-            <Table.Th ta="right">{t('totals.contracts')}</Table.Th>
-            <Table.Th ta="right">{t('totals.net')}</Table.Th>
-            <Table.Th ta="right">{t('totals.maintenance')}</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {totals.data.totalsByCurrency.map((row) => (
-            <Table.Tr key={row.currency}>
-              <Table.Td>{row.currency}</Table.Td>
-              <Table.Td ta="right" className="num">
-                {format.integer(row.contracts)}
-              </Table.Td>
-              <Table.Td ta="right" className="num">
-                {format.money(row.net, row.currency)}
-              </Table.Td>
-              <Table.Td ta="right" className="num">
-                {format.money(row.annualMaintenance, row.currency)}
-              </Table.Td>
-            </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
+      <CurrencyTotalsTable totals={totals.data.totalsByCurrency} />
     </section>
   );
 }
