@@ -96,7 +96,7 @@ function SignOutEverywhere({ withStepUp }: { withStepUp: WithStepUp }) {
           {t('sessions.signOutEverywhere')}
         </Button>
       </Group>
-      <Dialog opened={opened} onClose={close} title={t('sessions.signOutEverywhereTitle')} centered lockScroll={false}>
+      <Dialog opened={opened} onClose={close} title={t('sessions.signOutEverywhereTitle')} centered>
         <Stack gap="md">
           <Text>{t('sessions.signOutEverywhereBody')}</Text>
           <ProblemAlert error={error} />

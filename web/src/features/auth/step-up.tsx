@@ -88,8 +88,6 @@ function StepUpDialog({ pending, onClosed }: { pending: PendingStepUp | null; on
       title={t('stepUp.title')}
       centered
       returnFocus={false}
-      // react-remove-scroll's scroll lock injects a <style> without the page's nonce, which the CSP refuses.
-      lockScroll={false}
       onExitTransitionEnd={onClosed}
       closeButtonProps={{ 'aria-label': t('stepUp.cancel') }}
     >

@@ -175,12 +175,10 @@ function GroupFormDialog({ opened, group, onClose }: { opened: boolean; group: A
 
   return (
     <Dialog
-      lockScroll={false}
       opened={opened}
       onClose={onClose}
       title={group ? t('groupForm.editTitle', { name: group.name }) : t('groupForm.createTitle')}
       centered
-      closeButtonProps={{ 'aria-label': common('actions.close') }}
     >
       <form onSubmit={form.onSubmit(save)} noValidate>
         <Stack gap="md">
@@ -221,14 +219,7 @@ function DeleteGroupDialog({ group, onClose }: { group: AccessGroup | null; onCl
   const inUse = isProblem(remove.error, 'group_in_use') ? contractsInTheWay(remove.error.body) : null;
 
   return (
-    <Dialog
-      lockScroll={false}
-      opened={group !== null}
-      onClose={close}
-      title={t('deleteGroup.title', { name: group?.name ?? '' })}
-      centered
-      closeButtonProps={{ 'aria-label': common('actions.close') }}
-    >
+    <Dialog opened={group !== null} onClose={close} title={t('deleteGroup.title', { name: group?.name ?? '' })} centered>
       {group && (
         <Stack gap="md">
           <Text size="sm">{t('deleteGroup.body')}</Text>
@@ -307,15 +298,7 @@ function MembersDialog({ group, onClose, withStepUp }: { group: AccessGroup | nu
   const stuck = isProblem(remove.error, 'handover_required') ? contractsInTheWay(remove.error.body) : null;
 
   return (
-    <Dialog
-      lockScroll={false}
-      opened={group !== null}
-      onClose={close}
-      title={t('members.title', { name: group?.name ?? '' })}
-      centered
-      size="lg"
-      closeButtonProps={{ 'aria-label': common('actions.close') }}
-    >
+    <Dialog opened={group !== null} onClose={close} title={t('members.title', { name: group?.name ?? '' })} centered size="lg">
       {group && (
         <Stack gap="md">
           <Text size="sm" c="gray.7">

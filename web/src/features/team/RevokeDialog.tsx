@@ -70,15 +70,7 @@ export function RevokeDialog({ user, onClose, withStepUp }: { user: TeamUser | n
   const error = isProblem(revoke.error, 'handover_required') ? null : revoke.error;
 
   return (
-    <Dialog
-      lockScroll={false}
-      opened={user !== null}
-      onClose={close}
-      title={t('revoke.title', { name: user?.name ?? '' })}
-      centered
-      size="lg"
-      closeButtonProps={{ 'aria-label': common('actions.close') }}
-    >
+    <Dialog opened={user !== null} onClose={close} title={t('revoke.title', { name: user?.name ?? '' })} centered size="lg">
       {user && (
         <Stack gap="md">
           {revoke.data ? (

@@ -57,16 +57,7 @@ export function InviteDialog({ opened, onClose }: { opened: boolean; onClose: ()
   }
 
   return (
-    <Dialog
-      // As every dialog of these screens: the scroll lock's <style> carries no nonce, so the CSP would refuse it.
-      lockScroll={false}
-      opened={opened}
-      onClose={close}
-      title={t('invite.title')}
-      centered
-      size="lg"
-      closeButtonProps={{ 'aria-label': common('actions.close') }}
-    >
+    <Dialog opened={opened} onClose={close} title={t('invite.title')} centered size="lg">
       {invited ? (
         <Stack gap="md">
           <InvitationLink invitation={invited.invitation} name={invited.name} />
@@ -120,15 +111,7 @@ export function NewLinkDialog({ user, onClose }: { user: TeamUser | null; onClos
   }
 
   return (
-    <Dialog
-      lockScroll={false}
-      opened={user !== null}
-      onClose={close}
-      title={t('newLink.title', { name: user?.name ?? '' })}
-      centered
-      size="lg"
-      closeButtonProps={{ 'aria-label': common('actions.close') }}
-    >
+    <Dialog opened={user !== null} onClose={close} title={t('newLink.title', { name: user?.name ?? '' })} centered size="lg">
       {user && (
         <Stack gap="md">
           {reissue.data ? (
@@ -184,14 +167,7 @@ export function RoleDialog({ user, onClose, withStepUp }: { user: TeamUser | nul
   }
 
   return (
-    <Dialog
-      lockScroll={false}
-      opened={user !== null}
-      onClose={close}
-      title={t('role.title', { name: user?.name ?? '' })}
-      centered
-      closeButtonProps={{ 'aria-label': common('actions.close') }}
-    >
+    <Dialog opened={user !== null} onClose={close} title={t('role.title', { name: user?.name ?? '' })} centered>
       {user && (
         <Stack gap="md">
           <Text size="sm">{t('role.body')}</Text>
@@ -240,14 +216,7 @@ export function EndSessionsDialog({ user, onClose, withStepUp }: { user: TeamUse
   }
 
   return (
-    <Dialog
-      lockScroll={false}
-      opened={user !== null}
-      onClose={close}
-      title={t('sessions.title', { name: user?.name ?? '' })}
-      centered
-      closeButtonProps={{ 'aria-label': common('actions.close') }}
-    >
+    <Dialog opened={user !== null} onClose={close} title={t('sessions.title', { name: user?.name ?? '' })} centered>
       {user && (
         <Stack gap="md">
           {end.data ? (
