@@ -62,7 +62,6 @@ export function ContractPage() {
   if (!contract.data) return <Text c="dimmed">{t('loading', { ns: 'common' })}</Text>;
   const c = contract.data;
   const isProposal = c.kind === 'proposal';
-  const refresh = () => void queryClient.invalidateQueries({ queryKey: ['contracts'] });
 
   return (
     <Stack gap="lg">
@@ -85,7 +84,7 @@ export function ContractPage() {
         }
       />
       <Header contract={c} vendorName={vendor.data?.name} />
-      {isProposal && <ProposalDecision contract={c} onDecided={refresh} />}
+      {isProposal && <ProposalDecision contract={c} />}
       {c.supersedesId && <Versions contract={c} />}
       <LineItems contract={c} />
       <section aria-labelledby="contract-terms">
@@ -102,18 +101,12 @@ export function ContractPage() {
       </section>
       <Documents contractId={c.id} />
       <SimpleGrid cols={{ base: 1, md: 2 }}>
-        <Visibility contract={c} onChanged={refresh} />
-        <Manager contract={c} onChanged={refresh} />
+        <Visibility contract={c} />
+        <Manager contract={c} />
       </SimpleGrid>
 
       <Dialog opened={editing} onClose={edit.close} title={t('contract.edit')} size="xl" fullScreen={phone}>
-        <ContractForm
-          contract={c}
-          onSaved={() => {
-            edit.close();
-            refresh();
-          }}
-        />
+        <ContractForm contract={c} onSaved={edit.close} />
       </Dialog>
       <Dialog opened={versioning} onClose={newVersion.close} title={t('proposal.newVersion')} size="xl" fullScreen={phone}>
         <ContractForm
@@ -283,24 +276,22 @@ function LineItems({ contract: c, caption }: { contract: Contract; caption?: str
 }
 
 /** A pending proposal is accepted (which creates its contract) or rejected; a decided one is frozen. */
-function ProposalDecision({ contract: c, onDecided }: { contract: Contract; onDecided: () => void }) {
+// Each change below refreshes this page and the vault's other views through the query client's mutation
+// cache (app/query-client.ts), so none of them invalidates queries itself.
+function ProposalDecision({ contract: c }: { contract: Contract }) {
   const { t } = useTranslation('vault');
   const navigate = useNavigate();
   const [confirming, setConfirming] = useState<'accept' | 'reject' | null>(null);
   const accept = useMutation({
     mutationFn: () => unwrap(api.POST('/api/v1/contracts/{id}/accept', { params: { path: { id: c.id } } })),
     onSuccess: (created) => {
-      onDecided();
       setConfirming(null);
       void navigate({ to: '/contracts/$contractId', params: { contractId: created.id } });
     },
   });
   const reject = useMutation({
     mutationFn: () => unwrap(api.PATCH('/api/v1/contracts/{id}', { params: { path: { id: c.id } }, body: { status: 'rejected' } })),
-    onSuccess: () => {
-      onDecided();
-      setConfirming(null);
-    },
+    onSuccess: () => setConfirming(null),
   });
   if (c.status !== 'pending') {
     return (
@@ -383,14 +374,13 @@ function Versions({ contract: c }: { contract: Contract }) {
 }
 
 /** Visibility: the groups that may see the contract. Only masters change them (API.md, visibility). */
-function Visibility({ contract: c, onChanged }: { contract: Contract; onChanged: () => void }) {
+function Visibility({ contract: c }: { contract: Contract }) {
   const { t } = useTranslation('vault');
   const isMaster = useIsMaster();
   const groups = useGroups();
   const [groupIds, setGroupIds] = useState<string[]>(c.groupIds);
   const change = useMutation({
     mutationFn: () => unwrap(api.PATCH('/api/v1/contracts/{id}', { params: { path: { id: c.id } }, body: { groupIds } })),
-    onSuccess: onChanged,
   });
   const names = c.groupIds.map((id) => groups.data?.items.find((g) => g.id === id)?.name ?? t('visibility.unknownGroup'));
   return (
@@ -425,13 +415,12 @@ function Visibility({ contract: c, onChanged }: { contract: Contract; onChanged:
   );
 }
 
-function Manager({ contract: c, onChanged }: { contract: Contract; onChanged: () => void }) {
+function Manager({ contract: c }: { contract: Contract }) {
   const { t } = useTranslation('vault');
   const users = useUsers();
   const [managerId, setManagerId] = useState(c.managerId);
   const change = useMutation({
     mutationFn: () => unwrap(api.PATCH('/api/v1/contracts/{id}', { params: { path: { id: c.id } }, body: { managerId } })),
-    onSuccess: onChanged,
   });
   return (
     <Paper withBorder p="md" component="section" aria-labelledby="manager">
