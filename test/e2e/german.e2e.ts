@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectCleanPage, launchChromium, newPage, newUserContext } from './support/browser.js';
+import { expectCleanPage, launchChromium, newPage, newUserContext, saveScreenshot } from './support/browser.js';
 import { demoPassword } from './support/flows.js';
 import { codesSentTo, startE2eServer, type E2eServer } from './support/server.js';
 import { DEMO_EMAIL, DEMO_PHONE } from '../../src/demo.js';
@@ -78,6 +78,7 @@ describe('German throughout', () => {
       await page.goto(path);
       const left = await leftovers(page);
       if (left.length) found[path] = left;
+      await saveScreenshot(page, `de/${path === '/' ? 'dashboard' : path.slice(1).replace('/', '-')}`);
     }
     await page.goto('/contracts');
     const firstContract = page.locator('main a[href^="/contracts/"]').first();

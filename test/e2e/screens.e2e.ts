@@ -72,7 +72,7 @@ describe('every main screen', () => {
         await settle(page);
         await expectCleanPage(page);
         await expectAccessible(page, `${screen.name} (${width})`);
-        if (width === 'desk') await saveScreenshot(page, screen.name);
+        await saveScreenshot(page, width === 'desk' ? screen.name : `phone/${screen.name}`);
         await page.close();
       }
     });

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import AxeBuilder from '@axe-core/playwright';
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import assert from 'node:assert/strict';
 import { ROOT } from '../../drills/support/pactum-process.js';
@@ -101,8 +101,9 @@ export async function expectAccessible(page: Page, screen: string) {
 
 const SCREENSHOTS = join(ROOT, 'docs', 'screenshots');
 
-/** Saves the screen for docs/ (README and the admin guide show them). */
+/** Saves the screen for docs/ (README and the admin guide show them; phone/ and de/ hold the 390 px and German views). */
 export async function saveScreenshot(page: Page, name: string) {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
+  const path = join(SCREENSHOTS, `${name}.png`);
+  mkdirSync(dirname(path), { recursive: true });
+  await page.screenshot({ path, fullPage: false });
 }
