@@ -52,7 +52,7 @@ describe('my account: sessions, step-up in place, password, phone, sign out ever
     const endOther = page.getByRole('button', { name: 'End session: Chrome on Linux' });
     await endOther.waitFor();
     expect(await page.getByText('This session').count()).toBe(1);
-    await saveScreenshot(page, 'account');
+    await saveScreenshot(page, 'account-sessions');
 
     // The server asks for a fresh code only for changes of who may see or do what, which live on the Team and
     // contract screens; here its answer is staged for the first two requests so the dialog can be driven

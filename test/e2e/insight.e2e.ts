@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newAccount, signUpViaApi } from './support/accounts.js';
-import { expectAccessible, expectCleanPage, launchChromium, newPage, newUserContext, saveScreenshot } from './support/browser.js';
+import { expectAccessible, expectCleanPage, launchChromium, newPage, newUserContext } from './support/browser.js';
 import { signInAsDemo, signInViaUi } from './support/flows.js';
 import { startE2eServer, type E2eServer } from './support/server.js';
 
@@ -45,7 +45,6 @@ describe('dashboard, deadlines and products', () => {
       await check(page);
       await expectCleanPage(page);
       await expectAccessible(page, `${name} (${width})`);
-      if (width === 'desk') await saveScreenshot(page, name);
       await page.close();
     }
   }

@@ -156,7 +156,7 @@ describe('Team screens for masters', () => {
 
     await masterPage.reload();
     await expect.poll(() => colleagueRow.textContent()).toContain('Active');
-    await saveScreenshot(masterPage, 'team');
+    await saveScreenshot(masterPage, 'team-users');
 
     // An access group "Legal", created on its screen; the master joins it. The server's step-up answer is
     // staged once (the master signed in minutes ago, so the real one would not come); the code and the

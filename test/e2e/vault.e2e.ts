@@ -205,7 +205,7 @@ describe('the contract vault', () => {
     await expectAccessible(page, 'contract');
     await expectCleanPage(page);
     await page.getByRole('heading', { level: 1 }).scrollIntoViewIfNeeded();
-    await saveScreenshot(page, 'contract');
+    await saveScreenshot(page, 'contract-new');
 
     // A refused file says why, next to the drop zone, before anything is sent.
     await page.locator('input[type=file]').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
@@ -221,7 +221,7 @@ describe('the contract vault', () => {
     await page.getByRole('link', { name: 'Contoso Software AG' }).first().click();
     await heading(page, 'Contoso Software AG');
     await page.getByRole('region', { name: 'Totals of active contracts' }).getByText('CHF 12,445.00').waitFor();
-    await saveScreenshot(page, 'vendor');
+    await saveScreenshot(page, 'vendor-new');
     await expectCleanPage(page);
 
     // Holdings: the two line items held together, 120 licences in blocks of 10.
@@ -284,7 +284,7 @@ describe('the contract vault', () => {
     await page.getByText('53 shown').waitFor();
     expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
     await expectAccessible(page, 'contracts');
-    await saveScreenshot(page, 'contracts');
+    await saveScreenshot(page, 'contracts-load-more'); // 'contracts' is the demo company's list (screens.e2e)
 
     // Filters live in the URL: a reload keeps them.
     await page.getByLabel('Kind').selectOption('proposal');

@@ -75,7 +75,8 @@ export function ContractsPage() {
                 setSearch({ kind, status: keepStatus ? filters.status : undefined });
               }}
               data={[{ value: '', label: t('filters.allKinds') }, ...KINDS.map((kind) => ({ value: kind, label: t(`kind.${kind}`) }))]}
-              w={160}
+              // Wide enough for "Contracts and proposals" (and "Verträge und Angebote") without clipping.
+              w={220}
             />
             <NativeSelect
               label={t('contract.status')}

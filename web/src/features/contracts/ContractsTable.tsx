@@ -114,7 +114,8 @@ export function StatusBadge({ kind, status }: { kind: string; status: string }) 
   const { t } = useTranslation('vault');
   const color = status === 'active' || status === 'accepted' ? 'green' : status === 'pending' ? 'blue' : 'gray';
   return (
-    <Group gap={4} wrap="nowrap">
+    // Badges keep their words (global.css) and stack when the column is narrow, rather than push the table wide.
+    <Group gap={4}>
       {kind === 'proposal' && (
         <Badge variant="outline" color="indigo" tt="none">
           {t('kind.proposal')}
@@ -159,7 +160,7 @@ function ContractRow({ contract, showVendor }: { contract: ContractSummary; show
       </Table.Td>
       <Table.Td>
         {deadline ? (
-          <Group gap={6} wrap="nowrap">
+          <Group gap={6}>
             <Text size="sm" className="num">
               {format.date(deadline)}
             </Text>
