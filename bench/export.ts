@@ -15,12 +15,7 @@
  *       this process.
  * Ratio (a)/(b): target ≤ 2. Server peak RSS: target < 256 MB. A measurement, not a gate.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Writable } from 'node:stream';
@@ -35,6 +30,7 @@ import { exportSheets } from '../src/export/service.js';
 import { typedCell } from '../src/export/workbook-writer.js';
 import { seed, type BenchTenant } from './api-seed.js';
 import { runBenchmark } from './run.js';
+import { resetPeakRss, startServingNode, statusMb } from './serving-node.js';
 
 const adminUrl = process.env.PACTUM_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const SCALE = { tenants: 1, contractsPerTenant: 20_000, lineItemsPerContract: 5 };
@@ -53,66 +49,6 @@ async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T>
     return await work(client);
   } finally {
     await client.end();
-  }
-}
-
-function statusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : Number.NaN;
-}
-
-/** Resets a process's peak-RSS counter (Linux ≥ 4.0); false where that is not allowed. */
-function resetPeakRss(pid: number): boolean {
-  try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-    probe.on('error', reject);
-  });
-}
-
-/** Starts `pactum serve` from dist/ on the seeded database and waits until it answers /healthz. */
-async function startServer(appUrl: string): Promise<{ server: ChildProcess; baseUrl: string }> {
-  const port = await freePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'pactum-bench-export-'));
-  cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
-  const server = fork('dist/main.js', ['serve'], {
-    // As `npm start` and the `pactum` command run it (docs/operations.md, Memory).
-    execArgv: ['--heap-growing-percent=50'],
-    stdio: 'inherit',
-    env: {
-      PATH: process.env.PATH,
-      PORT: String(port),
-      PACTUM_PUBLIC_URL: baseUrl,
-      PACTUM_DATABASE_URL: appUrl,
-      PACTUM_DATA_DIR: dataDir,
-      PACTUM_MASTER_KEY: randomBytes(32).toString('base64'),
-      PACTUM_LOG_LEVEL: 'warn',
-      PACTUM_MAX_EVENT_LOOP_DELAY_MS: '0',
-    },
-  });
-  cleanups.push(async () => server.kill('SIGKILL'));
-  let exited = false;
-  server.once('exit', () => (exited = true));
-  for (;;) {
-    if (exited) throw new Error('pactum serve exited before it answered');
-    const healthy = await fetch(`${baseUrl}/healthz`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (healthy) return { server, baseUrl };
-    await sleep(200);
   }
 }
 
@@ -202,7 +138,9 @@ async function main(): Promise<number> {
         .join(' ')}\n`,
   );
 
-  const { server, baseUrl } = await startServer(appUrl.href);
+  const node = await startServingNode(appUrl.href);
+  cleanups.push(() => node.stop());
+  const { server, baseUrl } = node;
   const pid = server.pid!;
   // A moment for start-up work (first jobs, lazy connections) to settle before the idle figure.
   await sleep(2_000);
@@ -222,7 +160,7 @@ async function main(): Promise<number> {
     bytes = result.bytes;
   }
   const peakMb = statusMb(pid, 'VmHWM');
-  server.kill('SIGKILL');
+  await node.stop();
 
   const sheets = await loadRows(database, tenant);
   const rows = sheets.reduce((sum, sheet) => sum + sheet.rows.length, 0);

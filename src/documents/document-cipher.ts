@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
+import type { StoredBlob } from './storage.js';
 
 /**
  * The stored form of a document. Every blob starts with "PDOC" and a version byte.
@@ -195,49 +196,46 @@ export interface OpenerOptions extends DocumentIds {
   sha256: Buffer;
 }
 
-/** A decrypting stream that also resolves `verified` once its first plaintext may leave (or fails). */
-export interface DocumentOpener extends Transform {
-  /** Settles when the first verified plaintext is ready or the whole document was verified: before that, nothing may be sent. */
-  readonly firstVerified: Promise<void>;
-}
+/** Sealed segments read from storage at a time: fewer reads (each a trip to the thread pool) per download. */
+const SEGMENTS_PER_READ = 4;
 
 /**
- * Turns a stored blob (either version) into the document's plaintext, as a stream. Only authenticated
- * plaintext is ever pushed; the final segment — and with it the end of the document — is pushed only
- * after the size and SHA-256 of the whole plaintext matched the row, so a reader never receives a
- * complete-looking file that is not the one uploaded. Any failure errors the stream with a
- * BlobIntegrityError. The data key is copied; the caller may wipe its own.
+ * Opens a stored blob (either version) as the document's plaintext. Resolves once the first segment is
+ * authenticated — a blob that is missing its header, malformed or tampered at its start rejects with a
+ * BlobIntegrityError before a byte could be sent — and then streams the rest. Only authenticated
+ * plaintext is ever pushed; the final segment, and with it the end of the document, only after the size
+ * and SHA-256 of the whole plaintext matched the row, so a reader never receives a complete-looking file
+ * that is not the one uploaded. A later failure errors the stream with a BlobIntegrityError. The blob is
+ * closed however the stream ends; the data key is copied, so the caller may wipe its own.
  */
-export function createDocumentOpener(options: OpenerOptions): DocumentOpener {
-  const dataKey = Buffer.from(options.dataKey);
-  const hash = createHash('sha256');
-  const queue = new ByteQueue();
-  let version: number | null = null;
-  let key: Buffer | null = null;
-  let aad: Buffer | null = null;
-  let index = 0;
-  let produced = 0;
-  let signalled = false;
-  let resolveFirst!: () => void;
-  let rejectFirst!: (error: Error) => void;
-  const firstVerified = new Promise<void>((resolve, reject) => {
-    resolveFirst = resolve;
-    rejectFirst = reject;
-  });
-  firstVerified.catch(() => {});
+export async function openDocument(blob: StoredBlob, options: OpenerOptions): Promise<Readable> {
+  const plaintext = documentPlaintext(blob, { ...options, dataKey: Buffer.from(options.dataKey) });
+  let first: IteratorResult<Buffer>;
+  try {
+    first = await plaintext.next();
+  } catch (error) {
+    await blob.close();
+    throw error;
+  }
+  async function* rest(): AsyncGenerator<Buffer> {
+    if (!first.done) yield first.value;
+    yield* plaintext;
+  }
+  return Readable.from(rest(), { objectMode: false, highWaterMark: SEGMENT_SIZE });
+}
 
-  const count = (plaintext: Buffer) => {
+/** The verified plaintext of a blob, a segment at a time; see openDocument. Wipes `dataKey` (a copy) when done. */
+async function* documentPlaintext(blob: StoredBlob, options: OpenerOptions): AsyncGenerator<Buffer> {
+  const { dataKey } = options;
+  const hash = createHash('sha256');
+  let produced = 0;
+  let key: Buffer | null = null;
+  const verified = (plaintext: Buffer) => {
     hash.update(plaintext);
     produced += plaintext.length;
     if (produced > options.size) throw new BlobIntegrityError('size_mismatch');
+    return plaintext;
   };
-
-  const signalFirst = () => {
-    if (signalled) return;
-    signalled = true;
-    resolveFirst();
-  };
-
   const checkWhole = () => {
     if (produced !== options.size) throw new BlobIntegrityError('size_mismatch');
     const actual = hash.digest();
@@ -245,81 +243,80 @@ export function createDocumentOpener(options: OpenerOptions): DocumentOpener {
       throw new BlobIntegrityError('sha256_mismatch');
   };
 
-  /** Reads the prefix and, for version 2, the header; false until enough bytes have arrived. */
-  const readHeader = (): boolean => {
-    if (version !== null) return true;
-    if (queue.length < PREFIX_LENGTH) return false;
-    const prefix = queue.peek(PREFIX_LENGTH);
-    if (!prefix.subarray(0, MAGIC.length).equals(MAGIC)) throw new BlobIntegrityError('malformed_blob');
-    const found = prefix[MAGIC.length]!;
-    if (found === V1) {
-      version = V1;
-      return true;
+  try {
+    // One buffer for the whole download: each read fills it behind the part-segment left from the last
+    // one, so reading allocates nothing, and only the plaintext (which leaves) is new memory.
+    const buffer = Buffer.allocUnsafe((SEGMENTS_PER_READ + 1) * SEALED_SEGMENT);
+    let filled = 0;
+    let ended = false;
+    /** Fills the buffer (a stream-backed blob hands out one network chunk per read) or reaches the end. */
+    const fill = async () => {
+      while (filled < buffer.length) {
+        const read = await blob.read(buffer.subarray(filled));
+        if (read === 0) {
+          ended = true;
+          return;
+        }
+        filled += read;
+      }
+    };
+
+    await fill();
+    if (filled < PREFIX_LENGTH || !buffer.subarray(0, MAGIC.length).equals(MAGIC)) throw new BlobIntegrityError('malformed_blob');
+    const version = buffer[MAGIC.length];
+    if (version === V1) {
+      const whole = await readWhole(blob, buffer.subarray(0, filled), V1_BLOB_OVERHEAD + options.size);
+      const plaintext = verified(openBlob(whole, dataKey, documentAad(options.tenantId, options.documentId)));
+      checkWhole();
+      yield plaintext;
+      return;
     }
-    if (found !== V2) throw new BlobIntegrityError('malformed_blob');
-    if (queue.length < V2_HEADER_LENGTH) return false;
-    const header = queue.take(V2_HEADER_LENGTH);
-    version = V2;
-    key = documentKey(dataKey, header.subarray(PREFIX_LENGTH), options);
-    aad = segmentAad(options);
-    return true;
-  };
-
-  const v1Limit = V1_BLOB_OVERHEAD + options.size;
-
-  const stream = new Transform({
-    // A segment at a time each way: fewer, larger hand-offs to the socket, still a bounded few hundred KiB.
-    writableHighWaterMark: SEALED_SEGMENT,
-    readableHighWaterMark: SEGMENT_SIZE,
-    transform(chunk: Buffer, _encoding, done: TransformCallback) {
-      try {
-        queue.push(chunk);
-        if (!readHeader()) return done();
-        if (version === V1) {
-          // A version 1 blob can only be verified whole; it is never longer than its document plus 33 bytes.
-          if (queue.length > v1Limit) throw new BlobIntegrityError('size_mismatch');
-          return done();
-        }
-        // A whole segment with at least one byte after it is not the final one.
-        while (queue.length > SEALED_SEGMENT) {
-          const plaintext = openSegment(key!, aad!, index, false, queue.take(SEALED_SEGMENT));
-          index += 1;
-          count(plaintext);
-          if (plaintext.length > 0) this.push(plaintext);
-          signalFirst();
-        }
-        done();
-      } catch (error) {
-        done(error as Error);
+    if (version !== V2 || filled < V2_HEADER_LENGTH) throw new BlobIntegrityError('malformed_blob');
+    key = documentKey(dataKey, buffer.subarray(PREFIX_LENGTH, V2_HEADER_LENGTH), options);
+    const aad = segmentAad(options);
+    let offset = V2_HEADER_LENGTH;
+    let index = 0;
+    for (;;) {
+      // Opens every segment the buffer holds whole with a byte after it (so not the final one), then reads
+      // on while they are being sent: the read overlaps the socket writes instead of waiting for them.
+      const opened: Buffer[] = [];
+      while (filled - offset > SEALED_SEGMENT) {
+        opened.push(verified(openSegment(key, aad, index, false, buffer.subarray(offset, offset + SEALED_SEGMENT))));
+        index += 1;
+        offset += SEALED_SEGMENT;
       }
-    },
-    flush(done: TransformCallback) {
-      try {
-        if (!readHeader()) throw new BlobIntegrityError('malformed_blob');
-        const rest = queue.take(queue.length);
-        const plaintext =
-          version === V1
-            ? openBlob(rest, dataKey, documentAad(options.tenantId, options.documentId))
-            : openSegment(key!, aad!, index, true, rest);
-        hash.update(plaintext);
-        produced += plaintext.length;
+      if (ended) {
+        const last = verified(openSegment(key, aad, index, true, buffer.subarray(offset, filled)));
         checkWhole();
-        if (plaintext.length > 0) this.push(plaintext);
-        signalFirst();
-        done();
-      } catch (error) {
-        done(error as Error);
+        for (const plaintext of [...opened, last]) if (plaintext.length > 0) yield plaintext;
+        return;
       }
-    },
-    destroy(error, done) {
-      dataKey.fill(0);
-      key?.fill(0);
-      if (!signalled) {
-        signalled = true;
-        rejectFirst(error ?? new Error('the document stream closed before any of it was verified'));
-      }
-      done(error);
-    },
-  });
-  return Object.assign(stream, { firstVerified });
+      buffer.copyWithin(0, offset, filled);
+      filled -= offset;
+      offset = 0;
+      const reading = fill();
+      // Awaited below; if the download is abandoned first, its failure (if any) has no one to tell.
+      reading.catch(() => {});
+      for (const plaintext of opened) if (plaintext.length > 0) yield plaintext;
+      await reading;
+    }
+  } finally {
+    dataKey.fill(0);
+    key?.fill(0);
+    await blob.close();
+  }
+}
+
+/** A version 1 blob in one buffer: `head` (already read) and the rest; never more than `limit` bytes. */
+async function readWhole(blob: StoredBlob, head: Buffer, limit: number): Promise<Buffer> {
+  if (head.length > limit) throw new BlobIntegrityError('size_mismatch');
+  // One byte of room past the limit, so that a longer blob is noticed rather than cut to fit.
+  const whole = Buffer.allocUnsafe(limit + 1);
+  let filled = head.copy(whole);
+  for (;;) {
+    const read = await blob.read(whole.subarray(filled));
+    if (read === 0) return whole.subarray(0, filled);
+    filled += read;
+    if (filled > limit) throw new BlobIntegrityError('size_mismatch');
+  }
 }

@@ -2,7 +2,15 @@ import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, S3Client, 
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
 import type { DocumentStorageConfig } from '../config.js';
-import { assertStorageKey, BlobNotFoundError, BlobTooLargeError, isStorageKey, type DocumentStorage, type StoredEntry } from './storage.js';
+import {
+  assertStorageKey,
+  blobFromStream,
+  BlobNotFoundError,
+  BlobTooLargeError,
+  isStorageKey,
+  type DocumentStorage,
+  type StoredEntry,
+} from './storage.js';
 
 type S3Config = Extract<DocumentStorageConfig, { kind: 's3' }>;
 
@@ -60,7 +68,7 @@ export function createS3Storage(config: S3Config): DocumentStorage {
           body.destroy();
           throw new BlobTooLargeError(key, object.ContentLength ?? Number.NaN);
         }
-        return { size: object.ContentLength, stream: body };
+        return blobFromStream(body, object.ContentLength);
       } catch (error) {
         if (error instanceof S3ServiceException && (error.name === 'NoSuchKey' || error.$metadata.httpStatusCode === 404))
           throw new BlobNotFoundError(key);

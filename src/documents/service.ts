@@ -1,13 +1,13 @@
 import { recordAudit, type AuditContext } from '../audit/record.js';
 import { createHash, randomUUID } from 'node:crypto';
-import { pipeline, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DocumentContentType } from '../db/schema.js';
 import type { Tx } from '../db/tenant-context.js';
 import { decodeCursor, page } from '../http/pagination.js';
 import { notFound, ProblemError } from '../http/problem.js';
 import type { Actor } from '../identity/actor.js';
-import { BlobIntegrityError, createDocumentOpener, sealDocument, sealedSize, V1_BLOB_OVERHEAD } from './document-cipher.js';
+import { BlobIntegrityError, openDocument, sealDocument, sealedSize, V1_BLOB_OVERHEAD } from './document-cipher.js';
 import type { DownloadSlots } from './download-slots.js';
 import { sanitizeFilename } from './filenames.js';
 import { sniffContentType, SNIFF_LENGTH } from './magic-bytes.js';
@@ -210,25 +210,19 @@ export function createDocumentService({ storage, wrappingKey, downloadSlots }: D
         const blob = await openStored(row.storage_key, Math.max(sealedSize(size), V1_BLOB_OVERHEAD + size), (reason) =>
           integrityFailure(log, row, tenantId, reason),
         );
-        const body = createDocumentOpener({ dataKey: key, tenantId, documentId: row.id, size, sha256: Buffer.from(row.sha256) });
-        body.once('close', releaseSlot);
-        pipeline(blob.stream, body, (error) => {
-          if (error instanceof BlobIntegrityError) logIntegrityFailure(log, row, tenantId, error.reason, 'not served or cut off');
-          else if (error) log.debug({ err: error, documentId: row.id }, 'document download ended early');
-        });
+        let body: Readable;
         try {
-          await body.firstVerified;
+          body = await openDocument(blob, { dataKey: key, tenantId, documentId: row.id, size, sha256: Buffer.from(row.sha256) });
         } catch (error) {
-          body.destroy();
-          if (error instanceof BlobIntegrityError)
-            throw new ProblemError(
-              500,
-              'document_integrity_failed',
-              'The stored document does not match what was uploaded, so it is not served. This has been logged.',
-            );
+          if (error instanceof BlobIntegrityError) throw integrityFailure(log, row, tenantId, error.reason);
           throw error;
         }
-        return { document: documentView(row), body: body as Readable };
+        body.once('close', releaseSlot);
+        body.once('error', (error) => {
+          if (error instanceof BlobIntegrityError) logIntegrityFailure(log, row, tenantId, error.reason, 'cut off');
+          else log.debug({ err: error, documentId: row.id }, 'document download ended early');
+        });
+        return { document: documentView(row), body };
       } catch (error) {
         releaseSlot();
         throw error;

@@ -1,8 +1,9 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
-import { createDocumentOpener, sealDocument, sealedSize, SEGMENT_SIZE } from '../../src/documents/document-cipher.js';
+import { describe, expect, it, vi } from 'vitest';
+import { openDocument, sealDocument, sealedSize, SEGMENT_SIZE } from '../../src/documents/document-cipher.js';
+import { blobFromStream } from '../../src/documents/storage.js';
 import { unwrapTenantKey, wrapTenantKey, WRAPPED_KEY_LENGTH } from '../../src/documents/tenant-keys.js';
 import { pieces, readAll, sealVersion1 } from './helpers.js';
 
@@ -23,36 +24,34 @@ async function seal(plaintext: Buffer, pieceSize = 7_919, sealIds = ids): Promis
   return readAll(sealDocument(pieces(...split(plaintext, pieceSize)), key, sealIds));
 }
 
+/** The blob as storage hands it out: read through the StoredBlob interface, arriving in pieces of `pieceSize`. */
+const stored = (blob: Buffer, pieceSize = 5_003) => blobFromStream(Readable.from(split(blob, pieceSize)), blob.length);
+
+const opening = (plaintext: Buffer, openIds = ids, dataKey = key) => ({
+  dataKey,
+  ...openIds,
+  size: plaintext.length,
+  sha256: createHash('sha256').update(plaintext).digest(),
+});
+
 /** Opens a blob as the download does; resolves to the plaintext or rejects with the integrity error. */
 async function open(blob: Buffer, plaintext: Buffer, options: { openIds?: typeof ids; pieceSize?: number } = {}): Promise<Buffer> {
-  const opener = createDocumentOpener({
-    dataKey: key,
-    ...(options.openIds ?? ids),
-    size: plaintext.length,
-    sha256: createHash('sha256').update(plaintext).digest(),
-  });
-  const source = Readable.from(split(blob, options.pieceSize ?? 5_003));
-  return readAll(source.pipe(opener).on('error', () => {})).then(async (result) => {
-    await opener.firstVerified;
-    if (opener.errored) throw opener.errored;
-    return result;
-  });
+  return readAll(await openDocument(stored(blob, options.pieceSize), opening(plaintext, options.openIds)));
 }
 
-/** Collects what an opener pushes before it fails: no byte of a refused segment may be among it. */
+/** Collects what a download sends before it fails: no byte of a refused segment may be among it. */
 async function pushedBeforeFailure(blob: Buffer, plaintext: Buffer): Promise<{ pushed: Buffer; error: Error | null }> {
-  const opener = createDocumentOpener({
-    dataKey: key,
-    ...ids,
-    size: plaintext.length,
-    sha256: createHash('sha256').update(plaintext).digest(),
-  });
+  let document;
+  try {
+    document = await openDocument(stored(blob, 4_096), opening(plaintext));
+  } catch (error) {
+    return { pushed: Buffer.alloc(0), error: error as Error };
+  }
   const chunks: Buffer[] = [];
-  opener.on('data', (chunk: Buffer) => chunks.push(chunk));
+  document.on('data', (chunk: Buffer) => chunks.push(chunk));
   const error = await new Promise<Error | null>((resolve) => {
-    opener.on('error', resolve);
-    opener.on('end', () => resolve(null));
-    Readable.from(split(blob, 4_096)).pipe(opener);
+    document.on('error', resolve);
+    document.on('end', () => resolve(null));
   });
   return { pushed: Buffer.concat(chunks), error };
 }
@@ -131,33 +130,68 @@ describe('document blob format, version 2 (segmented)', () => {
     const blob = await seal(plaintext);
     await expect(open(blob, plaintext, { openIds: { ...ids, documentId: randomUUID() } })).rejects.toThrow(/authentication failed/);
     await expect(open(blob, plaintext, { openIds: { ...ids, tenantId: randomUUID() } })).rejects.toThrow(/authentication failed/);
-    const opener = createDocumentOpener({
-      dataKey: randomBytes(32),
-      ...ids,
-      size: plaintext.length,
-      sha256: createHash('sha256').update(plaintext).digest(),
-    });
-    await expect(readAll(Readable.from([blob]).pipe(opener))).rejects.toThrow(/authentication failed/);
+    await expect(openDocument(stored(blob), opening(plaintext, ids, randomBytes(32)))).rejects.toThrow(/authentication failed/);
   });
 
+  /** A document long enough to be read in several batches: some verified segments go out before a later failure. */
+  const long = randomBytes(10 * SEGMENT_SIZE + 1_000);
+
+  /** What went out is whole verified segments from the start, and none at or after `failedAt`. */
+  const onlySegmentsBefore = (pushed: Buffer, sent: Buffer, failedAt: number) => {
+    expect(pushed.length % SEGMENT_SIZE).toBe(0);
+    expect(pushed.length).toBeLessThanOrEqual(failedAt * SEGMENT_SIZE);
+    expect(pushed.equals(sent.subarray(0, pushed.length))).toBe(true);
+  };
+
   it('refuses a document whose size or SHA-256 differs from the row, before its end is released', async () => {
-    const blob = await seal(plaintext);
-    const other = Buffer.from(plaintext);
+    const blob = await seal(long);
+    const other = Buffer.from(long);
     other[other.length - 1]! ^= 0x01;
     const { pushed, error } = await pushedBeforeFailure(blob, other);
     expect(error?.message).toMatch(/sha256 mismatch/);
-    // Everything but the final segment was verified and may have gone out; the final one never did.
-    expect(pushed.length).toBe(3 * SEGMENT_SIZE);
-    await expect(open(blob, plaintext.subarray(0, plaintext.length - 1))).rejects.toThrow(/size mismatch/);
+    // Verified segments streamed out before the end was read; the final one never did.
+    expect(pushed.length).toBeGreaterThan(0);
+    onlySegmentsBefore(pushed, long, 10);
+    await expect(open(blob, long.subarray(0, long.length - 1))).rejects.toThrow(/size mismatch/);
   });
 
-  it('releases no byte of a segment that fails: what went out is exactly the segments before it', async () => {
-    const blob = await seal(plaintext);
+  it('releases no byte of a segment that fails: what went out is verified segments before it', async () => {
+    const blob = await seal(long);
     const tampered = Buffer.from(blob);
-    tampered[segmentAt(2) + 10]! ^= 0x01;
-    const { pushed, error } = await pushedBeforeFailure(tampered, plaintext);
+    tampered[segmentAt(6) + 10]! ^= 0x01;
+    const { pushed, error } = await pushedBeforeFailure(tampered, long);
     expect(error?.message).toMatch(/authentication failed/);
-    expect(pushed.equals(plaintext.subarray(0, 2 * SEGMENT_SIZE))).toBe(true);
+    expect(pushed.length).toBeGreaterThan(0);
+    onlySegmentsBefore(pushed, long, 6);
+  });
+
+  it('reads a blob however storage cuts it: single bytes, odd pieces, one piece', async () => {
+    const blob = await seal(plaintext);
+    for (const pieceSize of [1, 17, SEGMENT_SIZE + 16, blob.length])
+      expect((await open(blob, plaintext, { pieceSize })).equals(plaintext)).toBe(true);
+  });
+
+  it('closes the blob however the download ends: read to the end, refused at its start, or abandoned', async () => {
+    const blob = await seal(long);
+    const closings = (source: Buffer) => {
+      const inner = stored(source);
+      const counted = { ...inner, closed: 0, close: async () => ((counted.closed += 1), inner.close()) };
+      return counted;
+    };
+    const whole = closings(blob);
+    await readAll(await openDocument(whole, opening(long)));
+    expect(whole.closed).toBeGreaterThan(0);
+
+    const refused = closings(Buffer.from('PDOC\x09 not a blob'));
+    await expect(openDocument(refused, opening(long))).rejects.toThrow(/malformed blob/);
+    expect(refused.closed).toBeGreaterThan(0);
+
+    const abandoned = closings(blob);
+    const document = await openDocument(abandoned, opening(long));
+    await new Promise((resolve) => document.once('data', resolve));
+    document.destroy();
+    await new Promise((resolve) => document.once('close', resolve));
+    await vi.waitFor(() => expect(abandoned.closed).toBeGreaterThan(0));
   });
 });
 
@@ -178,6 +212,9 @@ describe('document blob format, version 1 (whole-file, still read)', () => {
     expect(refused.error?.message).toMatch(/authentication failed/);
     expect(refused.pushed.length).toBe(0);
     await expect(open(blob.subarray(0, blob.length - 1), plaintext)).rejects.toThrow();
+    // Longer than its document can be: by one byte, and by more than one read.
+    await expect(open(Buffer.concat([blob, Buffer.from([0])]), plaintext)).rejects.toThrow(/size mismatch/);
+    await expect(open(Buffer.concat([blob, randomBytes(400_000)]), plaintext)).rejects.toThrow(/size mismatch/);
     await expect(open(blob, plaintext, { openIds: { ...ids, documentId: randomUUID() } })).rejects.toThrow(/authentication failed/);
   });
 });

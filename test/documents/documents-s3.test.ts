@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
-import { createDocumentOpener, sealedSize } from '../../src/documents/document-cipher.js';
+import { openDocument, sealedSize } from '../../src/documents/document-cipher.js';
+import { blobFromStream } from '../../src/documents/storage.js';
 import { registerCompany, startTestApp, type Registered, type TestApp } from '../helpers/test-app.js';
 import { engineName } from '../helpers/test-database.js';
 import { startFakeS3, type FakeS3 } from '../fakes/fake-s3.js';
@@ -54,14 +55,14 @@ describe(`documents in an S3-compatible bucket (${engineName})`, () => {
     expect(stored!.sha256).toBe(sha256(stored!.bytes));
     expect(stored!.bytes.length).toBe(sealedSize(bytes.length));
     const key = await tenantDataKey(t, company);
-    const opener = createDocumentOpener({
+    const opened = await openDocument(blobFromStream(Readable.from([stored!.bytes]), stored!.bytes.length), {
       dataKey: key,
       tenantId: company.tenantId,
       documentId: id,
       size: bytes.length,
       sha256: createHash('sha256').update(bytes).digest(),
     });
-    expect(sha256(await readAll(Readable.from([stored!.bytes]).pipe(opener)))).toBe(sha256(bytes));
+    expect(sha256(await readAll(opened))).toBe(sha256(bytes));
     const put = s3.requests.find((request) => request.method === 'PUT' && request.key.endsWith(id))!;
     expect(put.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 /);
     expect(put.headers['content-length']).toBe(String(stored!.bytes.length));
