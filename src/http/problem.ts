@@ -103,7 +103,12 @@ export class ProblemError extends Error {
     readonly extensions: Record<string, unknown> = {},
     readonly headers: Record<string, string> = {},
   ) {
+    // A refusal (4xx) is an answer, not a fault: its stack is never logged, and capturing one cost a
+    // twentieth of the server's CPU while it refused a flood (saturation drill). 5xx keep theirs.
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (status < 500) Error.stackTraceLimit = 0;
     super(detail ?? problemTitles[code]);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'ProblemError';
   }
 }

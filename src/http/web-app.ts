@@ -44,9 +44,9 @@ export async function registerWebApp(app: FastifyInstance, webAppDir: string = D
     reply
       .header('cache-control', 'no-store')
       .type('text/html; charset=utf-8')
-      .send(indexHtml.replaceAll(NONCE_PLACEHOLDER, reply.cspNonce.style));
+      .send(indexHtml.replaceAll(NONCE_PLACEHOLDER, reply.allowPageNonce()));
 
-  const routeOptions = { config: { public: true, helmet: { enableCSPNonces: true } } };
+  const routeOptions = { config: { public: true } };
   app.get('/', routeOptions, sendIndex);
   app.get('/*', routeOptions, (request, reply) => {
     if (request.url.startsWith('/api/') || request.url === '/api')
