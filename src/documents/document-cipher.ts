@@ -135,12 +135,6 @@ export class ByteQueue {
     this.length -= size;
     return out;
   }
-
-  peek(size: number): Buffer {
-    const first = this.chunks[0];
-    if (first && first.length >= size) return first.subarray(0, size);
-    return Buffer.concat(this.chunks).subarray(0, size);
-  }
 }
 
 /**

@@ -62,20 +62,6 @@ export function blobFromStream(stream: Readable, size: number): StoredBlob {
   };
 }
 
-/** Every byte of a blob as a sequence of Buffers, then closes it: for tests, checks and small tools. */
-export async function* blobChunks(blob: StoredBlob, chunkSize = 64 * 1024): AsyncGenerator<Buffer> {
-  try {
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(chunkSize);
-      const length = await blob.read(chunk);
-      if (length === 0) return;
-      yield chunk.subarray(0, length);
-    }
-  } finally {
-    await blob.close();
-  }
-}
-
 export type StoredEntry =
   | { kind: 'blob'; key: string; modifiedAt: Date }
   /** A partial write (a `.upload-*.tmp` file) that a crash left behind; `name` is only for deleteLeftover. */

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { expect } from 'vitest';
 import { deriveKey } from '../../src/identity/keys.js';
 import { documentAad } from '../../src/documents/document-cipher.js';
+import type { StoredBlob } from '../../src/documents/storage.js';
 import { unwrapTenantKey } from '../../src/documents/tenant-keys.js';
 import type { Client, Registered, TestApp } from '../helpers/test-app.js';
 
@@ -138,4 +139,18 @@ export function sealVersion1(plaintext: Buffer, key: Buffer, tenantId: string, d
   cipher.setAAD(documentAad(tenantId, documentId));
   const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   return Buffer.concat([Buffer.from('PDOC\x01', 'latin1'), iv, ciphertext, cipher.getAuthTag()]);
+}
+
+/** Every byte of a blob as a sequence of Buffers, then closes it. */
+export async function* blobChunks(blob: StoredBlob, chunkSize = 64 * 1024): AsyncGenerator<Buffer> {
+  try {
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(chunkSize);
+      const length = await blob.read(chunk);
+      if (length === 0) return;
+      yield chunk.subarray(0, length);
+    }
+  } finally {
+    await blob.close();
+  }
 }

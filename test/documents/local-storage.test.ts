@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLocalStorage } from '../../src/documents/local-storage.js';
-import { blobChunks, BlobNotFoundError, BlobTooLargeError, storageKey } from '../../src/documents/storage.js';
-import { pieces, readAll } from './helpers.js';
+import { BlobNotFoundError, BlobTooLargeError, storageKey } from '../../src/documents/storage.js';
+import { blobChunks, pieces, readAll } from './helpers.js';
 
 const dirs: string[] = [];
 function root() {

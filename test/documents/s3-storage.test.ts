@@ -1,9 +1,9 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Storage } from '../../src/documents/s3-storage.js';
-import { blobChunks, BlobNotFoundError, BlobTooLargeError, storageKey } from '../../src/documents/storage.js';
+import { BlobNotFoundError, BlobTooLargeError, storageKey } from '../../src/documents/storage.js';
 import { startFakeS3, type FakeS3 } from '../fakes/fake-s3.js';
-import { pieces as piecesOf, readAll } from './helpers.js';
+import { blobChunks, pieces as piecesOf, readAll } from './helpers.js';
 
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
