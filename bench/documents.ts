@@ -21,12 +21,10 @@ import { request, type IncomingMessage } from 'node:http';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
-import { APP_ROLE, openPostgres } from '../src/db/engine.js';
-import { migrate } from '../src/db/migrate.js';
 import { startFakeTwilio, type FakeTwilio } from '../test/fakes/fake-twilio.js';
 import { runBenchmark } from './run.js';
 import { resetPeakRss, startServingNode, statusMb } from './serving-node.js';
+import { createThrowawayDatabase } from './throwaway-database.js';
 
 const READERS = 80;
 const HOLD_MS = 15_000;
@@ -46,16 +44,6 @@ interface Ready {
 
 const adminUrl = process.env.PACTUM_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const cleanups: Array<() => Promise<unknown>> = [];
-
-async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 const mb = (bytes: number) => bytes / (1024 * 1024);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
@@ -221,21 +209,12 @@ async function download(ready: Ready) {
 }
 
 async function main(): Promise<number> {
-  const name = `pactum_bench_docs_${randomBytes(5).toString('hex')}`;
-  await admin((client) => client.query(`CREATE DATABASE ${name}`));
-  cleanups.push(() => admin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)));
-  const ownerUrl = new URL(adminUrl);
-  ownerUrl.pathname = `/${name}`;
-  const appUrl = new URL(ownerUrl);
-  appUrl.username = APP_ROLE;
-  appUrl.password = '';
-  const database = await openPostgres(appUrl.href, 2, { ownerUrl: ownerUrl.href });
-  await migrate(database);
-  await database.close();
+  const { appUrl, drop } = await createThrowawayDatabase(adminUrl, 'pactum_bench_docs', 2);
+  cleanups.push(drop);
 
   const twilio = await startFakeTwilio(TWILIO);
   cleanups.push(() => twilio.close());
-  const node = await startServingNode(appUrl.href, {
+  const node = await startServingNode(appUrl, {
     PACTUM_SMS_PROVIDER: 'twilio',
     TWILIO_ACCOUNT_SID: TWILIO.accountSid,
     TWILIO_AUTH_TOKEN: TWILIO.authToken,

@@ -15,15 +15,12 @@
  *       this process.
  * Ratio (a)/(b): target ≤ 2. Server peak RSS: target < 256 MB. A measurement, not a gate.
  */
-import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import ExcelJS from 'exceljs';
-import pg from 'pg';
-import { APP_ROLE, openPostgres, type Database } from '../src/db/engine.js';
-import { migrate } from '../src/db/migrate.js';
+import type { Database } from '../src/db/engine.js';
 import { readInTenant } from '../src/db/tenant-context.js';
 import { columnLetters, NUMBER_FORMATS, sheetLayout } from '../src/export/layout.js';
 import { exportSheets } from '../src/export/service.js';
@@ -31,6 +28,7 @@ import { typedCell } from '../src/export/workbook-writer.js';
 import { seed, type BenchTenant } from './api-seed.js';
 import { runBenchmark } from './run.js';
 import { resetPeakRss, startServingNode, statusMb } from './serving-node.js';
+import { createThrowawayDatabase } from './throwaway-database.js';
 
 const adminUrl = process.env.PACTUM_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const SCALE = { tenants: 1, contractsPerTenant: 20_000, lineItemsPerContract: 5 };
@@ -41,16 +39,6 @@ const TARGET_RSS_MB = 256;
 const cleanups: Array<() => Promise<unknown>> = [];
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const mb = (bytes: number) => bytes / 2 ** 20;
-
-async function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** A stream that takes bytes and counts them, at no cost worth measuring. */
 function sink(): Writable & { bytes: number } {
@@ -115,20 +103,11 @@ async function bareWriter(sheets: Sheet[]): Promise<{ ms: number; bytes: number 
 }
 
 async function main(): Promise<number> {
-  const name = `pactum_bench_export_${randomBytes(6).toString('hex')}`;
-  await withAdmin((admin) => admin.query(`CREATE DATABASE ${name}`));
-  cleanups.push(() => withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)));
-  const ownerUrl = new URL(adminUrl);
-  ownerUrl.pathname = `/${name}`;
-  const appUrl = new URL(ownerUrl);
-  appUrl.username = APP_ROLE;
-  appUrl.password = '';
-  const database = await openPostgres(appUrl.href, 10, { ownerUrl: ownerUrl.href });
-  cleanups.push(() => database.close());
-  await migrate(database);
+  const { appUrl, ownerUrl, database, drop } = await createThrowawayDatabase(adminUrl, 'pactum_bench_export', 10);
+  cleanups.push(drop);
 
   const seedStart = performance.now();
-  const { tenants } = await seed(ownerUrl.href, SCALE);
+  const { tenants } = await seed(ownerUrl, SCALE);
   const tenant = tenants[0]!;
   const lineItems = SCALE.contractsPerTenant * SCALE.lineItemsPerContract;
   console.log(
@@ -138,7 +117,7 @@ async function main(): Promise<number> {
         .join(' ')}\n`,
   );
 
-  const node = await startServingNode(appUrl.href);
+  const node = await startServingNode(appUrl);
   cleanups.push(() => node.stop());
   const { server, baseUrl } = node;
   const pid = server.pid!;
