@@ -366,6 +366,7 @@ describe('Team screens for masters', () => {
       await page.reload();
       await page.getByRole('button', { name: 'Show guide' }).waitFor();
       await page.getByRole('button', { name: 'Show guide' }).click();
+      await page.getByRole('button', { name: 'Hide guide' }).waitFor();
       await page.getByRole('button', { name: 'Revoking access, with a hand-over' }).click();
       await page.getByText('Pick a successor among the active users').waitFor();
       await expectAccessible(page, `guide at ${width} px`);

@@ -31,6 +31,9 @@ function rememberedOpen(): boolean {
 export function TeamGuide() {
   const { t } = useTranslation('team');
   const [open, setOpen] = useState(rememberedOpen);
+  // Kept here, outside the Collapse (which unmounts its content while closed and may re-render it while
+  // opening): a topic opened stays open, also when it was chosen while the guide was still expanding.
+  const [openTopics, setOpenTopics] = useState<string[]>([]);
   const panelId = useId();
 
   function toggle() {
@@ -57,7 +60,7 @@ export function TeamGuide() {
         <Text size="sm" c="gray.7" mt={4} mb="xs">
           {t('guide.intro')}
         </Text>
-        <Accordion variant="separated" multiple chevronPosition="left">
+        <Accordion variant="separated" multiple chevronPosition="left" value={openTopics} onChange={setOpenTopics}>
           {TOPICS.map(([topic, steps]) => (
             <Accordion.Item key={topic} value={topic}>
               <Accordion.Control>
